@@ -1,0 +1,55 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using RuntimeAI.Core.Audit;
+using RuntimeAI.Core.Inventory;
+using RuntimeAI.Mcp.Hosting;
+using RuntimeAI.Mcp.Http;
+using RuntimeAI.Storage.Sqlite;
+using Serilog;
+using Serilog.Events;
+
+namespace RuntimeAI.Host;
+
+/// <summary>Wires the engine (store, drivers) every entry point shares: serve, call, tools.</summary>
+internal static class Composition
+{
+    /// <summary>Registers the store and the engine; opens (and migrates) the database now so errors surface at start.</summary>
+    public static SqliteDatabase AddRuntimeAiEngine(this IServiceCollection services, RuntimeAiServerOptions options)
+    {
+        var database = SqliteDatabase.Open(options.DataDir);
+        services.AddSingleton(database);
+        services.AddSingleton<IRuntimeInventory, SqliteRuntimeInventory>();
+        services.AddSingleton<IAuditHasher, Sha256AuditHasher>();
+        services.AddSingleton<IAuditLog, SqliteAuditLog>();
+        services.AddSingleton<HttpEndpoints.ReadinessCheck>(_ => ct => Task.FromResult(File.Exists(database.Path) ? null : $"database {database.Path} is missing"));
+        return database;
+    }
+
+    /// <summary>Serilog to stderr (never stdout: it is the stdio wire) and optionally to a file.</summary>
+    public static void AddRuntimeAiLogging(this ILoggingBuilder logging, RuntimeAiServerOptions options, LogEventLevel? floor = null)
+    {
+        var level = floor ?? options.LogLevel.ToLowerInvariant() switch
+        {
+            "trace" => LogEventLevel.Verbose,
+            "debug" => LogEventLevel.Debug,
+            "warning" => LogEventLevel.Warning,
+            "error" => LogEventLevel.Error,
+            _ => LogEventLevel.Information,
+        };
+        var config = new LoggerConfiguration()
+            .MinimumLevel.Is(level)
+            .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.Hosting", LogEventLevel.Warning)
+            // The SDK logs every refused call (a JSON-RPC error) with a stack trace; the pipeline and
+            // the audit trail already record those, so keep the SDK quiet unless debugging.
+            .MinimumLevel.Override("ModelContextProtocol", level <= LogEventLevel.Debug ? level : LogEventLevel.Fatal)
+            .WriteTo.Console(standardErrorFromLevel: LogEventLevel.Verbose, outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+        if (!string.IsNullOrEmpty(options.LogFile))
+        {
+            config = config.WriteTo.File(options.LogFile);
+        }
+
+        logging.ClearProviders();
+        logging.AddSerilog(config.CreateLogger(), dispose: true);
+    }
+}

@@ -1,0 +1,3 @@
+using RuntimeAI.Host;
+
+return await Cli.RunAsync(args);

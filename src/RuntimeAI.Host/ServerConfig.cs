@@ -1,0 +1,277 @@
+using System.Globalization;
+using System.Text.Json;
+using RuntimeAI.Mcp.Governance;
+using RuntimeAI.Mcp.Hosting;
+
+namespace RuntimeAI.Host;
+
+/// <summary>
+/// Builds <see cref="RuntimeAiServerOptions"/> from defaults &lt; config file (JSON) &lt; environment
+/// (<c>RUNTIMEAI_…</c>) &lt; flags, and validates the result, collecting every error instead of
+/// stopping at the first.
+/// </summary>
+internal sealed class ServerConfig
+{
+    private static readonly string[] s_knownKeys =
+    [
+        "transport", "urls", "data_dir", "autonomy", "sandbox", "libvirt", "max_request_body_bytes",
+        "allowed_origins", "allowed_hosts", "log_file", "log_level",
+    ];
+
+    public List<string> Errors { get; } = [];
+
+    public RuntimeAiServerOptions Options { get; } = new();
+
+    /// <summary>Flag values; null means "not given on the command line".</summary>
+    internal sealed record Flags
+    {
+        public string? ConfigFile { get; init; }
+        public string? Transport { get; init; }
+        public string? Urls { get; init; }
+        public string? DataDir { get; init; }
+        public string? Autonomy { get; init; }
+        public bool? Sandbox { get; init; }
+        public IReadOnlyList<string> Libvirt { get; init; } = [];
+        public string? LogFile { get; init; }
+        public string? LogLevel { get; init; }
+    }
+
+    public static ServerConfig Load(Flags flags, IDictionary<string, string?> environment)
+    {
+        var config = new ServerConfig();
+        var file = flags.ConfigFile ?? Env(environment, "CONFIG");
+        if (file is not null)
+        {
+            config.ApplyFile(file);
+        }
+
+        config.ApplyEnvironment(environment);
+        config.ApplyFlags(flags);
+        config.Validate();
+        return config;
+    }
+
+    private static string? Env(IDictionary<string, string?> environment, string name) =>
+        environment.TryGetValue("RUNTIMEAI_" + name, out var v) && !string.IsNullOrEmpty(v) ? v : null;
+
+    private void ApplyFile(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Errors.Add($"config file '{path}' cannot be read ({ex.Message}); check the path given to --config or RUNTIMEAI_CONFIG");
+            return;
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException ex)
+        {
+            Errors.Add($"config file '{path}' is not valid JSON (line {ex.LineNumber + 1}: {ex.Message.Split('.')[0]}); fix the syntax");
+            return;
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                Errors.Add($"config file '{path}' must hold a JSON object like {{\"transport\": \"http\"}}");
+                return;
+            }
+
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                var where = $"config file '{path}': '{property.Name}'";
+                switch (property.Name)
+                {
+                    case "transport": Options.Transport = ReadString(property.Value, where) ?? Options.Transport; break;
+                    case "urls": Options.Urls = ReadString(property.Value, where) ?? Options.Urls; break;
+                    case "data_dir": Options.DataDir = ReadString(property.Value, where) ?? Options.DataDir; break;
+                    case "autonomy": SetAutonomy(ReadString(property.Value, where), where); break;
+                    case "sandbox":
+                        if (property.Value.ValueKind is JsonValueKind.True or JsonValueKind.False)
+                        {
+                            Options.Sandbox = property.Value.GetBoolean();
+                        }
+                        else
+                        {
+                            Errors.Add($"{where} must be true or false");
+                        }
+
+                        break;
+                    case "libvirt": ReadList(property.Value, where, Options.Libvirt); break;
+                    case "allowed_origins": ReadList(property.Value, where, Options.AllowedOrigins); break;
+                    case "allowed_hosts": ReadList(property.Value, where, Options.AllowedHosts); break;
+                    case "max_request_body_bytes":
+                        if (property.Value.TryGetInt64(out var max))
+                        {
+                            Options.MaxRequestBodyBytes = max;
+                        }
+                        else
+                        {
+                            Errors.Add($"{where} must be an integer number of bytes");
+                        }
+
+                        break;
+                    case "log_file": Options.LogFile = ReadString(property.Value, where); break;
+                    case "log_level": Options.LogLevel = ReadString(property.Value, where) ?? Options.LogLevel; break;
+                    default:
+                        Errors.Add($"{where} is not a known setting; known settings are {string.Join(", ", s_knownKeys)}");
+                        break;
+                }
+            }
+        }
+    }
+
+    private void ApplyEnvironment(IDictionary<string, string?> environment)
+    {
+        Options.Transport = Env(environment, "TRANSPORT") ?? Options.Transport;
+        Options.Urls = Env(environment, "URLS") ?? Options.Urls;
+        Options.DataDir = Env(environment, "DATA_DIR") ?? Options.DataDir;
+        if (Env(environment, "AUTONOMY") is { } autonomy)
+        {
+            SetAutonomy(autonomy, "RUNTIMEAI_AUTONOMY");
+        }
+
+        if (Env(environment, "SANDBOX") is { } sandbox)
+        {
+            if (bool.TryParse(sandbox, out var b))
+            {
+                Options.Sandbox = b;
+            }
+            else
+            {
+                Errors.Add($"RUNTIMEAI_SANDBOX='{sandbox}' must be true or false");
+            }
+        }
+
+        if (Env(environment, "LIBVIRT") is { } libvirt)
+        {
+            Options.Libvirt.Clear();
+            foreach (var uri in libvirt.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                Options.Libvirt.Add(uri);
+            }
+        }
+
+        Options.LogFile = Env(environment, "LOG_FILE") ?? Options.LogFile;
+        Options.LogLevel = Env(environment, "LOG_LEVEL") ?? Options.LogLevel;
+    }
+
+    private void ApplyFlags(Flags flags)
+    {
+        Options.Transport = flags.Transport ?? Options.Transport;
+        Options.Urls = flags.Urls ?? Options.Urls;
+        Options.DataDir = flags.DataDir ?? Options.DataDir;
+        if (flags.Autonomy is not null)
+        {
+            SetAutonomy(flags.Autonomy, "--autonomy");
+        }
+
+        if (flags.Sandbox is { } sandbox)
+        {
+            Options.Sandbox = sandbox;
+        }
+
+        if (flags.Libvirt.Count > 0)
+        {
+            Options.Libvirt.Clear();
+            foreach (var uri in flags.Libvirt)
+            {
+                Options.Libvirt.Add(uri);
+            }
+        }
+
+        Options.LogFile = flags.LogFile ?? Options.LogFile;
+        Options.LogLevel = flags.LogLevel ?? Options.LogLevel;
+    }
+
+    private void Validate()
+    {
+        if (Options.Transport is not ("stdio" or "http"))
+        {
+            Errors.Add($"transport '{Options.Transport}' is not supported; use stdio or http");
+        }
+
+        foreach (var url in Options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != "http" || uri.Port <= 0)
+            {
+                Errors.Add($"url '{url}' is not valid; use a form like http://127.0.0.1:7070");
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(Options.DataDir))
+        {
+            Errors.Add("data dir is empty; pass --data-dir DIR");
+        }
+
+        foreach (var uri in Options.Libvirt)
+        {
+            if (!uri.Contains("://", StringComparison.Ordinal))
+            {
+                Errors.Add($"libvirt URI '{uri}' is not a URI; use e.g. qemu:///system or test:///default");
+            }
+        }
+
+        if (Options.MaxRequestBodyBytes is < 1024 or > 64L * 1024 * 1024)
+        {
+            Errors.Add($"max_request_body_bytes {Options.MaxRequestBodyBytes.ToString(CultureInfo.InvariantCulture)} is out of range; use 1024 to 67108864");
+        }
+
+        if (Options.LogLevel.ToLowerInvariant() is not ("trace" or "debug" or "information" or "warning" or "error"))
+        {
+            Errors.Add($"log level '{Options.LogLevel}' is not known; use trace, debug, information, warning or error");
+        }
+    }
+
+    private void SetAutonomy(string? value, string where)
+    {
+        if (value is null)
+        {
+            return;
+        }
+
+        if (Enum.TryParse<AutonomyLevel>(value, ignoreCase: true, out var level) && !int.TryParse(value, out _))
+        {
+            Options.Autonomy = level;
+        }
+        else
+        {
+            Errors.Add($"{where}: autonomy '{value}' is not a level; use advisor, copilot, guardian or autonomous");
+        }
+    }
+
+    private string? ReadString(JsonElement value, string where)
+    {
+        if (value.ValueKind == JsonValueKind.String)
+        {
+            return value.GetString();
+        }
+
+        Errors.Add($"{where} must be a string");
+        return null;
+    }
+
+    private void ReadList(JsonElement value, string where, IList<string> target)
+    {
+        if (value.ValueKind != JsonValueKind.Array || value.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
+        {
+            Errors.Add($"{where} must be an array of strings");
+            return;
+        }
+
+        target.Clear();
+        foreach (var item in value.EnumerateArray())
+        {
+            target.Add(item.GetString()!);
+        }
+    }
+}

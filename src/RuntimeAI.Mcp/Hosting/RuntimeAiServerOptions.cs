@@ -1,0 +1,53 @@
+using RuntimeAI.Mcp.Governance;
+
+namespace RuntimeAI.Mcp.Hosting;
+
+/// <summary>The server's settings after layering defaults, config file, environment and flags.</summary>
+public sealed class RuntimeAiServerOptions
+{
+    /// <summary>stdio or http.</summary>
+    public string Transport { get; set; } = "stdio";
+
+    /// <summary>Where the HTTP transport listens; loopback unless the operator says otherwise.</summary>
+    public string Urls { get; set; } = "http://127.0.0.1:7070";
+
+    /// <summary>Directory of the SQLite store and VM disks.</summary>
+    public string DataDir { get; set; } = DefaultDataDir();
+
+    /// <summary>The global autonomy level.</summary>
+    public AutonomyLevel Autonomy { get; set; } = AutonomyLevel.Advisor;
+
+    /// <summary>Use the embedded sandbox backends (libvirt test:///default) instead of real ones.</summary>
+    public bool Sandbox { get; set; }
+
+    /// <summary>libvirt connection URIs (qemu:///system, test:///default, qemu+ssh://…).</summary>
+    public IList<string> Libvirt { get; } = [];
+
+    /// <summary>Largest accepted HTTP request body.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Extra browser origins allowed to call the HTTP endpoint (loopback origins always are).</summary>
+    public IList<string> AllowedOrigins { get; } = [];
+
+    /// <summary>Extra Host header values accepted (loopback names always are).</summary>
+    public IList<string> AllowedHosts { get; } = [];
+
+    /// <summary>Optional log file (logs otherwise go to stderr, never stdout).</summary>
+    public string? LogFile { get; set; }
+
+    /// <summary>Minimum log level: trace, debug, information, warning, error.</summary>
+    public string LogLevel { get; set; } = "information";
+
+    /// <summary>The transport label recorded in the audit trail (stdio, http, in-process).</summary>
+    public string TransportLabel { get; set; } = "stdio";
+
+    /// <summary>$XDG_DATA_HOME/runtimeai, else ~/.local/share/runtimeai.</summary>
+    public static string DefaultDataDir()
+    {
+        var xdg = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
+        var root = string.IsNullOrEmpty(xdg)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share")
+            : xdg;
+        return Path.Combine(root, "runtimeai");
+    }
+}

@@ -1,0 +1,103 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol.AspNetCore;
+using RuntimeAI.Mcp.Hosting;
+
+namespace RuntimeAI.Mcp.Http;
+
+/// <summary>
+/// The HTTP face of the server: Streamable HTTP at <c>/mcp</c> (stateless for 2026-07-28 clients,
+/// sessions for clients that still send <c>initialize</c>), legacy HTTP+SSE at <c>/sse</c> and
+/// <c>/message</c>, and <c>/healthz</c> / <c>/readyz</c>; all behind the Origin/Host guard and a body cap.
+/// </summary>
+public static class HttpEndpoints
+{
+    /// <summary>Readiness checks contributed by the host (store, backends); each returns null when ready.</summary>
+    public delegate Task<string?> ReadinessCheck(CancellationToken cancellationToken);
+
+    /// <summary>Adds the HTTP transport to the MCP server builder.</summary>
+    public static IMcpServerBuilder WithRuntimeAiHttpTransport(this IMcpServerBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSingleton<OriginGuard>();
+        return builder.WithHttpTransport(o =>
+        {
+            o.SessionMode = HttpServerSessionMode.StatefulForInitializeClients;
+            // Older clients (HTTP+SSE era) are still in the field; the SSE endpoints sit behind the same
+            // Origin/Host guard and loopback bind as /mcp.
+#pragma warning disable MCP9004
+            o.EnableLegacySse = true;
+#pragma warning restore MCP9004
+        });
+    }
+
+    /// <summary>Maps every endpoint and the guard middleware.</summary>
+    public static WebApplication MapRuntimeAiHttp(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var options = app.Services.GetRequiredService<RuntimeAiServerOptions>();
+        var guard = app.Services.GetRequiredService<OriginGuard>();
+
+        app.Use(async (context, next) =>
+        {
+            if (guard.Check(context.Request) is { } reason)
+            {
+                await OriginGuard.RejectAsync(context, reason).ConfigureAwait(false);
+                return;
+            }
+
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            }
+
+            if (context.Request.ContentLength > options.MaxRequestBodyBytes)
+            {
+                context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                await context.Response.WriteAsync(
+                    $"request body of {context.Request.ContentLength} bytes exceeds the limit of {options.MaxRequestBodyBytes}",
+                    context.RequestAborted).ConfigureAwait(false);
+                return;
+            }
+
+            // Legacy HTTP+SSE clients expect /sse and /message at the root.
+            if (context.Request.Path.Equals("/sse", StringComparison.Ordinal) || context.Request.Path.Equals("/message", StringComparison.Ordinal))
+            {
+                context.Request.Path = "/mcp" + context.Request.Path;
+            }
+
+            await next(context).ConfigureAwait(false);
+        });
+
+        app.MapGet("/healthz", (RequestDelegate)(context => WriteJsonAsync(context, StatusCodes.Status200OK,
+            new JsonObject { ["status"] = "ok", ["version"] = McpServerSetup.Version })));
+        app.MapGet("/readyz", (RequestDelegate)(async context =>
+        {
+            var problems = new JsonArray();
+            foreach (var check in context.RequestServices.GetServices<ReadinessCheck>())
+            {
+                if (await check(context.RequestAborted).ConfigureAwait(false) is { } problem)
+                {
+                    problems.Add((JsonNode)JsonValue.Create(problem));
+                }
+            }
+
+            await WriteJsonAsync(context, problems.Count == 0 ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable,
+                new JsonObject { ["status"] = problems.Count == 0 ? "ready" : "not_ready", ["problems"] = problems }).ConfigureAwait(false);
+        }));
+        app.MapMcp("/mcp");
+        return app;
+    }
+
+    private static Task WriteJsonAsync(HttpContext context, int status, JsonObject body)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(body.ToJsonString(), Encoding.UTF8, context.RequestAborted);
+    }
+}

@@ -1,0 +1,135 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using RuntimeAI.Core.Audit;
+using RuntimeAI.Mcp.Tools;
+
+namespace RuntimeAI.Mcp.Pipeline;
+
+/// <summary>
+/// The one gate every tool call passes, from any transport or from <c>runtimeai call</c>:
+/// audit-begin, then the stages in their fixed order, then the tool, then audit-end. A stage that
+/// throws fails the call closed; the audit record is written whatever happens.
+/// </summary>
+internal sealed class ToolCallPipeline(
+    IAuditLog audit,
+    SchemaFirewallStage schemaFirewall,
+    AutonomyGateStage autonomyGate,
+    TimeProvider time,
+    ILogger<ToolCallPipeline> logger)
+{
+    /// <summary>The stages after audit-begin, in the order they run.</summary>
+    internal IReadOnlyList<IToolCallStage> Stages { get; } = [schemaFirewall, autonomyGate];
+
+    public async ValueTask<CallToolResult> InvokeAsync(
+        ToolCallContext context,
+        Func<CancellationToken, ValueTask<CallToolResult>> execute,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(execute);
+
+        await audit.BeginAsync(new AuditBegin
+        {
+            CallId = context.CallId,
+            Ts = time.GetUtcNow(),
+            Tool = context.ToolName,
+            Tier = context.Tool?.Tier.ToString().ToLowerInvariant(),
+            Principal = context.Principal,
+            Client = context.Client,
+            Transport = context.Transport,
+            Arguments = context.Arguments.DeepClone().AsObject(),
+            AutonomyLevel = context.Autonomy.ToString().ToLowerInvariant(),
+            Reasoning = context.Reasoning,
+            IdempotencyKey = context.Arguments["idempotency_key"]?.GetValue<string>(),
+        }, cancellationToken).ConfigureAwait(false);
+
+        var outcome = "error";
+        string? detail = null;
+        CallToolResult? result = null;
+        try
+        {
+            if (context.Tool is null)
+            {
+                outcome = "invalid_params";
+                detail = "unknown tool";
+                throw new McpProtocolException(
+                    $"Unknown tool '{context.ToolName}'; call tools/list for the tools this server offers at its autonomy level.",
+                    McpErrorCode.InvalidParams);
+            }
+
+            foreach (var stage in Stages)
+            {
+                var verdict = await stage.RunAsync(context, cancellationToken).ConfigureAwait(false);
+                if (verdict.InvalidParams is { } message)
+                {
+                    outcome = "invalid_params";
+                    detail = message;
+                    throw new McpProtocolException(message, McpErrorCode.InvalidParams);
+                }
+
+                if (verdict.Refusal is { } refusal)
+                {
+                    outcome = "refused";
+                    detail = refusal.Text;
+                    result = ToolResultMapper.ToCallToolResult(refusal);
+                    return result;
+                }
+            }
+
+            result = await execute(cancellationToken).ConfigureAwait(false);
+            outcome = result.IsError == true ? "error" : "ok";
+            if (result.IsError == true)
+            {
+                detail = result.Content.OfType<TextContentBlock>().FirstOrDefault()?.Text;
+            }
+
+            return result;
+        }
+        catch (McpProtocolException)
+        {
+            throw;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            outcome = "cancelled";
+            throw;
+        }
+        catch (Exception ex)
+        {
+            // Fail closed with a message the agent can act on; the stack trace goes to the log only.
+            logger.LogError(ex, "Tool {Tool} failed (call {CallId})", context.ToolName, context.CallId);
+            outcome = "error";
+            detail = ex.Message;
+            result = ToolResultMapper.ToCallToolResult(ToolResultMapperErrors.Internal(context.ToolName, ex));
+            return result;
+        }
+        finally
+        {
+            var structured = result?.StructuredContent;
+            await audit.EndAsync(new AuditEnd
+            {
+                CallId = context.CallId,
+                Ts = time.GetUtcNow(),
+                Outcome = outcome,
+                Detail = detail,
+                OperationId = ReadString(structured, "operation_id"),
+                RuntimeId = ReadString(structured, "runtime_id") ?? context.Arguments["runtime_id"]?.GetValue<string>(),
+            }, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private static string? ReadString(JsonElement? element, string name) =>
+        element is { ValueKind: JsonValueKind.Object } e && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String
+            ? v.GetString()
+            : null;
+}
+
+/// <summary>Errors the pipeline itself produces.</summary>
+internal static class ToolResultMapperErrors
+{
+    public static Tools.ToolResult Internal(string tool, Exception ex) => Tools.ToolResult.Error("internal_error",
+        $"'{tool}' failed: {ex.Message}. Nothing further was attempted; check get_events or the server log before retrying.");
+}

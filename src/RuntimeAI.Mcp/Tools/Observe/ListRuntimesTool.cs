@@ -1,0 +1,65 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using RuntimeAI.Core.Common;
+using RuntimeAI.Core.Inventory;
+using RuntimeAI.Core.Runtimes;
+
+namespace RuntimeAI.Mcp.Tools.Observe;
+
+internal sealed class ListRuntimesTool : RuntimeTool
+{
+    public override string Name => "list_runtimes";
+
+    public override string Title => "List runtimes";
+
+    public override ToolTier Tier => ToolTier.Observe;
+
+    public override string Description =>
+        "List the runtimes (VMs and virtual clusters) this server manages, oldest first. Filter by type, state, " +
+        "tenant or labels (all must match). Start here to find a runtime_id. Returns {items, next_page_token}.";
+
+    public override JsonObject InputSchema { get; } = Schema.Object(
+    [
+        Schema.Optional("type", Schema.Enum("Only this runtime type.", ["vm", "vcluster", "sandbox", "agent_runtime"])),
+        Schema.Optional("state", Schema.Enum("Only this state.", ["creating", "running", "stopped", "degraded", "deleting", "deleted", "error"])),
+        Schema.Optional("tenant_id", Schema.String("Only this tenant.", maxLength: 128)),
+        Schema.Optional("labels", Schema.StringMap("Label pairs that must all match, e.g. {\"env\":\"prod\"}.", 16)),
+        .. Schema.Paging(),
+        Schema.Reasoning(),
+    ]);
+
+    public override JsonObject OutputSchema { get; } = Schema.PageOf(Schema.RuntimeRow());
+
+    public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
+    {
+        var inventory = call.Services.GetRequiredService<IRuntimeInventory>();
+        var query = new RuntimeQuery
+        {
+            Type = call.GetString("type") is { } t ? EnumText.Parse<RuntimeType>(t) : null,
+            State = call.GetString("state") is { } s ? EnumText.Parse<RuntimeState>(s) : null,
+            TenantId = call.GetString("tenant_id"),
+            Labels = call.GetStringMap("labels"),
+            IncludeDeleted = call.GetString("state") == "deleted",
+            PageSize = call.GetInt("page_size", 50),
+            PageToken = call.GetString("page_token"),
+        };
+
+        Page<Runtime> page;
+        try
+        {
+            page = await inventory.ListRuntimesAsync(query, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidPageTokenException ex)
+        {
+            return ToolResult.Error("invalid_page_token", ex.Message);
+        }
+
+        var items = new JsonArray(page.Items.Select(r => (JsonNode)CoreJson.ToNode(r, CoreJsonContext.Default.Runtime)).ToArray());
+        var text = page.Items.Count == 0
+            ? "No runtimes match."
+            : $"{page.Items.Count} runtime(s): " + string.Join(", ", page.Items.Take(10).Select(r => $"{r.Name} ({r.Id}, {EnumText.Name(r.State)})"))
+              + (page.Items.Count > 10 ? ", …" : string.Empty)
+              + (page.NextPageToken is null ? "." : "; more with next_page_token.");
+        return ToolResult.Ok(new JsonObject { ["items"] = items, ["next_page_token"] = page.NextPageToken }, text);
+    }
+}

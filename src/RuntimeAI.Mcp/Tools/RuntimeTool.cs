@@ -1,0 +1,96 @@
+using System.Security.Claims;
+using System.Text.Json.Nodes;
+using ModelContextProtocol;
+using ModelContextProtocol.Server;
+
+namespace RuntimeAI.Mcp.Tools;
+
+/// <summary>The four tiers of tools, from harmless to mutating.</summary>
+public enum ToolTier
+{
+    /// <summary>Reads state; never changes anything.</summary>
+    Observe,
+    /// <summary>Reasons over state (simulate, check policy, forecast); never changes anything.</summary>
+    Analyse,
+    /// <summary>Drafts plans and proposals; changes only the proposal store.</summary>
+    Recommend,
+    /// <summary>Changes infrastructure; gated by the whole pipeline.</summary>
+    Execute,
+}
+
+/// <summary>
+/// A tool of the catalog: its contract (name, tier, annotations, schemas, risk) and its handler.
+/// Subclasses are stateless; services come from the call's request scope.
+/// </summary>
+internal abstract class RuntimeTool
+{
+    public abstract string Name { get; }
+
+    public abstract string Title { get; }
+
+    public abstract ToolTier Tier { get; }
+
+    /// <summary>Written for a model that has never seen the system: what, when, returns.</summary>
+    public abstract string Description { get; }
+
+    /// <summary>none, low, medium or high: how much harm a wrong call can do.</summary>
+    public virtual string Risk => Tier switch
+    {
+        ToolTier.Observe or ToolTier.Analyse => "none",
+        ToolTier.Recommend => "low",
+        _ => Destructive ? "high" : "medium",
+    };
+
+    public virtual bool ReadOnly => Tier is ToolTier.Observe or ToolTier.Analyse;
+
+    public virtual bool Destructive => false;
+
+    public virtual bool Idempotent => Tier is ToolTier.Observe or ToolTier.Analyse;
+
+    /// <summary>True when the tool reaches systems outside this server (real infrastructure).</summary>
+    public virtual bool OpenWorld => Tier == ToolTier.Execute;
+
+    public abstract JsonObject InputSchema { get; }
+
+    public abstract JsonObject OutputSchema { get; }
+
+    /// <summary>Runs the tool on arguments that already passed the schema firewall.</summary>
+    public abstract ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken);
+}
+
+/// <summary>One invocation of a tool, as the handler sees it.</summary>
+internal sealed record ToolCall(
+    JsonObject Arguments,
+    IServiceProvider Services,
+    ClaimsPrincipal? User,
+    IProgress<ProgressNotificationValue> Progress,
+    RequestContext<ModelContextProtocol.Protocol.CallToolRequestParams>? Request)
+{
+    public string? GetString(string name) => Arguments[name]?.GetValue<string>();
+
+    public int GetInt(string name, int fallback) => Arguments[name] is JsonValue v ? (int)v.GetValue<double>() : fallback;
+
+    public bool GetBool(string name, bool fallback = false) => Arguments[name] is JsonValue v ? v.GetValue<bool>() : fallback;
+
+    public IReadOnlyDictionary<string, string> GetStringMap(string name) =>
+        Arguments[name] is JsonObject o
+            ? o.ToDictionary(p => p.Key, p => p.Value!.GetValue<string>(), StringComparer.Ordinal)
+            : new Dictionary<string, string>(StringComparer.Ordinal);
+}
+
+/// <summary>What a tool returns: structured content plus a short text, or an error naming the cause.</summary>
+internal sealed record ToolResult
+{
+    public JsonObject? Structured { get; init; }
+
+    public required string Text { get; init; }
+
+    public bool IsError { get; init; }
+
+    /// <summary>Machine-readable error code (e.g. <c>not_found</c>) when <see cref="IsError"/>.</summary>
+    public string? ErrorCode { get; init; }
+
+    public static ToolResult Ok(JsonObject structured, string text) => new() { Structured = structured, Text = text };
+
+    public static ToolResult Error(string code, string message) => new() { Text = message, IsError = true, ErrorCode = code };
+}

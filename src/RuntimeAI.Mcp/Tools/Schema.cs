@@ -1,0 +1,265 @@
+using System.Text.Json.Nodes;
+
+namespace RuntimeAI.Mcp.Tools;
+
+/// <summary>
+/// A terse builder for the JSON schemas of tool inputs and outputs. The schemas are the action
+/// contract (exported to tools-catalog/), so they are written by hand, strict (no extra
+/// properties) and small (every byte is paid for in the model's context on tools/list).
+/// </summary>
+internal static class Schema
+{
+    public const string RuntimeIdPattern = "^rt_[0-9A-HJKMNP-TV-Z]{26}$";
+    public const string OperationIdPattern = "^op_[0-9A-HJKMNP-TV-Z]{26}$";
+
+    public static JsonObject Object(params Prop[] props) => Object(null, props);
+
+    public static JsonObject Object(string? description, params Prop[] props)
+    {
+        var properties = new JsonObject();
+        var required = new JsonArray();
+        foreach (var p in props)
+        {
+            properties[p.Name] = p.Schema;
+            if (p.Required)
+            {
+                required.Add((JsonNode)JsonValue.Create(p.Name));
+            }
+        }
+
+        var schema = new JsonObject { ["type"] = "object" };
+        if (description is not null)
+        {
+            schema["description"] = description;
+        }
+
+        schema["properties"] = properties;
+        if (required.Count > 0)
+        {
+            schema["required"] = required;
+        }
+
+        schema["additionalProperties"] = false;
+        return schema;
+    }
+
+    /// <summary>An object with free-form members (used for outputs whose members are documented elsewhere).</summary>
+    public static JsonObject OpenObject(string? description = null)
+    {
+        var schema = new JsonObject { ["type"] = "object" };
+        if (description is not null)
+        {
+            schema["description"] = description;
+        }
+
+        return schema;
+    }
+
+    public static JsonObject String(string? description = null, string? pattern = null, int? maxLength = null, string? format = null, int? minLength = null)
+    {
+        var s = new JsonObject { ["type"] = "string" };
+        if (description is not null)
+        {
+            s["description"] = description;
+        }
+
+        if (pattern is not null)
+        {
+            s["pattern"] = pattern;
+        }
+
+        if (minLength is not null)
+        {
+            s["minLength"] = minLength;
+        }
+
+        if (maxLength is not null)
+        {
+            s["maxLength"] = maxLength;
+        }
+
+        if (format is not null)
+        {
+            s["format"] = format;
+        }
+
+        return s;
+    }
+
+    public static JsonObject Enum(string? description, IEnumerable<string> values)
+    {
+        var s = new JsonObject { ["type"] = "string" };
+        if (description is not null)
+        {
+            s["description"] = description;
+        }
+
+        s["enum"] = new JsonArray(values.Select(v => (JsonNode)JsonValue.Create(v)).ToArray());
+        return s;
+    }
+
+    public static JsonObject Integer(string? description = null, long? minimum = null, long? maximum = null, long? @default = null)
+    {
+        var s = new JsonObject { ["type"] = "integer" };
+        if (description is not null)
+        {
+            s["description"] = description;
+        }
+
+        if (minimum is not null)
+        {
+            s["minimum"] = minimum;
+        }
+
+        if (maximum is not null)
+        {
+            s["maximum"] = maximum;
+        }
+
+        if (@default is not null)
+        {
+            s["default"] = @default;
+        }
+
+        return s;
+    }
+
+    public static JsonObject Number(string? description = null, double? minimum = null, double? maximum = null)
+    {
+        var s = new JsonObject { ["type"] = "number" };
+        if (description is not null)
+        {
+            s["description"] = description;
+        }
+
+        if (minimum is not null)
+        {
+            s["minimum"] = minimum;
+        }
+
+        if (maximum is not null)
+        {
+            s["maximum"] = maximum;
+        }
+
+        return s;
+    }
+
+    public static JsonObject Boolean(string? description = null, bool? @default = null)
+    {
+        var s = new JsonObject { ["type"] = "boolean" };
+        if (description is not null)
+        {
+            s["description"] = description;
+        }
+
+        if (@default is not null)
+        {
+            s["default"] = @default;
+        }
+
+        return s;
+    }
+
+    public static JsonObject Array(JsonObject items, string? description = null, int? maxItems = null, int? minItems = null)
+    {
+        var s = new JsonObject { ["type"] = "array" };
+        if (description is not null)
+        {
+            s["description"] = description;
+        }
+
+        s["items"] = items;
+        if (minItems is not null)
+        {
+            s["minItems"] = minItems;
+        }
+
+        if (maxItems is not null)
+        {
+            s["maxItems"] = maxItems;
+        }
+
+        return s;
+    }
+
+    /// <summary>A map of string to string (labels).</summary>
+    public static JsonObject StringMap(string? description = null, int maxProperties = 64)
+    {
+        var s = new JsonObject { ["type"] = "object" };
+        if (description is not null)
+        {
+            s["description"] = description;
+        }
+
+        s["additionalProperties"] = new JsonObject { ["type"] = "string", ["maxLength"] = 253 };
+        s["maxProperties"] = maxProperties;
+        return s;
+    }
+
+    public static JsonObject Nullable(JsonObject schema)
+    {
+        var type = schema["type"]!.GetValue<string>();
+        schema["type"] = new JsonArray(type, "null");
+        return schema;
+    }
+
+    public static Prop Required(string name, JsonObject schema) => new(name, schema, true);
+
+    public static Prop Optional(string name, JsonObject schema) => new(name, schema, false);
+
+    /// <summary>The common paging inputs of list tools.</summary>
+    public static Prop[] Paging(int defaultSize = 50) =>
+    [
+        Optional("page_size", Integer("Max items to return (1-200).", 1, 200, defaultSize)),
+        Optional("page_token", String("next_page_token from the previous call; omit for the first page.", maxLength: 512)),
+    ];
+
+    public static Prop RuntimeId(string description = "Runtime id (rt_…), from list_runtimes.") =>
+        Required("runtime_id", String(description, RuntimeIdPattern));
+
+    /// <summary>The optional free-text reasoning every tool accepts for the audit trail.</summary>
+    public static Prop Reasoning() =>
+        Optional("reasoning", String("Why you are calling this tool; stored in the audit trail.", maxLength: 4000));
+
+    /// <summary>A list page: <c>{items: [...], next_page_token}</c>.</summary>
+    public static JsonObject PageOf(JsonObject item) => Object(
+        Required("items", Array(item)),
+        Required("next_page_token", Nullable(String("Pass as page_token to get the next page; null at the end."))));
+
+    public static JsonObject RuntimeRow() => Object(
+        Required("id", String()),
+        Required("name", String()),
+        Required("type", Enum(null, ["vm", "vcluster", "sandbox", "agent_runtime"])),
+        Required("state", Enum(null, ["creating", "running", "stopped", "degraded", "deleting", "deleted", "error"])),
+        Optional("tenant_id", String()),
+        Optional("labels", StringMap()),
+        Optional("capabilities", Array(String())),
+        Optional("backend", OpenObject()),
+        Optional("spec", OpenObject()),
+        Required("created_at", String(format: "date-time")),
+        Optional("updated_at", String(format: "date-time")));
+
+    public static JsonObject OperationRow() => Object(
+        Required("operation_id", String()),
+        Required("status", Enum(null, ["queued", "running", "succeeded", "failed", "cancelled", "stuck"])),
+        Optional("runtime_id", String()),
+        Required("action", String()),
+        Required("created_at", String(format: "date-time")),
+        Optional("finished_at", String(format: "date-time")),
+        Optional("progress", OpenObject()),
+        Optional("error", OpenObject()),
+        Optional("result", OpenObject()));
+
+    public static JsonObject EventRow() => Object(
+        Required("id", String()),
+        Required("runtime_id", String()),
+        Required("type", String()),
+        Optional("severity", Enum(null, ["info", "warning", "critical"])),
+        Required("ts", String(format: "date-time")),
+        Optional("actor", String()),
+        Optional("data", OpenObject()));
+}
+
+/// <summary>One property of an object schema.</summary>
+internal sealed record Prop(string Name, JsonObject Schema, bool Required);

@@ -1,0 +1,20 @@
+using RuntimeAI.Mcp.Tools.Observe;
+
+namespace RuntimeAI.Mcp.Tools;
+
+/// <summary>All tools of the server, in catalog order (tier, then name).</summary>
+internal static class ToolCatalog
+{
+    public static IReadOnlyList<RuntimeTool> All { get; } = Sorted(
+    [
+        new ListRuntimesTool(),
+        new GetRuntimeTool(),
+        new GetEventsTool(),
+        new GetOperationTool(),
+    ]);
+
+    public static RuntimeTool? Find(string name) => All.FirstOrDefault(t => t.Name == name);
+
+    private static RuntimeTool[] Sorted(RuntimeTool[] tools) =>
+        tools.OrderBy(t => t.Tier).ThenBy(t => t.Name, StringComparer.Ordinal).ToArray();
+}

@@ -1,0 +1,210 @@
+using Microsoft.Data.Sqlite;
+
+namespace RuntimeAI.Storage.Sqlite;
+
+/// <summary>
+/// The embedded store: one SQLite file in the data directory, in WAL mode with full sync so a
+/// write is durable when its task completes. Schema migrations are versioned in code
+/// (<c>PRAGMA user_version</c>); a file from a newer build or a file that is not a database is
+/// refused with an error that says what to do, never overwritten.
+/// </summary>
+public sealed class SqliteDatabase : IDisposable
+{
+    /// <summary>The file name inside the data directory.</summary>
+    public const string FileName = "runtimeai.db";
+
+    private static readonly string[] s_migrations =
+    [
+        // v1: inventory, events, operations, audit
+        """
+        CREATE TABLE runtimes (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            type TEXT NOT NULL,
+            state TEXT NOT NULL,
+            tenant_id TEXT,
+            backend_ref TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT,
+            doc TEXT NOT NULL
+        );
+        CREATE INDEX ix_runtimes_backend_ref ON runtimes(backend_ref);
+        CREATE TABLE spec_revisions (
+            runtime_id TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            ts TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            spec TEXT NOT NULL,
+            PRIMARY KEY (runtime_id, revision)
+        );
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            runtime_id TEXT NOT NULL,
+            type TEXT NOT NULL,
+            ts TEXT NOT NULL,
+            doc TEXT NOT NULL
+        );
+        CREATE INDEX ix_events_runtime ON events(runtime_id, seq);
+        CREATE TABLE operations (
+            id TEXT PRIMARY KEY,
+            runtime_id TEXT,
+            status TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            doc TEXT NOT NULL
+        );
+        CREATE INDEX ix_operations_status ON operations(status);
+        CREATE TABLE audit_inflight (
+            call_id TEXT PRIMARY KEY,
+            doc TEXT NOT NULL
+        );
+        CREATE TABLE audit_log (
+            seq INTEGER PRIMARY KEY,
+            call_id TEXT NOT NULL,
+            ts TEXT NOT NULL,
+            tool TEXT NOT NULL,
+            principal TEXT NOT NULL,
+            runtime_id TEXT,
+            doc TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        """,
+    ];
+
+    private readonly string _connectionString;
+
+    private SqliteDatabase(string path)
+    {
+        Path = path;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    /// <summary>Full path of the database file.</summary>
+    public string Path { get; }
+
+    /// <summary>The schema version this build writes.</summary>
+    public static int CurrentSchemaVersion => s_migrations.Length;
+
+    /// <summary>Serializes writers inside this process; SQLite allows one writer at a time anyway.</summary>
+    internal SemaphoreSlim WriteLock { get; } = new(1, 1);
+
+    /// <summary>Opens (and creates or migrates) the database in <paramref name="dataDir"/>.</summary>
+    /// <exception cref="StoreException">The directory is not writable, the file is not a database, or its schema is newer.</exception>
+    public static SqliteDatabase Open(string dataDir)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(dataDir);
+        try
+        {
+            Directory.CreateDirectory(dataDir);
+            var probe = System.IO.Path.Combine(dataDir, $".write-probe-{Environment.ProcessId}");
+            File.WriteAllText(probe, "ok");
+            File.Delete(probe);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreException(
+                $"data directory '{dataDir}' is not writable ({ex.Message}); pass --data-dir with a directory you can write to");
+        }
+
+        var db = new SqliteDatabase(System.IO.Path.Combine(dataDir, FileName));
+        try
+        {
+            db.Migrate();
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is 26 or 11)
+        {
+            db.Dispose();
+            throw new StoreException(
+                $"'{db.Path}' is not a readable RuntimeAI database (SQLite: {ex.Message}); move it aside or restore it from a backup — nothing was changed");
+        }
+
+        return db;
+    }
+
+    /// <summary>Opens a connection with the pragmas every connection needs.</summary>
+    internal SqliteConnection OpenConnection()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
+        command.ExecuteNonQuery();
+        return connection;
+    }
+
+    private void Migrate()
+    {
+        using var connection = OpenConnection();
+        using (var wal = connection.CreateCommand())
+        {
+            wal.CommandText = "PRAGMA journal_mode=WAL;";
+            wal.ExecuteNonQuery();
+        }
+
+        using (var check = connection.CreateCommand())
+        {
+            check.CommandText = "PRAGMA quick_check;";
+            var result = check.ExecuteScalar() as string;
+            if (!string.Equals(result, "ok", StringComparison.Ordinal))
+            {
+                throw new StoreException(
+                    $"'{Path}' failed SQLite's integrity check ({result}); move it aside or restore it from a backup — nothing was changed");
+            }
+        }
+
+        var version = ReadUserVersion(connection);
+        if (version > s_migrations.Length)
+        {
+            throw new StoreException(
+                $"'{Path}' has schema version {version} but this runtimeai knows only up to {s_migrations.Length}; upgrade runtimeai, or use another --data-dir — nothing was changed");
+        }
+
+        for (var v = version; v < s_migrations.Length; v++)
+        {
+            using var tx = connection.BeginTransaction();
+            using var command = connection.CreateCommand();
+            command.Transaction = tx;
+            command.CommandText = s_migrations[v] + $"\nPRAGMA user_version={v + 1};";
+            command.ExecuteNonQuery();
+            tx.Commit();
+        }
+    }
+
+    private static int ReadUserVersion(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA user_version;";
+        return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        WriteLock.Dispose();
+        SqliteConnection.ClearAllPools();
+    }
+}
+
+/// <summary>A store problem with a message that names the cause and the fix.</summary>
+public sealed class StoreException : Exception
+{
+    public StoreException()
+    {
+    }
+
+    public StoreException(string message) : base(message)
+    {
+    }
+
+    public StoreException(string message, Exception innerException) : base(message, innerException)
+    {
+    }
+}
