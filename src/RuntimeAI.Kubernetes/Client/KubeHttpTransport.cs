@@ -139,7 +139,7 @@ internal sealed class KubeHttpTransport : IDisposable
     private async Task<HttpResponseMessage> SendAuthenticatedAsync(KubeRequest request, bool forceRefresh, CancellationToken cancellationToken)
     {
         using var message = new HttpRequestMessage(request.Method, request.PathAndQuery);
-        message.Headers.Accept.ParseAdd(request.Accept);
+        message.Headers.TryAddWithoutValidation("Accept", request.Accept);
         var authorization = await _credentials.GetAuthorizationAsync(forceRefresh, cancellationToken).ConfigureAwait(false);
         if (authorization is not null)
         {
