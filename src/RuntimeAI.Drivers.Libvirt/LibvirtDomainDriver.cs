@@ -225,10 +225,11 @@ public sealed partial class LibvirtDomainDriver : IRuntimeDriver, IDisposable
         return (sizeName, vcpus, memory);
     }
 
-    private static NetworkAttachment AttachmentFor(NetworkingProfile? networking) => networking switch
+    private NetworkAttachment AttachmentFor(NetworkingProfile? networking) => networking switch
     {
         null => NetworkAttachment.None,
         { Exposure: "none" } => NetworkAttachment.None,
+        _ when _options.Network is not null => NetworkAttachment.LibvirtNetwork,
         _ => NetworkAttachment.UserMode,
     };
 
