@@ -30,6 +30,15 @@ skip() {
   exit 0
 }
 
+# Prints the pid a daemon wrote to its pid file (waits up to 10 s for the file).
+wait_pidfile() {
+  local file=$1
+  for _ in $(seq 1 50); do
+    if [ -s "$file" ]; then cat "$file"; return; fi
+    sleep 0.2
+  done
+}
+
 cleanup() {
   local pid
   for pid in "${STARTED_PIDS[@]}"; do
@@ -92,17 +101,21 @@ if virsh -c "$URI" version >/dev/null 2>&1; then
   say "a libvirtd already answers at $URI: using it (and leaving it running)"
 else
   if ! pgrep -x virtlogd >/dev/null; then
-    $SUDO virtlogd >"$LOGS/virtlogd.log" 2>&1 &
-    STARTED_PIDS+=($!)
-    say "started virtlogd (pid $!)"
+    $SUDO rm -f "$WORK/virtlogd.pid"
+    $SUDO virtlogd --pid-file "$WORK/virtlogd.pid" >"$LOGS/virtlogd.log" 2>&1 &
+    VIRTLOGD_PID=$(wait_pidfile "$WORK/virtlogd.pid")
+    [ -n "$VIRTLOGD_PID" ] && STARTED_PIDS+=("$VIRTLOGD_PID") && say "started virtlogd (pid $VIRTLOGD_PID)"
   fi
-  $SUDO libvirtd >"$LOGS/libvirtd.log" 2>&1 &
-  LIBVIRTD_PID=$!
-  STARTED_PIDS+=("$LIBVIRTD_PID")
-  say "started libvirtd (pid $LIBVIRTD_PID)"
+  $SUDO rm -f "$WORK/libvirtd.pid"
+  $SUDO libvirtd --pid-file "$WORK/libvirtd.pid" >"$LOGS/libvirtd.log" 2>&1 &
+  LIBVIRTD_PID=$(wait_pidfile "$WORK/libvirtd.pid")
+  if [ -n "$LIBVIRTD_PID" ]; then
+    STARTED_PIDS+=("$LIBVIRTD_PID")
+    say "started libvirtd (pid $LIBVIRTD_PID)"
+  fi
   for _ in $(seq 1 100); do
     virsh -c "$URI" version >/dev/null 2>&1 && break
-    kill -0 "$LIBVIRTD_PID" 2>/dev/null || break
+    [ -n "$LIBVIRTD_PID" ] && ! kill -0 "$LIBVIRTD_PID" 2>/dev/null && break
     sleep 0.2
   done
   if ! virsh -c "$URI" version >/dev/null 2>&1; then
@@ -123,8 +136,31 @@ export RUNTIMEAI_QEMU_DOMAIN_TYPE="$DOMAIN_TYPE"
 say "running tests with Category=Qemu against $URI"
 start=$(date +%s)
 cd "$ROOT"
-dotnet test tests/RuntimeAI.Drivers.Libvirt.Tests --filter "Category=Qemu" --logger "console;verbosity=normal"
+dotnet build tests/RuntimeAI.Drivers.Libvirt.Tests -v q --nologo || { say "build failed"; exit 1; }
+dotnet test tests/RuntimeAI.Drivers.Libvirt.Tests --no-build --filter "Category=Qemu&Category!=QemuDaemonLoss" --logger "console;verbosity=normal"
 rc=$?
+
+# 6. The daemon going away mid-call: only against the libvirtd this script started (the test kills it).
+if [ -n "${LIBVIRTD_PID:-}" ]; then
+  say "running the daemon-loss test (kills libvirtd pid $LIBVIRTD_PID mid-call)"
+  RUNTIMEAI_LIBVIRTD_PID="$LIBVIRTD_PID" dotnet test tests/RuntimeAI.Drivers.Libvirt.Tests --no-build \
+    --filter "Category=QemuDaemonLoss" --logger "console;verbosity=normal"
+  loss_rc=$?
+  [ "$rc" -eq 0 ] && rc=$loss_rc
+  # A fresh libvirtd re-attaches to the orphaned qemu process so it can be cleaned up properly.
+  $SUDO rm -f "$WORK/libvirtd.pid"
+  $SUDO libvirtd --pid-file "$WORK/libvirtd.pid" >>"$LOGS/libvirtd.log" 2>&1 &
+  pid=$(wait_pidfile "$WORK/libvirtd.pid")
+  [ -n "$pid" ] && STARTED_PIDS+=("$pid") && say "restarted libvirtd (pid $pid) to clean up"
+  for _ in $(seq 1 100); do virsh -c "$URI" version >/dev/null 2>&1 && break; sleep 0.2; done
+fi
+
+# 7. Leave nothing behind: the tier's VMs and their disks.
+for dom in $(virsh -c "$URI" list --all --name 2>/dev/null | grep '^rtq-'); do
+  say "cleaning up leftover VM $dom"
+  virsh -c "$URI" destroy "$dom" >/dev/null 2>&1
+  virsh -c "$URI" undefine "$dom" --snapshots-metadata --managed-save --remove-all-storage >/dev/null 2>&1
+done
 say "qemu tier finished in $(( $(date +%s) - start ))s with exit code $rc"
 if [ "$rc" -ne 0 ] && [ -f "$LOGS/libvirtd.log" ]; then
   say "last lines of libvirtd.log:"; tail -20 "$LOGS/libvirtd.log"
