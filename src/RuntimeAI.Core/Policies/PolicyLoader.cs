@@ -15,13 +15,12 @@ namespace RuntimeAI.Core.Policies;
 /// <param name="Fix">What to do about it.</param>
 public sealed record PolicyLoadError(string File, string Path, int? RuleIndex, string Problem, string Fix)
 {
-    /// <summary>One line: <c>file: /rules/2/params/window (rule #2): problem; fix</c>.</summary>
+    /// <summary>One line: <c>file: /rules/2/params/window (rule #2): problem; fix</c> (no pointer when the whole file is at fault).</summary>
     /// <returns>The line.</returns>
     public override string ToString()
     {
-        var where = Path.Length == 0 ? "" : " " + Path;
         var rule = RuleIndex is { } i ? $" (rule #{i.ToString(CultureInfo.InvariantCulture)})" : "";
-        return $"{File}:{where}{rule}: {Problem}; {Fix}";
+        return Path.Length == 0 ? $"{File}{rule}: {Problem}; {Fix}" : $"{File}: {Path}{rule}: {Problem}; {Fix}";
     }
 }
 
@@ -254,12 +253,14 @@ public static partial class PolicyLoader
                     var rulePath = $"{path}/rules/{i.ToString(CultureInfo.InvariantCulture)}";
                     if (ReadRule(ruleArray[i], rulePath) is { } rule)
                     {
-                        if (!ids.Add(rule.Id))
-                        {
-                            Error(rulePath + "/id", $"the rule id '{rule.Id}' appears twice in this policy", "give each rule a unique id");
-                        }
-
                         rules.Add(rule);
+                    }
+
+                    // Checked on the raw id so a duplicate of an invalid rule is reported too.
+                    if ((ruleArray[i] as JsonObject)?["id"] is JsonValue idValue && idValue.GetValueKind() == JsonValueKind.String
+                        && !ids.Add(idValue.GetValue<string>()))
+                    {
+                        Error(rulePath + "/id", $"the rule id '{idValue.GetValue<string>()}' appears twice in this policy", "give each rule a unique id");
                     }
                 }
 
