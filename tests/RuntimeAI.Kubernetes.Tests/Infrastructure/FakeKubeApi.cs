@@ -46,11 +46,11 @@ public sealed class FakeKubeApi : IAsyncDisposable
     public IReadOnlyList<RecordedRequest> RequestsTo(string method, string path) =>
         Requests.Where(r => r.Method == method && r.Path == path).ToList();
 
-    public static async Task<FakeKubeApi> StartAsync(X509Certificate2? serverCertificate = null, bool requireClientCertificate = false)
+    public static async Task<FakeKubeApi> StartAsync(X509Certificate2? serverCertificate = null, bool requireClientCertificate = false, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, listen =>
         {
             if (serverCertificate is not null)
             {
@@ -169,7 +169,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         await _app.StopAsync(cts.Token);
         await _app.DisposeAsync();
     }
