@@ -437,6 +437,49 @@ public sealed class LibvirtDomainDriverTests
     }
 
     [Fact]
+    public async Task Observe_UsesTheInjectedClock()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        using var driver = Sandbox.NewDriver(time: time);
+        var created = await driver.CreateAsync(Sandbox.NewRuntimeId(), Sandbox.Request(Sandbox.UniqueName("clock")), s_ct);
+
+        time.Advance(TimeSpan.FromSeconds(90));
+        var seen = await driver.ObserveAsync(created.BackendRef, s_ct);
+
+        Assert.Equal(time.GetUtcNow(), seen.ObservedAt);
+        Assert.Equal(TimeSpan.FromSeconds(90), seen.Uptime);
+    }
+
+    [Fact]
+    public async Task Scale_RunningBeyondVcpuSlots_NeedsRestartThenApplies()
+    {
+        using var driver = Sandbox.NewDriver(o => o.MaxVcpus = 1);
+        var created = await driver.CreateAsync(Sandbox.NewRuntimeId(), Sandbox.Request(Sandbox.UniqueName("slots")), s_ct);
+
+        var result = await driver.ScaleAsync(created.BackendRef, new ScaleTarget(2, 512), s_ct);
+
+        Assert.True(result.RestartRequired);
+        Assert.Contains(result.Notes, n => n.Contains("hot-pluggable", StringComparison.Ordinal));
+        Assert.Equal(1, (await driver.ObserveAsync(created.BackendRef, s_ct)).Vcpus);
+        await driver.RestartAsync(created.BackendRef, s_ct);
+        Assert.Equal(2, (await driver.ObserveAsync(created.BackendRef, s_ct)).Vcpus);
+    }
+
+    [Fact]
+    public async Task Discover_AfterStop_ReportsStopped()
+    {
+        using var driver = Sandbox.NewDriver();
+        var name = Sandbox.UniqueName("disc");
+        var created = await driver.CreateAsync(Sandbox.NewRuntimeId(), Sandbox.Request(name), s_ct);
+        await driver.StopAsync(created.BackendRef, new StopOptions(false, TimeSpan.FromSeconds(5)), s_ct);
+
+        Assert.Equal(RuntimeState.Stopped, Assert.Single(await driver.DiscoverAsync(s_ct), r => r.Name == name).State);
+        // Name and bare UUID work as references too.
+        Assert.Equal(RuntimeState.Stopped, (await driver.ObserveAsync(name, s_ct)).State);
+        Assert.Equal(RuntimeState.Stopped, (await driver.ObserveAsync(created.BackendRef.Split('#')[1], s_ct)).State);
+    }
+
+    [Fact]
     public async Task Dispose_ThenCall_Throws()
     {
         var driver = Sandbox.NewDriver();
