@@ -23,11 +23,7 @@ internal static class KubeTlsHandler
         }
 
         var ssl = new SslClientAuthenticationOptions();
-        if (!string.IsNullOrEmpty(connection.TlsServerName))
-        {
-            ssl.TargetHost = connection.TlsServerName;
-        }
-
+        var serverName = string.IsNullOrEmpty(connection.TlsServerName) ? null : connection.TlsServerName;
         if (connection.InsecureSkipTlsVerify)
         {
             ssl.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
@@ -41,7 +37,12 @@ internal static class KubeTlsHandler
                 throw new KubeConfigException("The certificate authority data holds no PEM certificate.");
             }
 
-            ssl.RemoteCertificateValidationCallback = (_, certificate, chain, errors) => ValidateAgainst(roots, certificate, chain, errors);
+            ssl.RemoteCertificateValidationCallback = (_, certificate, chain, errors) => ValidateAgainst(roots, serverName, certificate, chain, errors);
+        }
+        else if (serverName is not null)
+        {
+            ssl.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                (errors & ~SslPolicyErrors.RemoteCertificateNameMismatch) == SslPolicyErrors.None && MatchesName(certificate, serverName);
         }
 
         if (!string.IsNullOrEmpty(connection.ClientCertificatePem))
@@ -62,10 +63,30 @@ internal static class KubeTlsHandler
         return handler;
     }
 
-    /// <summary>Chain must end at one of the given roots; the host name must still match.</summary>
-    internal static bool ValidateAgainst(X509Certificate2Collection roots, X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors)
+    private static bool MatchesName(X509Certificate? certificate, string serverName)
     {
-        if (certificate is null || (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
+        if (certificate is null)
+        {
+            return false;
+        }
+
+        using var leaf = new X509Certificate2(certificate);
+        return leaf.MatchesHostname(serverName);
+    }
+
+    /// <summary>Chain must end at one of the given roots; the host name must still match.</summary>
+    internal static bool ValidateAgainst(X509Certificate2Collection roots, string? serverName, X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors)
+    {
+        if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
+        {
+            return false;
+        }
+
+        // With tls-server-name the certificate must name that host instead of the URL's.
+        var nameOk = serverName is null
+            ? (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0
+            : MatchesName(certificate, serverName);
+        if (!nameOk)
         {
             return false;
         }
