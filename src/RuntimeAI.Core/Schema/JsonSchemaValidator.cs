@@ -29,6 +29,10 @@ namespace RuntimeAI.Core.Schema;
 /// Fail closed: a remote <c>$ref</c>, an unresolvable pointer, an invalid regex or a timed-out
 /// regex is reported as a violation rather than skipped.
 /// </para>
+/// <para>
+/// Messages quote the offending value (cut to 40 characters) except under a property named like a
+/// secret (see <see cref="Audit.SecretRedactor.IsSecretName"/>), where they say "the value".
+/// </para>
 /// <para>Thread-safe: a compiled validator is immutable.</para>
 /// </remarks>
 public sealed class JsonSchemaValidator

@@ -61,13 +61,13 @@ internal sealed class SchemaEvaluation(JsonElement root)
             if (!@enum.EnumerateArray().Any(e => JsonValues.DeepEquals(e, instance)))
             {
                 var allowed = string.Join(", ", @enum.EnumerateArray().Take(20).Select(JsonValues.RenderLiteral));
-                sink.Add(new(pointer, "enum", $"{At(pointer)}: {JsonValues.Render(instance)} is not one of the allowed values; use one of: {allowed}."));
+                sink.Add(new(pointer, "enum", $"{At(pointer)}: {Shown(pointer, instance)} is not one of the allowed values; use one of: {allowed}."));
             }
         }
 
         if (schema.TryGetProperty("const", out var @const) && !JsonValues.DeepEquals(@const, instance))
         {
-            sink.Add(new(pointer, "const", $"{At(pointer)}: {JsonValues.Render(instance)} is not the required value; use {JsonValues.RenderLiteral(@const)}."));
+            sink.Add(new(pointer, "const", $"{At(pointer)}: {Shown(pointer, instance)} is not the required value; use {JsonValues.RenderLiteral(@const)}."));
         }
 
         switch (instance.ValueKind)
@@ -153,7 +153,7 @@ internal sealed class SchemaEvaluation(JsonElement root)
         }
 
         var expected = names.Length == 1 ? names[0] : "one of " + string.Join(", ", names);
-        sink.Add(new(pointer, "type", $"{At(pointer)}: expected {expected} but got {JsonValues.TypeName(instance)} {JsonValues.Render(instance)}; send a value of type {expected}."));
+        sink.Add(new(pointer, "type", $"{At(pointer)}: expected {expected} but got {JsonValues.TypeName(instance)} {Shown(pointer, instance)}; send a value of type {expected}."));
     }
 
     private static bool HasType(string name, JsonElement instance) => name switch
@@ -242,7 +242,7 @@ internal sealed class SchemaEvaluation(JsonElement root)
             switch (Match(pattern, value))
             {
                 case false:
-                    sink.Add(new(pointer, "pattern", $"{At(pointer)}: {Quote(value)} does not match the pattern {pattern}; send a value that matches it."));
+                    sink.Add(new(pointer, "pattern", $"{At(pointer)}: {ShownText(pointer, value)} does not match the pattern {pattern}; send a value that matches it."));
                     break;
                 case null:
                     sink.Add(new(pointer, "pattern", $"{At(pointer)}: the pattern {pattern} is not a valid regular expression or took too long to evaluate, so the value is rejected (schema error)."));
@@ -253,7 +253,7 @@ internal sealed class SchemaEvaluation(JsonElement root)
         if (schema.TryGetProperty("format", out var format) && format.ValueKind == JsonValueKind.String
             && SchemaFormats.Check(format.GetString()!, value) is { } expected)
         {
-            sink.Add(new(pointer, "format", $"{At(pointer)}: {Quote(value)} is not a valid {format.GetString()}; send {expected}."));
+            sink.Add(new(pointer, "format", $"{At(pointer)}: {ShownText(pointer, value)} is not a valid {format.GetString()}; send {expected}."));
         }
     }
 
@@ -550,6 +550,22 @@ internal sealed class SchemaEvaluation(JsonElement root)
     private static string Chars(long n) => n == 1 ? "1 character" : n.ToString(CultureInfo.InvariantCulture) + " characters";
 
     private static string Items(long n) => n == 1 ? "1 item" : n.ToString(CultureInfo.InvariantCulture) + " items";
+
+    /// <summary>
+    /// The offending value for a message, unless the property is named like a secret (password,
+    /// token, ...): messages reach the caller and the audit trail, so a secret is never echoed.
+    /// </summary>
+    private static string Shown(string pointer, JsonElement value)
+        => IsSecretPointer(pointer) ? "the value" : JsonValues.Render(value);
+
+    private static string ShownText(string pointer, string value)
+        => IsSecretPointer(pointer) ? "the value" : Quote(value);
+
+    private static bool IsSecretPointer(string pointer)
+    {
+        var slash = pointer.LastIndexOf('/');
+        return slash >= 0 && Audit.SecretRedactor.IsSecretName(pointer[(slash + 1)..].Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal));
+    }
 
     private static string Quote(string value)
     {

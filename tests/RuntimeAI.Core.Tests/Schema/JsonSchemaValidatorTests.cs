@@ -256,4 +256,15 @@ public sealed class JsonSchemaValidatorTests
             "/a: the required property 'a' is missing; add it.\n/b: the required property 'b' is missing; add it.",
             JsonSchemaValidator.Describe(violations));
     }
+
+    [Fact]
+    public void Validate_SecretNamedProperty_NeverEchoesTheValue()
+    {
+        var violations = Validate(
+            """{"properties":{"password":{"type":"string","pattern":"^[a-z]+$","format":"uuid","enum":["a"]},"api_token":{"type":"integer"}}}""",
+            """{"password":"Hunter2-planted","api_token":"tok-planted"}""");
+        Assert.Equal(4, violations.Count);
+        Assert.All(violations, v => Assert.DoesNotContain("planted", v.Message, StringComparison.Ordinal));
+        Assert.Contains("/password: the value does not match the pattern ^[a-z]+$", violations.Select(v => v.Message.Split(';')[0]));
+    }
 }
