@@ -263,6 +263,43 @@ public sealed partial class KubeApiClient : IDisposable
         return ToObject(await SendJsonAsync(request, cancellationToken).ConfigureAwait(false), type);
     }
 
+    /// <summary>
+    /// Read-modify-write with optimistic concurrency: reads the object, applies
+    /// <paramref name="mutate"/>, replaces it with the read resourceVersion, and on a 409 conflict
+    /// starts over with a fresh read.
+    /// </summary>
+    /// <param name="type">The resource type.</param>
+    /// <param name="name">The object name.</param>
+    /// <param name="mutate">Changes the object in place; return <see langword="false"/> to leave it unchanged (nothing is written).</param>
+    /// <param name="namespace">The namespace.</param>
+    /// <param name="options">Dry run and field manager.</param>
+    /// <param name="maxAttempts">Attempts before the last conflict is rethrown.</param>
+    /// <param name="cancellationToken">Cancels the requests.</param>
+    /// <returns>The stored object (or the unchanged one when <paramref name="mutate"/> returned false).</returns>
+    /// <exception cref="KubeConflictException">Still conflicting after <paramref name="maxAttempts"/> attempts.</exception>
+    public async Task<KubeObject> UpdateAsync(KubeResourceType type, string name, Func<KubeObject, bool> mutate, string? @namespace = null, KubeWriteOptions? options = null, int maxAttempts = 5, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(mutate);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxAttempts, 1);
+        for (var attempt = 1; ; attempt++)
+        {
+            var current = await GetAsync(type, name, @namespace, cancellationToken).ConfigureAwait(false);
+            if (!mutate(current))
+            {
+                return current;
+            }
+
+            try
+            {
+                return await ReplaceAsync(current, options, type, cancellationToken).ConfigureAwait(false);
+            }
+            catch (KubeConflictException) when (attempt < maxAttempts)
+            {
+                _logger.LogDebug("Conflict updating {Resource} {Name}; re-reading (attempt {Attempt})", type.Plural, name, attempt);
+            }
+        }
+    }
+
     /// <summary>Patches an object.</summary>
     /// <param name="type">The resource type.</param>
     /// <param name="name">The object name.</param>
@@ -578,7 +615,12 @@ public sealed partial class KubeApiClient : IDisposable
             }
         }
 
-        _discovery[apiVersion] = types;
+        if (types.Count > 0)
+        {
+            // An unserved group version is not cached: its CRD may be installed a moment later.
+            _discovery[apiVersion] = types;
+        }
+
         return types;
     }
 

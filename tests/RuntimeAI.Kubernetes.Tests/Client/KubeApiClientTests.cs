@@ -210,6 +210,38 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         Assert.Equal("8", stored.ResourceVersion);
     }
 
+    [Fact]
+    public async Task UpdateAsync_ConflictOnce_RereadsAndRetries()
+    {
+        const string path = "/api/v1/namespaces/team-a/configmaps/cfg";
+        _api.OnJson("GET", path, Obj("ConfigMap", "cfg", "team-a", "1"));
+        _api.OnStatus("PUT", path, 409, "Conflict", "the object has been modified");
+        _api.OnJson("GET", path, Obj("ConfigMap", "cfg", "team-a", "2"));
+        _api.On("PUT", path, ctx => WriteJson(ctx, JsonNode.Parse(_api.Requests.Last().Body)!));
+        using var client = TestClients.For(_api);
+
+        var updated = await client.UpdateAsync(KubeResourceTypes.ConfigMaps, "cfg", obj =>
+        {
+            obj.SetLabel("touched", "yes");
+            return true;
+        });
+
+        Assert.Equal("yes", updated.Labels["touched"]);
+        var puts = _api.RequestsTo("PUT", path);
+        Assert.Equal(["1", "2"], puts.Select(p => (string?)p.Json!["metadata"]!["resourceVersion"]));
+    }
+
+    [Fact]
+    public async Task UpdateAsync_MutateReturnsFalse_WritesNothing()
+    {
+        _api.OnJson("GET", "/api/v1/namespaces/team-a/configmaps/cfg", Obj("ConfigMap", "cfg", "team-a", "1"));
+        using var client = TestClients.For(_api);
+
+        await client.UpdateAsync(KubeResourceTypes.ConfigMaps, "cfg", _ => false);
+
+        Assert.Single(_api.Requests);
+    }
+
     [Theory]
     [InlineData(KubePatchType.Merge, "application/merge-patch+json")]
     [InlineData(KubePatchType.Json, "application/json-patch+json")]
