@@ -53,6 +53,11 @@ internal static class Cli
         {
             return 130;
         }
+        catch (Exception ex)
+        {
+            await Console.Error.WriteLineAsync($"runtimeai: unexpected error: {ex.Message}; rerun with --log-level debug for details");
+            return 1;
+        }
     }
 
     internal static Option<string?> DataDirOption() => new("--data-dir")

@@ -40,6 +40,8 @@ internal static class Composition
             .MinimumLevel.Is(level)
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.Hosting", LogEventLevel.Warning)
+            // Start-up failures (port in use…) are reported by the CLI as one clear line.
+            .MinimumLevel.Override("Microsoft.Extensions.Hosting", level <= LogEventLevel.Debug ? level : LogEventLevel.Fatal)
             // The SDK logs every refused call (a JSON-RPC error) with a stack trace; the pipeline and
             // the audit trail already record those, so keep the SDK quiet unless debugging.
             .MinimumLevel.Override("ModelContextProtocol", level <= LogEventLevel.Debug ? level : LogEventLevel.Fatal)

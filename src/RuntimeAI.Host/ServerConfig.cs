@@ -202,7 +202,7 @@ internal sealed class ServerConfig
 
         foreach (var url in Options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != "http" || uri.Port <= 0)
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != "http" || uri.Port < 0)
             {
                 Errors.Add($"url '{url}' is not valid; use a form like http://127.0.0.1:7070");
             }

@@ -74,6 +74,9 @@ public static class HttpEndpoints
             await next(context).ConfigureAwait(false);
         });
 
+        // Routing runs after the guard and the legacy-path rewrite.
+        app.UseRouting();
+
         app.MapGet("/healthz", (RequestDelegate)(context => WriteJsonAsync(context, StatusCodes.Status200OK,
             new JsonObject { ["status"] = "ok", ["version"] = McpServerSetup.Version })));
         app.MapGet("/readyz", (RequestDelegate)(async context =>

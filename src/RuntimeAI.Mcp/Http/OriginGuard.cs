@@ -12,6 +12,11 @@ namespace RuntimeAI.Mcp.Http;
 /// </summary>
 internal sealed class OriginGuard(RuntimeAiServerOptions options)
 {
+    private static readonly System.Text.Json.JsonSerializerOptions s_json = new(McpJsonContext.Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
     private readonly HashSet<string> _allowedHosts = new(options.AllowedHosts, StringComparer.OrdinalIgnoreCase);
     private readonly HashSet<string> _allowedOrigins = new(options.AllowedOrigins.Select(o => o.TrimEnd('/')), StringComparer.OrdinalIgnoreCase);
 
@@ -66,6 +71,6 @@ internal sealed class OriginGuard(RuntimeAiServerOptions options)
             ["id"] = null,
             ["error"] = new System.Text.Json.Nodes.JsonObject { ["code"] = -32600, ["message"] = reason },
         };
-        await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(body.ToJsonString()), context.RequestAborted).ConfigureAwait(false);
+        await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(body.ToJsonString(s_json)), context.RequestAborted).ConfigureAwait(false);
     }
 }

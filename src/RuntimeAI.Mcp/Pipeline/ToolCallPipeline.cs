@@ -43,7 +43,7 @@ internal sealed class ToolCallPipeline(
             Arguments = context.Arguments.DeepClone().AsObject(),
             AutonomyLevel = context.Autonomy.ToString().ToLowerInvariant(),
             Reasoning = context.Reasoning,
-            IdempotencyKey = context.Arguments["idempotency_key"]?.GetValue<string>(),
+            IdempotencyKey = AsString(context.Arguments["idempotency_key"]),
         }, cancellationToken).ConfigureAwait(false);
 
         var outcome = "error";
@@ -116,10 +116,14 @@ internal sealed class ToolCallPipeline(
                 Outcome = outcome,
                 Detail = detail,
                 OperationId = ReadString(structured, "operation_id"),
-                RuntimeId = ReadString(structured, "runtime_id") ?? context.Arguments["runtime_id"]?.GetValue<string>(),
+                RuntimeId = ReadString(structured, "runtime_id") ?? AsString(context.Arguments["runtime_id"]),
             }, CancellationToken.None).ConfigureAwait(false);
         }
     }
+
+    // Arguments are read before (and whether or not) they pass the schema firewall: never assume types.
+    private static string? AsString(JsonNode? node) =>
+        node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
     private static string? ReadString(JsonElement? element, string name) =>
         element is { ValueKind: JsonValueKind.Object } e && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String

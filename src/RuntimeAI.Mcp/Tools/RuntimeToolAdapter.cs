@@ -50,7 +50,6 @@ internal sealed class RuntimeToolAdapter : McpServerTool
         OutputSchema = JsonSerializer.SerializeToElement(tool.OutputSchema, McpJsonContext.Default.JsonObject),
         Annotations = new ToolAnnotations
         {
-            Title = tool.Title,
             ReadOnlyHint = tool.ReadOnly,
             DestructiveHint = tool.Destructive,
             IdempotentHint = tool.Idempotent,

@@ -211,54 +211,41 @@ internal static class Schema
     /// <summary>The common paging inputs of list tools.</summary>
     public static Prop[] Paging(int defaultSize = 50) =>
     [
-        Optional("page_size", Integer("Max items to return (1-200).", 1, 200, defaultSize)),
-        Optional("page_token", String("next_page_token from the previous call; omit for the first page.", maxLength: 512)),
+        Optional("page_size", Integer("Max items (1-200).", 1, 200, defaultSize)),
+        Optional("page_token", String("next_page_token of the previous page.", maxLength: 512)),
     ];
 
-    public static Prop RuntimeId(string description = "Runtime id (rt_…), from list_runtimes.") =>
+    public static Prop RuntimeId(string description = "Runtime id (rt_…).") =>
         Required("runtime_id", String(description, RuntimeIdPattern));
 
     /// <summary>The optional free-text reasoning every tool accepts for the audit trail.</summary>
     public static Prop Reasoning() =>
-        Optional("reasoning", String("Why you are calling this tool; stored in the audit trail.", maxLength: 4000));
+        Optional("reasoning", String("Your reason (audited).", maxLength: 4000));
 
     /// <summary>A list page: <c>{items: [...], next_page_token}</c>.</summary>
     public static JsonObject PageOf(JsonObject item) => Object(
         Required("items", Array(item)),
-        Required("next_page_token", Nullable(String("Pass as page_token to get the next page; null at the end."))));
+        Required("next_page_token", Nullable(String())));
 
-    public static JsonObject RuntimeRow() => Object(
-        Required("id", String()),
-        Required("name", String()),
-        Required("type", Enum(null, ["vm", "vcluster", "sandbox", "agent_runtime"])),
-        Required("state", Enum(null, ["creating", "running", "stopped", "degraded", "deleting", "deleted", "error"])),
-        Optional("tenant_id", String()),
-        Optional("labels", StringMap()),
-        Optional("capabilities", Array(String())),
-        Optional("backend", OpenObject()),
-        Optional("spec", OpenObject()),
-        Required("created_at", String(format: "date-time")),
-        Optional("updated_at", String(format: "date-time")));
+    // Output rows declare only the members a client can rely on; the rest are documented in the
+    // catalog's description of the domain. Every byte here is paid on each tools/list.
+    public static JsonObject RuntimeRow() => Row("id", "name", "type", "state", "created_at");
 
-    public static JsonObject OperationRow() => Object(
-        Required("operation_id", String()),
-        Required("status", Enum(null, ["queued", "running", "succeeded", "failed", "cancelled", "stuck"])),
-        Optional("runtime_id", String()),
-        Required("action", String()),
-        Required("created_at", String(format: "date-time")),
-        Optional("finished_at", String(format: "date-time")),
-        Optional("progress", OpenObject()),
-        Optional("error", OpenObject()),
-        Optional("result", OpenObject()));
+    public static JsonObject OperationRow() => Row("operation_id", "status", "action", "created_at");
 
-    public static JsonObject EventRow() => Object(
-        Required("id", String()),
-        Required("runtime_id", String()),
-        Required("type", String()),
-        Optional("severity", Enum(null, ["info", "warning", "critical"])),
-        Required("ts", String(format: "date-time")),
-        Optional("actor", String()),
-        Optional("data", OpenObject()));
+    public static JsonObject EventRow() => Row("id", "runtime_id", "type", "ts");
+
+    /// <summary>An open object whose listed members are strings that are always present.</summary>
+    public static JsonObject Row(params string[] requiredStrings)
+    {
+        var properties = new JsonObject();
+        foreach (var name in requiredStrings)
+        {
+            properties[name] = new JsonObject { ["type"] = "string" };
+        }
+
+        return new JsonObject { ["type"] = "object", ["properties"] = properties };
+    }
 }
 
 /// <summary>One property of an object schema.</summary>

@@ -20,9 +20,9 @@ internal sealed class GetEventsTool : RuntimeTool
 
     public override JsonObject InputSchema { get; } = Schema.Object(
     [
-        Schema.Optional("runtime_id", Schema.String("Only events of this runtime.", Schema.RuntimeIdPattern)),
-        Schema.Optional("type_prefix", Schema.String("Only types starting with this, e.g. lifecycle.", maxLength: 128)),
-        Schema.Optional("since", Schema.String("Only events at or after this time (RFC 3339).", format: "date-time")),
+        Schema.Optional("runtime_id", Schema.String(null, Schema.RuntimeIdPattern)),
+        Schema.Optional("type_prefix", Schema.String("Type prefix, e.g. lifecycle.", maxLength: 128)),
+        Schema.Optional("since", Schema.String(null, format: "date-time")),
         .. Schema.Paging(),
         Schema.Reasoning(),
     ]);

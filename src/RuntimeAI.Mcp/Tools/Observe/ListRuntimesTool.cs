@@ -20,10 +20,10 @@ internal sealed class ListRuntimesTool : RuntimeTool
 
     public override JsonObject InputSchema { get; } = Schema.Object(
     [
-        Schema.Optional("type", Schema.Enum("Only this runtime type.", ["vm", "vcluster", "sandbox", "agent_runtime"])),
-        Schema.Optional("state", Schema.Enum("Only this state.", ["creating", "running", "stopped", "degraded", "deleting", "deleted", "error"])),
-        Schema.Optional("tenant_id", Schema.String("Only this tenant.", maxLength: 128)),
-        Schema.Optional("labels", Schema.StringMap("Label pairs that must all match, e.g. {\"env\":\"prod\"}.", 16)),
+        Schema.Optional("type", Schema.Enum(null, ["vm", "vcluster", "sandbox", "agent_runtime"])),
+        Schema.Optional("state", Schema.Enum(null, ["creating", "running", "stopped", "degraded", "deleting", "deleted", "error"])),
+        Schema.Optional("tenant_id", Schema.String(maxLength: 128)),
+        Schema.Optional("labels", Schema.StringMap("Labels that must all match.", 16)),
         .. Schema.Paging(),
         Schema.Reasoning(),
     ]);

@@ -1,0 +1,138 @@
+namespace RuntimeAI.Host.Tests;
+
+/// <summary>The command line as a user meets it: one clear line, the right exit code, no stack trace.</summary>
+public sealed class CliTests
+{
+    private static void AssertCleanError(string stderr, string expected)
+    {
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnknownFlag_ExitsTwoWithOneLine()
+    {
+        var (code, _, stderr) = await ServerProcess.RunAsync("serve", "--bogus");
+
+        Assert.Equal(2, code);
+        AssertCleanError(stderr, "'--bogus'");
+        Assert.Single(stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task BadConfig_ListsEveryErrorAndExitsTwo()
+    {
+        var dir = TestPaths.NewDataDir();
+        var config = Path.Combine(dir, "config.json");
+        await File.WriteAllTextAsync(config, """{"transport": "carrier-pigeon", "autonomy": "yolo", "colour": 1}""");
+
+        var (code, _, stderr) = await ServerProcess.RunAsync("serve", "--config", config, "--data-dir", dir);
+
+        Assert.Equal(2, code);
+        AssertCleanError(stderr, "3 configuration errors");
+        Assert.Contains("carrier-pigeon", stderr, StringComparison.Ordinal);
+        Assert.Contains("yolo", stderr, StringComparison.Ordinal);
+        Assert.Contains("'colour' is not a known setting", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnreadableConfig_NamesTheFile()
+    {
+        var (code, _, stderr) = await ServerProcess.RunAsync("serve", "--config", "/nonexistent/runtimeai.json");
+
+        Assert.Equal(2, code);
+        AssertCleanError(stderr, "config file '/nonexistent/runtimeai.json' cannot be read");
+    }
+
+    [Fact]
+    public async Task DataDirNotWritable_SaysSoAndExitsTwo()
+    {
+        var (code, _, stderr) = await ServerProcess.RunAsync("call", "list_runtimes", "--data-dir", "/proc/runtimeai-cannot-write");
+
+        Assert.Equal(2, code);
+        AssertCleanError(stderr, "is not writable");
+    }
+
+    [Fact]
+    public async Task PortInUse_SaysSoAndExitsNonZero()
+    {
+        var dataDir = TestPaths.NewDataDir();
+        await using var first = await ServerProcess.StartHttpAsync(dataDir);
+        var url = $"http://127.0.0.1:{first.McpEndpoint!.Port}";
+
+        var (code, _, stderr) = await ServerProcess.RunAsync("serve", "--transport", "http", "--urls", url, "--data-dir", TestPaths.NewDataDir());
+
+        Assert.NotEqual(0, code);
+        AssertCleanError(stderr, "already in use");
+    }
+
+    [Fact]
+    public async Task Call_PrintsStructuredJsonAndExitsZero()
+    {
+        var dataDir = TestPaths.NewDataDir();
+        await InventorySeed.AddRuntimesAsync(dataDir, 2);
+
+        var (code, stdout, _) = await ServerProcess.RunAsync("call", "list_runtimes", "--data-dir", dataDir, "--args", """{"page_size": 1}""");
+
+        Assert.Equal(0, code);
+        using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+        Assert.Equal(1, doc.RootElement.GetProperty("items").GetArrayLength());
+        Assert.NotNull(doc.RootElement.GetProperty("next_page_token").GetString());
+    }
+
+    [Fact]
+    public async Task Call_ToolError_ExitsOne()
+    {
+        var (code, stdout, stderr) = await ServerProcess.RunAsync("call", "get_runtime", "--data-dir", TestPaths.NewDataDir(),
+            "--args", """{"runtime_id": "rt_01ARZ3NDEKTSV4RRFFQ69G5FAV"}""");
+
+        Assert.Equal(1, code);
+        Assert.Contains("not_found", stdout, StringComparison.Ordinal);
+        AssertCleanError(stderr, "does not exist");
+    }
+
+    [Fact]
+    public async Task Call_InvalidArgs_ExitsTwoWithEveryViolation()
+    {
+        var (code, _, stderr) = await ServerProcess.RunAsync("call", "list_runtimes", "--data-dir", TestPaths.NewDataDir(),
+            "--args", """{"page_size": 0, "extra": true}""");
+
+        Assert.Equal(2, code);
+        AssertCleanError(stderr, "2 problems");
+    }
+
+    [Fact]
+    public async Task Call_ArgsNotJson_ExitsTwo()
+    {
+        var (code, _, stderr) = await ServerProcess.RunAsync("call", "list_runtimes", "--data-dir", TestPaths.NewDataDir(), "--args", "{page_size:");
+
+        Assert.Equal(2, code);
+        AssertCleanError(stderr, "--args is not valid JSON");
+    }
+
+    [Fact]
+    public async Task CorruptDatabase_IsRefusedWithoutTouchingIt()
+    {
+        var dataDir = TestPaths.NewDataDir();
+        var path = Path.Combine(dataDir, "runtimeai.db");
+        var junk = new byte[8192];
+        new Random(7).NextBytes(junk);
+        await File.WriteAllBytesAsync(path, junk);
+
+        var (code, _, stderr) = await ServerProcess.RunAsync("call", "list_runtimes", "--data-dir", dataDir);
+
+        Assert.Equal(2, code);
+        AssertCleanError(stderr, "is not a readable RuntimeAI database");
+        Assert.Equal(junk, await File.ReadAllBytesAsync(path));
+    }
+
+    [Fact]
+    public async Task Version_PrintsVersion()
+    {
+        var (code, stdout, _) = await ServerProcess.RunAsync("--version");
+
+        Assert.Equal(0, code);
+        Assert.StartsWith("0.", stdout.Trim(), StringComparison.Ordinal);
+    }
+}
