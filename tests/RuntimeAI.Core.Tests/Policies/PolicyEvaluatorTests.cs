@@ -289,4 +289,40 @@ public sealed class PolicyEvaluatorTests
         Assert.StartsWith("""{"effect":"require_approval","rule_ids":["r"],"reasons":[""", json, StringComparison.Ordinal);
         Assert.Contains(""" "rule_id":"w","policy_id":"t","mode":"warn","would_be":"deny" """.Trim(), json, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Evaluate_IsThreadSafe_SameDecisionFromManyThreads()
+    {
+        var evaluator = PolicyEvaluator.Create([PolicyOf("p",
+            Rule("budget", PolicyRuleKind.BudgetGuardrail, p: new() { MaxSize = "large" }),
+            Rule("a", PolicyRuleKind.AllowAction))]);
+        var small = Input(runtime: new PolicyRuntimeFacts { Id = "rt_1", TargetSize = "small" });
+        var huge = Input(runtime: new PolicyRuntimeFacts { Id = "rt_1", TargetSize = "2xlarge" });
+        Parallel.For(0, 2000, i =>
+        {
+            var decision = evaluator.Evaluate(i % 2 == 0 ? small : huge);
+            Assert.Equal(i % 2 == 0 ? PolicyEffect.Allow : PolicyEffect.Deny, decision.Effect);
+        });
+    }
+
+    [Fact]
+    public void PolicyRuntimeFacts_From_ReadsSizeResourcesAndLabels()
+    {
+        var runtime = new Runtime
+        {
+            Id = "rt_9",
+            Name = "db",
+            Type = RuntimeType.Vcluster,
+            State = RuntimeState.Running,
+            TenantId = "acme",
+            Labels = new Dictionary<string, string> { ["env"] = "prod" },
+            Spec = new RuntimeSpec { Size = "medium", Resources = new ResourceProfile { Memory = "6Gi" } },
+            CreatedAt = DateTimeOffset.UnixEpoch,
+        };
+
+        var facts = PolicyRuntimeFacts.From(runtime, targetSize: "large");
+
+        Assert.Equal(("rt_9", RuntimeType.Vcluster, "acme", "prod"), (facts.Id, facts.Type, facts.TenantId, facts.Env));
+        Assert.Equal((1, 6144L, "large"), (facts.CurrentVcpus, facts.CurrentMemoryMiB, facts.TargetSize));
+    }
 }

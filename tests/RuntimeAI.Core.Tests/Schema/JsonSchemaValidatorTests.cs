@@ -267,4 +267,13 @@ public sealed class JsonSchemaValidatorTests
         Assert.All(violations, v => Assert.DoesNotContain("planted", v.Message, StringComparison.Ordinal));
         Assert.Contains("/password: the value does not match the pattern ^[a-z]+$", violations.Select(v => v.Message.Split(';')[0]));
     }
+
+    [Fact]
+    public void Validate_PrefixItemsThenItems_AppliesByPosition()
+    {
+        const string schema = """{"prefixItems":[{"type":"string"},{"type":"integer"}],"items":{"type":"boolean"}}""";
+        Assert.Empty(Validate(schema, """["a", 1, true, false]"""));
+        var violations = Validate(schema, """[1, "a", 3]""");
+        Assert.Equal(["/0", "/1", "/2"], violations.Select(v => v.InstancePointer));
+    }
 }
