@@ -18,6 +18,12 @@ public sealed class KubeApiClientOptions
     /// <summary>Consecutive failed reconnects after which a watch gives up. Default 10.</summary>
     public int MaxWatchReconnects { get; set; } = 10;
 
+    /// <summary>
+    /// A watch that receives nothing (not even a bookmark) for this long is treated as a dropped
+    /// connection and resumed; it guards against half-open connections. Default 10 min.
+    /// </summary>
+    public TimeSpan WatchIdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Sent as <c>User-Agent</c>.</summary>
     public string UserAgent { get; set; } = "runtimeai-kube/0.1";
 
@@ -49,6 +55,11 @@ public sealed class KubeApiClientOptions
         if (MaxWatchReconnects < 0)
         {
             errors.Add($"{nameof(MaxWatchReconnects)} must not be negative");
+        }
+
+        if (WatchIdleTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(WatchIdleTimeout)} must be positive");
         }
 
         if (string.IsNullOrWhiteSpace(UserAgent))

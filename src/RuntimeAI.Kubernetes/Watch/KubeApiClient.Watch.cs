@@ -149,27 +149,38 @@ public sealed partial class KubeApiClient
             response?.Dispose();
             return new WatchSession(null, null, true, null);
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or TimeoutException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (IsTransient(ex) && !cancellationToken.IsCancellationRequested)
         {
             response?.Dispose();
             return new WatchSession(null, null, false, ex);
         }
     }
 
-    private static async Task<WatchRead> ReadEventAsync(StreamReader reader, string operation, CancellationToken cancellationToken)
+    // 5xx and 429 that outlived the request retries still only mean "not now": keep the watch alive.
+    private static bool IsTransient(Exception ex) =>
+        ex is HttpRequestException or IOException or TimeoutException
+        || (ex is KubeApiException api && ((int)api.StatusCode >= 500 || api.StatusCode == HttpStatusCode.TooManyRequests));
+
+    private async Task<WatchRead> ReadEventAsync(StreamReader reader, string operation, CancellationToken cancellationToken)
     {
         string? line;
+        using var idle = new CancellationTokenSource(_options.WatchIdleTimeout, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, idle.Token);
         try
         {
             do
             {
-                line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+                line = await reader.ReadLineAsync(linked.Token).ConfigureAwait(false);
             }
             while (line is not null && line.Length == 0);
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
         {
             return new WatchRead(null, false, ex);
+        }
+        catch (OperationCanceledException ex) when (idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return new WatchRead(null, false, new TimeoutException($"{operation}: no data for {_options.WatchIdleTimeout}", ex));
         }
 
         if (line is null)

@@ -169,6 +169,47 @@ public sealed class KubeWatchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WatchAsync_ServerGoesSilent_ReconnectsAfterIdleTimeout()
+    {
+        _api.On("GET", PodsPath, async ctx =>
+        {
+            await WriteWatchEvent(ctx, "ADDED", Obj("Pod", "a", "team-a", "3"));
+            await HoldOpen(ctx); // half-open: nothing more, ever
+        });
+        _api.On("GET", PodsPath, async ctx =>
+        {
+            await WriteWatchEvent(ctx, "ADDED", Obj("Pod", "b", "team-a", "4"));
+            await HoldOpen(ctx);
+        });
+        var options = TestClients.FastOptions();
+        options.WatchIdleTimeout = TimeSpan.FromMilliseconds(300);
+        using var client = TestClients.For(_api, options);
+
+        var events = await Take(client.WatchAsync(KubeResourceTypes.Pods, "team-a"), 2);
+
+        Assert.Equal(["a", "b"], events.Select(e => e.Object.Name));
+        Assert.Equal("3", _api.RequestsTo("GET", PodsPath)[1].QueryValue("resourceVersion"));
+    }
+
+    [Fact]
+    public async Task WatchAsync_ServiceUnavailableBeyondRetries_KeepsReconnecting()
+    {
+        _api.OnStatus("GET", PodsPath, 503, "ServiceUnavailable", "apiserver restarting");
+        _api.OnStatus("GET", PodsPath, 503, "ServiceUnavailable", "apiserver restarting");
+        _api.On("GET", PodsPath, async ctx =>
+        {
+            await WriteWatchEvent(ctx, "ADDED", Obj("Pod", "a", "team-a", "3"));
+            await HoldOpen(ctx);
+        });
+        using var client = TestClients.For(_api, TestClients.FastOptions(maxRetries: 0));
+
+        var events = await Take(client.WatchAsync(KubeResourceTypes.Pods, "team-a"), 1);
+
+        Assert.Equal("a", events[0].Object.Name);
+        Assert.Equal(3, _api.RequestsTo("GET", PodsPath).Count);
+    }
+
+    [Fact]
     public async Task WatchAsync_Cancelled_EndsStream()
     {
         _api.On("GET", PodsPath, HoldOpen, sticky: true);
