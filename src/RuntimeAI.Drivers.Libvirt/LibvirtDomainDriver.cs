@@ -408,7 +408,7 @@ public sealed partial class LibvirtDomainDriver : IRuntimeDriver, IDisposable
     }
 
     /// <inheritdoc />
-    public Task<MutationResult> ScaleAsync(string backendRef, ScaleTarget target, CancellationToken cancellationToken)
+    public async Task<MutationResult> ScaleAsync(string backendRef, ScaleTarget target, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         if (target.Vcpus < 1 || target.MemoryMiB < 16)
@@ -416,11 +416,6 @@ public sealed partial class LibvirtDomainDriver : IRuntimeDriver, IDisposable
             throw Fail("invalid_argument", $"Cannot scale to {target.Vcpus} vCPUs / {target.MemoryMiB} MiB: at least 1 vCPU and 16 MiB are needed.");
         }
 
-        return ScaleCoreAsync(backendRef, target, cancellationToken);
-    }
-
-    private async Task<MutationResult> ScaleCoreAsync(string backendRef, ScaleTarget target, CancellationToken cancellationToken)
-    {
         var capacity = await GetCapacityAsync(cancellationToken).ConfigureAwait(false);
         return await RunAsync("scale", conn =>
         {
@@ -585,14 +580,14 @@ public sealed partial class LibvirtDomainDriver : IRuntimeDriver, IDisposable
     // ───────────────────────────── snapshots ─────────────────────────────
 
     /// <inheritdoc />
-    public Task<SnapshotInfo> SnapshotAsync(string backendRef, string name, string? description, CancellationToken cancellationToken)
+    public async Task<SnapshotInfo> SnapshotAsync(string backendRef, string name, string? description, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(name) || !SnapshotNamePattern().IsMatch(name))
         {
             throw Fail("invalid_argument", $"Snapshot name '{name}' is not valid: use 1-64 letters, digits, '.', '_', ':' or '-'.");
         }
 
-        return RunAsync("snapshot", conn =>
+        return await RunAsync("snapshot", conn =>
         {
             using var domain = Lookup(conn, backendRef);
             using (var existing = LibvirtNative.virDomainSnapshotLookupByName(domain, name, 0))
@@ -607,7 +602,7 @@ public sealed partial class LibvirtDomainDriver : IRuntimeDriver, IDisposable
 
             using var snapshot = LibvirtErrors.Check(LibvirtNative.virDomainSnapshotCreateXML(domain, DomainXml.BuildSnapshot(name, description), 0));
             return ReadSnapshot(snapshot);
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -699,10 +694,10 @@ public sealed partial class LibvirtDomainDriver : IRuntimeDriver, IDisposable
     // ───────────────────────────── delete ─────────────────────────────
 
     /// <inheritdoc />
-    public Task<MutationResult> DeleteAsync(string backendRef, DeleteOptions options, CancellationToken cancellationToken)
+    public async Task<MutationResult> DeleteAsync(string backendRef, DeleteOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return RunAsync("delete", conn =>
+        return await RunAsync("delete", conn =>
         {
             using var domain = Lookup(conn, backendRef);
             var (state, _) = GetState(domain);
@@ -753,7 +748,7 @@ public sealed partial class LibvirtDomainDriver : IRuntimeDriver, IDisposable
                 PreviousSize = new ScaleTarget(description.Vcpus, description.MemoryMiB),
                 Notes = notes,
             };
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     private bool DeleteVolume(ConnectHandle conn, string path)
