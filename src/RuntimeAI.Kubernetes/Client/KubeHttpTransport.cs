@@ -46,6 +46,7 @@ internal sealed class KubeHttpTransport : IDisposable
     ];
 
     private readonly HttpClient _http;
+    private readonly string _serverPrefix;
     private readonly KubeCredentialSource _credentials;
     private readonly ResiliencePipeline<HttpResponseMessage> _idempotent;
     private readonly ResiliencePipeline<HttpResponseMessage> _nonIdempotent;
@@ -57,9 +58,12 @@ internal sealed class KubeHttpTransport : IDisposable
     {
         _http = new HttpClient(handler, disposeHandler: true)
         {
-            BaseAddress = server,
             Timeout = Timeout.InfiniteTimeSpan, // the pipeline times each attempt instead
         };
+
+        // A server URL may carry a path (a proxy such as Rancher's, or a virtual cluster served under
+        // a prefix): API paths are appended to it, never resolved against the host root.
+        _serverPrefix = server.GetLeftPart(UriPartial.Path).TrimEnd('/');
         _http.DefaultRequestHeaders.UserAgent.ParseAdd(options.UserAgent);
         _credentials = credentials;
         _options = options;
@@ -138,7 +142,7 @@ internal sealed class KubeHttpTransport : IDisposable
 
     private async Task<HttpResponseMessage> SendAuthenticatedAsync(KubeRequest request, bool forceRefresh, CancellationToken cancellationToken)
     {
-        using var message = new HttpRequestMessage(request.Method, request.PathAndQuery);
+        using var message = new HttpRequestMessage(request.Method, new Uri(_serverPrefix + request.PathAndQuery, UriKind.Absolute));
         message.Headers.TryAddWithoutValidation("Accept", request.Accept);
         var authorization = await _credentials.GetAuthorizationAsync(forceRefresh, cancellationToken).ConfigureAwait(false);
         if (authorization is not null)

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using RuntimeAI.Kubernetes.Client;
+using RuntimeAI.Kubernetes.Config;
 using RuntimeAI.Kubernetes.Model;
 using RuntimeAI.Kubernetes.Tests.Infrastructure;
 using static RuntimeAI.Kubernetes.Tests.Infrastructure.FakeKubeApi;
@@ -45,6 +46,18 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         Assert.Equal("pods \"db-0\" not found", ex.ApiMessage);
         Assert.Contains("get pods \"db-0\" in namespace \"prod\"", ex.Message, StringComparison.Ordinal);
         Assert.Single(_api.Requests); // 404 is not retried
+    }
+
+    [Fact]
+    public async Task GetAsync_ServerUrlWithPath_AppendsApiPathToIt()
+    {
+        _api.OnJson("GET", "/vcluster/team-a/vc1/api/v1/namespaces/default/pods/p", Obj("Pod", "p", "default", "1"));
+        using var client = new KubeApiClient(
+            new KubeConnection { Server = new Uri(_api.BaseUri, "/vcluster/team-a/vc1/") }, TestClients.FastOptions());
+
+        var pod = await client.GetAsync(KubeResourceTypes.Pods, "p");
+
+        Assert.Equal("p", pod.Name);
     }
 
     [Fact]
