@@ -46,6 +46,12 @@ public sealed class QemuLifecycleTests(ITestOutputHelper output)
             diskPath = created.DiskPath;
             Assert.Equal(RuntimeState.Running, created.State);
             Assert.Equal("running", QemuTier.VirshOk("domstate", name));
+            if (Environment.GetEnvironmentVariable("RUNTIMEAI_QEMU_DOMAIN_TYPE") is { Length: > 0 } accel)
+            {
+                // kvm when /dev/kvm works, else TCG ('qemu'): the accelerator the script chose is the one in use.
+                Assert.StartsWith($"<domain type='{accel}'", QemuTier.VirshOk("dumpxml", name), StringComparison.Ordinal);
+            }
+
             Assert.Equal("1", QemuTier.DomInfo(name, "CPU(s)"));
             Assert.Equal("65536 KiB", QemuTier.DomInfo(name, "Max memory"));
             Assert.Contains($"{name}.qcow2", QemuTier.VirshOk("vol-list", "runtimeai-qemu-tier"), StringComparison.Ordinal);
