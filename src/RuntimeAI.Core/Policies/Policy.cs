@@ -144,8 +144,14 @@ public sealed record PolicyRuleParams
     /// <summary>budget_guardrail: at most this many mutations in scope per <see cref="Window"/>.</summary>
     public int? MaxMutationsPerWindow { get; init; }
 
-    /// <summary>budget_guardrail: the sliding window for <see cref="MaxMutationsPerWindow"/>.</summary>
+    /// <summary>budget_guardrail: the sliding window for <see cref="MaxMutationsPerWindow"/> and <see cref="MaxChangedPercent"/>.</summary>
     public TimeSpan? Window { get; init; }
+
+    /// <summary>
+    /// budget_guardrail: at most this percentage (1-100) of the runtimes in scope may be changed
+    /// per <see cref="Window"/> (the blast radius); the target counts as one more changed runtime.
+    /// </summary>
+    public int? MaxChangedPercent { get; init; }
 
     /// <summary>budget_guardrail: the total vCPUs in scope may not grow beyond this.</summary>
     public int? MaxTotalVcpu { get; init; }

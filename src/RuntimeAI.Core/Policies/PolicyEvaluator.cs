@@ -43,8 +43,9 @@ public sealed class PolicyEvaluator
     public int RuleCount { get; }
 
     /// <summary>
-    /// The distinct windows of <c>max_mutations_per_window</c> guardrails: the caller supplies a
-    /// count for each in <see cref="PolicyBudgetCounters.MutationsInWindow"/>.
+    /// The distinct windows of <c>max_mutations_per_window</c> and <c>max_changed_percent</c>
+    /// guardrails: the caller supplies counts for each in <see cref="PolicyBudgetCounters.MutationsInWindow"/>
+    /// and <see cref="PolicyBudgetCounters.RuntimesChangedInWindow"/>.
     /// </summary>
     public IReadOnlyList<TimeSpan> BudgetWindows { get; }
 
@@ -78,7 +79,7 @@ public sealed class PolicyEvaluator
         }
 
         var windows = compiled
-            .Where(r => r.Rule.Kind == PolicyRuleKind.BudgetGuardrail && r.Rule.Params.Window is not null && r.Rule.Params.MaxMutationsPerWindow is not null)
+            .Where(r => r.Rule.Kind == PolicyRuleKind.BudgetGuardrail && r.Rule.Params.Window is not null)
             .Select(r => r.Rule.Params.Window!.Value)
             .Distinct()
             .Order()
@@ -335,6 +336,19 @@ public sealed class PolicyEvaluator
                 else if (done + 1 > maxMutations)
                 {
                     yield return $"{done} mutations in the last {w} already; the budget allows {maxMutations} per {w}, wait or ask a human";
+                }
+            }
+
+            if (p.MaxChangedPercent is { } maxPercent && p.Window is { } percentWindow)
+            {
+                var w = PolicyNames.Window(percentWindow);
+                if (!input.Budget.RuntimesChangedInWindow.TryGetValue(percentWindow, out var changed) || input.Budget.RuntimesInScope is not { } inScope)
+                {
+                    yield return $"the runtimes changed in the last {w} or the runtimes in scope were not supplied, so the blast-radius limit of {maxPercent}% cannot be checked (fail closed)";
+                }
+                else if (inScope <= 0 || (changed + 1) * 100L > (long)maxPercent * inScope)
+                {
+                    yield return $"changing this runtime would make {changed + 1} of {inScope} runtimes in scope changed in the last {w}, above the blast-radius limit of {maxPercent}%; wait or ask a human";
                 }
             }
 

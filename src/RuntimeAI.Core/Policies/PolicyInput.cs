@@ -102,12 +102,18 @@ public sealed record PolicyRuntimeFacts
 /// <summary>
 /// Budget counters for the scope of the call (e.g. the tenant), supplied by the caller. A guardrail
 /// whose counter is missing fails closed (it counts as violated), so supply every window listed in
-/// <see cref="PolicyEvaluator.BudgetWindows"/>.
+/// <see cref="PolicyEvaluator.BudgetWindows"/> (both per-window dictionaries).
 /// </summary>
 public sealed record PolicyBudgetCounters
 {
     /// <summary>Mutations already made in scope within each window (keyed by the window length).</summary>
     public IReadOnlyDictionary<TimeSpan, int> MutationsInWindow { get; init; } = new Dictionary<TimeSpan, int>();
+
+    /// <summary>Distinct runtimes in scope already changed within each window (keyed by the window length).</summary>
+    public IReadOnlyDictionary<TimeSpan, int> RuntimesChangedInWindow { get; init; } = new Dictionary<TimeSpan, int>();
+
+    /// <summary>How many runtimes the scope holds now (the base of <c>max_changed_percent</c>).</summary>
+    public int? RuntimesInScope { get; init; }
 
     /// <summary>Total vCPUs of the runtimes in scope now.</summary>
     public int? TotalVcpus { get; init; }

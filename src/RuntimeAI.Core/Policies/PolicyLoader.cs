@@ -60,7 +60,7 @@ public static partial class PolicyLoader
         [PolicyRuleKind.DenyAction] = ["reason"],
         [PolicyRuleKind.RequireApproval] = ["reason"],
         [PolicyRuleKind.AllowAction] = ["reason", "autonomy_levels"],
-        [PolicyRuleKind.BudgetGuardrail] = ["reason", "effect", "max_mutations_per_window", "window", "max_total_vcpu", "max_total_memory", "max_size"],
+        [PolicyRuleKind.BudgetGuardrail] = ["reason", "effect", "max_mutations_per_window", "max_changed_percent", "window", "max_total_vcpu", "max_total_memory", "max_size"],
         [PolicyRuleKind.DataEgress] = ["reason", "effect", "deny_exposure", "deny_egress"],
     };
 
@@ -377,7 +377,7 @@ public static partial class PolicyLoader
             {
                 if (kind == PolicyRuleKind.BudgetGuardrail)
                 {
-                    Error(path, "a budget_guardrail needs params", "add at least one of max_mutations_per_window + window, max_total_vcpu, max_total_memory, max_size");
+                    Error(path, "a budget_guardrail needs params", "add at least one of max_mutations_per_window or max_changed_percent (with window), max_total_vcpu, max_total_memory, max_size");
                 }
                 else if (present)
                 {
@@ -455,9 +455,17 @@ public static partial class PolicyLoader
                         }
                     }
 
-                    if (obj.ContainsKey("max_mutations_per_window") != obj.ContainsKey("window"))
+                    var usesWindow = obj.ContainsKey("max_mutations_per_window") || obj.ContainsKey("max_changed_percent");
+                    if (usesWindow != obj.ContainsKey("window"))
                     {
-                        Error(path, "max_mutations_per_window and window go together", "set both, e.g. max_mutations_per_window: 5 and window: 1h");
+                        Error(path, usesWindow ? "max_mutations_per_window and max_changed_percent need a window" : "window is set but no limit uses it",
+                            "set window with them, e.g. max_mutations_per_window: 5 and window: 1h");
+                    }
+
+                    var maxPercent = PositiveInt(obj, "max_changed_percent", path);
+                    if (maxPercent is < 1 or > 100)
+                    {
+                        Error(path + "/max_changed_percent", $"{maxPercent}% is not a percentage of runtimes", "use a whole number from 1 to 100");
                     }
 
                     long? maxMemory = null;
@@ -491,15 +499,16 @@ public static partial class PolicyLoader
                     }
 
                     var maxVcpu = PositiveInt(obj, "max_total_vcpu", path);
-                    if (!obj.ContainsKey("max_mutations_per_window") && !obj.ContainsKey("max_total_vcpu") && !obj.ContainsKey("max_total_memory") && !obj.ContainsKey("max_size"))
+                    if (!usesWindow && !obj.ContainsKey("max_total_vcpu") && !obj.ContainsKey("max_total_memory") && !obj.ContainsKey("max_size"))
                     {
-                        Error(path, "the budget_guardrail sets no limit", "add at least one of max_mutations_per_window + window, max_total_vcpu, max_total_memory, max_size");
+                        Error(path, "the budget_guardrail sets no limit", "add at least one of max_mutations_per_window or max_changed_percent (with window), max_total_vcpu, max_total_memory, max_size");
                     }
 
                     return result with
                     {
                         Effect = effect,
                         MaxMutationsPerWindow = maxMutations,
+                        MaxChangedPercent = maxPercent,
                         Window = window,
                         MaxTotalVcpu = maxVcpu,
                         MaxTotalMemoryMiB = maxMemory,

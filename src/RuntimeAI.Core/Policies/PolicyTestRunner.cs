@@ -75,7 +75,7 @@ public static class PolicyTestRunner
     private static readonly string[] s_expectFields = ["effect", "rule_ids", "warnings"];
     private static readonly string[] s_inputFields = ["action", "autonomy", "runtime", "exposure", "egress", "budget"];
     private static readonly string[] s_runtimeFields = ["id", "type", "tenant_id", "labels", "size", "vcpus", "memory", "target_size", "target_vcpus", "target_memory"];
-    private static readonly string[] s_budgetFields = ["mutations_in_window", "total_vcpu", "total_memory"];
+    private static readonly string[] s_budgetFields = ["mutations_in_window", "runtimes_changed_in_window", "runtimes_in_scope", "total_vcpu", "total_memory"];
 
     /// <summary>Loads the policies of one directory and runs the test files of another.</summary>
     /// <param name="testsDirectory">Directory of test files (.yaml, .yml, .json).</param>
@@ -298,29 +298,11 @@ public static class PolicyTestRunner
         {
             var bp = path + "/budget";
             reader.CheckFields(b, bp, s_budgetFields, "budget");
-            var windows = new Dictionary<TimeSpan, int>();
-            if (b["mutations_in_window"] is JsonObject counts)
-            {
-                foreach (var (key, _) in counts)
-                {
-                    if (!PolicyNames.TryParseWindow(key, out var w))
-                    {
-                        reader.Error($"{bp}/mutations_in_window/{key}", $"'{key}' is not a window", "write a whole number and a unit s, m, h or d, e.g. 1h");
-                    }
-                    else if (reader.PositiveInt(counts, key, bp + "/mutations_in_window") is { } n)
-                    {
-                        windows[w] = n;
-                    }
-                }
-            }
-            else if (b.ContainsKey("mutations_in_window"))
-            {
-                reader.Error(bp + "/mutations_in_window", "'mutations_in_window' must map a window to a count", "write mutations_in_window: {1h: 3}");
-            }
-
             budget = new PolicyBudgetCounters
             {
-                MutationsInWindow = windows,
+                MutationsInWindow = WindowCounts(reader, b, "mutations_in_window", bp),
+                RuntimesChangedInWindow = WindowCounts(reader, b, "runtimes_changed_in_window", bp),
+                RuntimesInScope = reader.PositiveInt(b, "runtimes_in_scope", bp),
                 TotalVcpus = reader.PositiveInt(b, "total_vcpu", bp),
                 TotalMemoryMiB = Memory(reader, b, "total_memory", bp),
             };
@@ -335,6 +317,31 @@ public static class PolicyTestRunner
             RequestedEgress = reader.OptionalString(obj, "egress", path),
             Budget = budget,
         };
+    }
+
+    private static Dictionary<TimeSpan, int> WindowCounts(PolicyLoader.Reader reader, JsonObject budget, string name, string path)
+    {
+        var windows = new Dictionary<TimeSpan, int>();
+        if (budget[name] is JsonObject counts)
+        {
+            foreach (var (key, _) in counts)
+            {
+                if (!PolicyNames.TryParseWindow(key, out var w))
+                {
+                    reader.Error($"{path}/{name}/{key}", $"'{key}' is not a window", "write a whole number and a unit s, m, h or d, e.g. 1h");
+                }
+                else if (reader.PositiveInt(counts, key, $"{path}/{name}") is { } n)
+                {
+                    windows[w] = n;
+                }
+            }
+        }
+        else if (budget.ContainsKey(name))
+        {
+            reader.Error($"{path}/{name}", $"'{name}' must map a window to a count", $"write {name}: {{1h: 3}}");
+        }
+
+        return windows;
     }
 
     private static long? Memory(PolicyLoader.Reader reader, JsonObject obj, string name, string path)

@@ -194,6 +194,25 @@ public sealed class PolicyEvaluatorTests
         Assert.Equal([TimeSpan.FromHours(1)], evaluator.BudgetWindows);
     }
 
+    [Theory]
+    [InlineData(1, 10, false)] // 2 of 10 = 20% <= 25%
+    [InlineData(2, 10, true)] // 3 of 10 = 30% > 25%
+    [InlineData(0, 4, false)] // 1 of 4 = 25%
+    [InlineData(0, 3, true)] // 1 of 3 = 33%
+    [InlineData(0, 0, true)] // empty scope
+    [InlineData(null, 10, true)] // counter missing: fail closed
+    public void Evaluate_ChangedPercent_IsTheBlastRadius(int? changed, int inScope, bool violated)
+    {
+        var hour = TimeSpan.FromHours(1);
+        var evaluator = PolicyEvaluator.Create([PolicyOf("p",
+            Rule("radius", PolicyRuleKind.BudgetGuardrail, p: new() { MaxChangedPercent = 25, Window = hour }),
+            Rule("a", PolicyRuleKind.AllowAction))]);
+        var counts = changed is { } c ? new Dictionary<TimeSpan, int> { [hour] = c } : [];
+        var decision = evaluator.Evaluate(Input() with { Budget = new() { RuntimesChangedInWindow = counts, RuntimesInScope = inScope } });
+        Assert.Equal(violated ? ["radius"] : ["a"], decision.RuleIds);
+        Assert.Equal([hour], evaluator.BudgetWindows);
+    }
+
     [Fact]
     public void Evaluate_MutationBudgetCounterMissing_FailsClosed()
     {

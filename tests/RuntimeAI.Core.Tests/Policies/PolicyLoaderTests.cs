@@ -96,7 +96,7 @@ public sealed class PolicyLoaderTests
             "bad.yaml: /rules/1/params/autonomy_levels (rule #1): the list of autonomy levels is empty; list guardian and/or autonomous, or remove it for both",
             "bad.yaml: /rules/2/params/effect (rule #2): 'allow' is not an effect a violation can have; use deny or require_approval",
             "bad.yaml: /rules/2/params/max_mutations_per_window (rule #2): -1 is not a whole number of zero or more; write max_mutations_per_window as a number such as 10",
-            "bad.yaml: /rules/2/params (rule #2): max_mutations_per_window and window go together; set both, e.g. max_mutations_per_window: 5 and window: 1h",
+            "bad.yaml: /rules/2/params (rule #2): max_mutations_per_window and max_changed_percent need a window; set window with them, e.g. max_mutations_per_window: 5 and window: 1h",
             "bad.yaml: /rules/2/params/max_total_memory (rule #2): \"lots\" is not a memory quantity; write it like 64Gi or 512Mi (a bare number means MiB)",
             "bad.yaml: /rules/2/params/max_size (rule #2): 'huge' is not a size; use one of: nano, micro, small, medium, large, xlarge, 2xlarge",
             "bad.yaml: /rules/3/id (rule #3): the rule id 'autonomy.sneaky' uses a reserved prefix (autonomy. and default. name built-in decisions); choose another id",
@@ -133,6 +133,8 @@ public sealed class PolicyLoaderTests
     [InlineData("x.yaml", "id: p\nrules: [{id: b, kind: budget_guardrail}]", "a budget_guardrail needs params")]
     [InlineData("x.yaml", "id: p\nrules: [{id: b, kind: budget_guardrail, params: {reason: x}}]", "the budget_guardrail sets no limit")]
     [InlineData("x.yaml", "id: p\nrules: [{id: b, kind: budget_guardrail, params: {max_mutations_per_window: 3, window: 1w}}]", "'1w' is not a window")]
+    [InlineData("x.yaml", "id: p\nrules: [{id: b, kind: budget_guardrail, params: {max_changed_percent: 120, window: 1h}}]", "120% is not a percentage")]
+    [InlineData("x.yaml", "id: p\nrules: [{id: b, kind: budget_guardrail, params: {max_size: small, window: 1h}}]", "window is set but no limit uses it")]
     [InlineData("x.yaml", "id: p\nrules: [{id: b, kind: deny_action, selector: {labels: {env: [a, b]}}}]", "not text")]
     [InlineData("x.yaml", "id: p\nrules: [{id: b, kind: deny_action, selector: {tenants: [\"\"]}}]", "is not a non-empty text value")]
     public void Parse_Problem_IsReported(string name, string text, string expected)

@@ -17,7 +17,7 @@ public sealed class PolicySamplesTests
     {
         var report = PolicyTestRunner.RunDirectory(TestPaths.Combine("samples", "policy-tests"), TestPaths.Combine("samples", "policies"));
         Assert.True(report.Passed, report.ToText());
-        Assert.True(report.Results.Count >= 18, report.ToText());
+        Assert.True(report.Results.Count >= 19, report.ToText());
     }
 
     [Fact]
