@@ -108,7 +108,7 @@ internal sealed class ObjectStore
     public string NewUid()
     {
         var n = Interlocked.Increment(ref _uidCounter);
-        var hex = n.ToString("x12", CultureInfo.InvariantCulture);
+        var hex = (n & 0xFFFFFFFFFFFF).ToString("x12", CultureInfo.InvariantCulture);
         return $"6b756265-7369-4d00-8000-{hex}";
     }
 
