@@ -25,6 +25,7 @@ public sealed partial class LibvirtDomainDriver : IRuntimeDriver, IDisposable
     private readonly LibvirtOptions _options;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
+    private readonly Lock _poolGate = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _startedAt = new(StringComparer.OrdinalIgnoreCase);
     private readonly Channel<DriverEvent> _events = Channel.CreateUnbounded<DriverEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _eventPump;
@@ -258,13 +259,37 @@ public sealed partial class LibvirtDomainDriver : IRuntimeDriver, IDisposable
 
     private StoragePoolHandle EnsurePool(ConnectHandle conn)
     {
+        // Concurrent creates must not race to define the same pool.
+        lock (_poolGate)
+        {
+            return EnsurePoolCore(conn);
+        }
+    }
+
+    private StoragePoolHandle EnsurePoolCore(ConnectHandle conn)
+    {
         var pool = LibvirtNative.virStoragePoolLookupByName(conn, _options.StoragePool);
         if (pool.IsInvalid)
         {
             pool.Dispose();
             LibvirtNative.virResetLastError();
             var path = _options.DataDir.TrimEnd('/') + "/pool";
-            pool = LibvirtErrors.Check(LibvirtNative.virStoragePoolDefineXML(conn, DomainXml.BuildDirPool(_options.StoragePool, path), 0));
+            pool = LibvirtNative.virStoragePoolDefineXML(conn, DomainXml.BuildDirPool(_options.StoragePool, path), 0);
+            if (pool.IsInvalid)
+            {
+                // Another process may have defined it in the meantime.
+                var error = LibvirtErrors.Last("virStoragePoolDefineXML");
+                pool.Dispose();
+                pool = LibvirtNative.virStoragePoolLookupByName(conn, _options.StoragePool);
+                if (pool.IsInvalid)
+                {
+                    pool.Dispose();
+                    throw error;
+                }
+
+                return StartPool(pool);
+            }
+
             if (LibvirtNative.virStoragePoolBuild(pool, 0) < 0)
             {
                 // The directory may exist already; starting the pool below says so if it is unusable.
@@ -277,9 +302,19 @@ public sealed partial class LibvirtDomainDriver : IRuntimeDriver, IDisposable
             }
         }
 
-        if (LibvirtNative.virStoragePoolIsActive(pool) != 1)
+        return StartPool(pool);
+    }
+
+    private static StoragePoolHandle StartPool(StoragePoolHandle pool)
+    {
+        if (LibvirtNative.virStoragePoolIsActive(pool) != 1 && LibvirtNative.virStoragePoolCreate(pool, 0) < 0)
         {
-            LibvirtErrors.Check(LibvirtNative.virStoragePoolCreate(pool, 0));
+            var error = LibvirtErrors.Last("virStoragePoolCreate");
+            if (LibvirtNative.virStoragePoolIsActive(pool) != 1)
+            {
+                pool.Dispose();
+                throw error;
+            }
         }
 
         return pool;

@@ -480,6 +480,18 @@ public sealed class LibvirtDomainDriverTests
     }
 
     [Fact]
+    public async Task Create_Concurrently_OnAFreshPool_AllSucceed()
+    {
+        using var driver = Sandbox.NewDriver(o => o.StoragePool = "rt-pool-" + Guid.NewGuid().ToString("N")[..8]);
+        var names = Enumerable.Range(0, 6).Select(i => Sandbox.UniqueName($"par{i}")).ToArray();
+
+        var created = await Task.WhenAll(names.Select(n => driver.CreateAsync(Sandbox.NewRuntimeId(), Sandbox.Request(n), s_ct)));
+
+        Assert.Equal(6, created.Select(c => c.BackendRef).Distinct().Count());
+        Assert.All(created, c => Assert.Equal(RuntimeState.Running, c.State));
+    }
+
+    [Fact]
     public async Task Dispose_ThenCall_Throws()
     {
         var driver = Sandbox.NewDriver();
