@@ -6,6 +6,8 @@ using ModelContextProtocol.Server;
 using RuntimeAI.Core.Common;
 using RuntimeAI.Mcp.Governance;
 using RuntimeAI.Mcp.Pipeline;
+using RuntimeAI.Mcp.Prompts;
+using RuntimeAI.Mcp.Resources;
 using RuntimeAI.Mcp.Tools;
 
 namespace RuntimeAI.Mcp.Hosting;
@@ -42,6 +44,8 @@ public static class McpServerSetup
                 o.ServerInfo = new Implementation { Name = "runtimeai", Title = "RuntimeAI", Version = Version };
                 o.ServerInstructions = Instructions;
             })
+            .WithRuntimeAiResources()
+            .WithRuntimeAiPrompts()
             .WithTools(ToolCatalog.All.Select(t => (McpServerTool)new RuntimeToolAdapter(t)).ToArray())
             .WithRequestFilters(filters =>
             {
