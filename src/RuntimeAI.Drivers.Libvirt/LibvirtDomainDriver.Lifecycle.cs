@@ -88,8 +88,13 @@ public sealed partial class LibvirtDomainDriver
 
         if (!force)
         {
-            throw Fail("stop_timeout",
-                $"VM '{name}' did not shut down within {timeout.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)}s (the guest ignored the ACPI power button: it may have no OS or no ACPI handler). It is still running; retry with force to power it off.");
+            var seconds = timeout.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);
+            var why = requested
+                ? $"did not shut down within {seconds}s (the guest ignored the ACPI power button: it may have no OS or no ACPI handler)"
+                : timeout <= TimeSpan.Zero
+                    ? "was not asked to shut down gracefully (timeout 0s)"
+                    : "refused the graceful shutdown request";
+            throw Fail("stop_timeout", $"VM '{name}' {why}. It is still running; retry with force to power it off.");
         }
 
         await RunAsync(operation, conn =>
