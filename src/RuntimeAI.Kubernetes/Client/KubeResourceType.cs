@@ -105,6 +105,24 @@ public static class KubeResourceTypes
     /// <summary>policy/v1 PodDisruptionBudget.</summary>
     public static KubeResourceType PodDisruptionBudgets { get; } = new("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true);
 
+    /// <summary>core/v1 ServiceAccount.</summary>
+    public static KubeResourceType ServiceAccounts { get; } = new("", "v1", "serviceaccounts", "ServiceAccount", true);
+
+    /// <summary>core/v1 Endpoints.</summary>
+    public static KubeResourceType Endpoints { get; } = new("", "v1", "endpoints", "Endpoints", true);
+
+    /// <summary>metrics.k8s.io/v1beta1 PodMetrics (read-only).</summary>
+    public static KubeResourceType PodMetrics { get; } = new("metrics.k8s.io", "v1beta1", "pods", "PodMetrics", true);
+
+    /// <summary>metrics.k8s.io/v1beta1 NodeMetrics (read-only).</summary>
+    public static KubeResourceType NodeMetrics { get; } = new("metrics.k8s.io", "v1beta1", "nodes", "NodeMetrics", false);
+
+    /// <summary>apiextensions.k8s.io/v1 CustomResourceDefinition.</summary>
+    public static KubeResourceType CustomResourceDefinitions { get; } = new("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false);
+
+    /// <summary>instancetype.kubevirt.io/v1beta1 VirtualMachineClusterInstancetype (the u1 series).</summary>
+    public static KubeResourceType VirtualMachineClusterInstancetypes { get; } = new("instancetype.kubevirt.io", "v1beta1", "virtualmachineclusterinstancetypes", "VirtualMachineClusterInstancetype", false);
+
     /// <summary>kubevirt.io/v1 VirtualMachine.</summary>
     public static KubeResourceType VirtualMachines { get; } = new("kubevirt.io", "v1", "virtualmachines", "VirtualMachine", true);
 

@@ -14,6 +14,34 @@ public static class KubeObjectViews
         return KubeObject.GetString(ns.Status, "phase");
     }
 
+    /// <summary>A Secret's <c>data</c> entry, base64-decoded as UTF-8 (e.g. the kubeconfig in a vcluster's <c>vc-NAME</c> Secret).</summary>
+    /// <param name="secret">A Secret.</param>
+    /// <param name="key">The data key, e.g. <c>config</c>.</param>
+    /// <returns>The text, or <see langword="null"/> when the key is absent or not base64.</returns>
+    public static string? GetSecretString(this KubeObject secret, string key)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        if (KubeObject.GetString(secret.Json["stringData"] as JsonObject, key) is { } plain)
+        {
+            return plain;
+        }
+
+        var encoded = KubeObject.GetString(secret.Json["data"] as JsonObject, key);
+        if (encoded is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(encoded));
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>A Pod's status (phase, conditions, container states).</summary>
     /// <param name="pod">A Pod.</param>
     /// <returns>The status; empty when absent.</returns>

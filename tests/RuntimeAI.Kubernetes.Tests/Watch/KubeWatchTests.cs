@@ -210,6 +210,26 @@ public sealed class KubeWatchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WatchAsync_StreamOutlivesRequestTimeout_KeepsReading()
+    {
+        _api.On("GET", PodsPath, async ctx =>
+        {
+            await WriteWatchEvent(ctx, "ADDED", Obj("Pod", "a", "team-a", "3"));
+            await Task.Delay(600);
+            await WriteWatchEvent(ctx, "MODIFIED", Obj("Pod", "a", "team-a", "4"));
+            await HoldOpen(ctx);
+        });
+        var options = TestClients.FastOptions();
+        options.RequestTimeout = TimeSpan.FromMilliseconds(200);
+        using var client = TestClients.For(_api, options);
+
+        var events = await Take(client.WatchAsync(KubeResourceTypes.Pods, "team-a"), 2);
+
+        Assert.Equal([WatchEventType.Added, WatchEventType.Modified], events.Select(e => e.Type));
+        Assert.Single(_api.RequestsTo("GET", PodsPath));
+    }
+
+    [Fact]
     public async Task WatchAsync_Cancelled_EndsStream()
     {
         _api.On("GET", PodsPath, HoldOpen, sticky: true);
