@@ -229,7 +229,8 @@ public sealed partial class LibvirtDomainDriver : IRuntimeDriver, IDisposable
         var now = _time.GetUtcNow();
         if (e.Event == 2)
         {
-            _startedAt[e.Uuid] = now;
+            // Our own start already recorded the time; the event may arrive later than that.
+            _startedAt.TryAdd(e.Uuid, now);
         }
         else if (e.Event is 1 or 5)
         {
