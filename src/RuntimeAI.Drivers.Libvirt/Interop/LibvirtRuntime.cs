@@ -33,9 +33,8 @@ internal static unsafe class LibvirtRuntime
                 return false;
             }
 
-            if (!NativeLibrary.TryLoad(LibvirtNative.Library, typeof(LibvirtRuntime).Assembly, null, out _))
+            if (!CanLoad(LibvirtNative.Library, out s_loadError))
             {
-                s_loadError = MissingLibraryMessage;
                 error = s_loadError;
                 return false;
             }
@@ -54,6 +53,21 @@ internal static unsafe class LibvirtRuntime
             error = null;
             return true;
         }
+    }
+
+    /// <summary>Whether the shared library loads; the error names the Debian package to install.</summary>
+    internal static bool CanLoad(string library, out string? error)
+    {
+        if (NativeLibrary.TryLoad(library, typeof(LibvirtRuntime).Assembly, null, out _))
+        {
+            error = null;
+            return true;
+        }
+
+        error = library == LibvirtNative.Library
+            ? MissingLibraryMessage
+            : $"{library} could not be loaded: install the Debian package libvirt0 (apt-get install -y libvirt0)";
+        return false;
     }
 
     private static void RunEventLoop()

@@ -59,6 +59,11 @@ public sealed class LibvirtBindingTests
     }
 
     [Fact]
-    public void MissingLibraryMessage_NamesTheDebianPackage() =>
+    public void CanLoad_MissingLibrary_NamesTheDebianPackage()
+    {
+        Assert.False(LibvirtRuntime.CanLoad("libvirt-runtimeai-missing.so.0", out var error));
+        Assert.Contains("apt-get install -y libvirt0", error, StringComparison.Ordinal);
         Assert.Contains("libvirt0", LibvirtRuntime.MissingLibraryMessage, StringComparison.Ordinal);
+        Assert.True(LibvirtRuntime.CanLoad(LibvirtNative.Library, out _));
+    }
 }
