@@ -98,7 +98,7 @@ public sealed partial class KubeApiClient : IDisposable
         var match = resources.FirstOrDefault(r => string.Equals(r.Kind, kindOrResource, StringComparison.Ordinal))
             ?? resources.FirstOrDefault(r => string.Equals(r.Plural, kindOrResource, StringComparison.OrdinalIgnoreCase))
             ?? resources.FirstOrDefault(r => string.Equals(r.Kind, kindOrResource, StringComparison.OrdinalIgnoreCase));
-        if (match is null && _shortNames.TryGetValue(apiVersion, out var aliases) && aliases.TryGetValue(kindOrResource.ToLowerInvariant(), out var plural))
+        if (match is null && s_shortNames.TryGetValue(apiVersion, out var aliases) && aliases.TryGetValue(kindOrResource.ToLowerInvariant(), out var plural))
         {
             match = resources.FirstOrDefault(r => string.Equals(r.Plural, plural, StringComparison.Ordinal));
         }
@@ -562,7 +562,7 @@ public sealed partial class KubeApiClient : IDisposable
     /// <inheritdoc/>
     public void Dispose() => _transport.Dispose();
 
-    private static readonly Dictionary<string, Dictionary<string, string>> _shortNames = new(StringComparer.Ordinal)
+    private static readonly Dictionary<string, Dictionary<string, string>> s_shortNames = new(StringComparer.Ordinal)
     {
         ["v1"] = new(StringComparer.Ordinal) { ["po"] = "pods", ["ns"] = "namespaces", ["no"] = "nodes", ["svc"] = "services", ["cm"] = "configmaps", ["pvc"] = "persistentvolumeclaims", ["ev"] = "events", ["quota"] = "resourcequotas", ["sa"] = "serviceaccounts" },
         ["apps/v1"] = new(StringComparer.Ordinal) { ["deploy"] = "deployments", ["sts"] = "statefulsets", ["rs"] = "replicasets" },

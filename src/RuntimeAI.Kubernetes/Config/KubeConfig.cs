@@ -70,6 +70,14 @@ public sealed record KubeUserEntry
 
     /// <summary>An exec credential plugin (<c>exec</c>).</summary>
     public KubeExecConfig? Exec { get; init; }
+
+    /// <summary>Describes the entry without its secrets (tokens, keys, passwords).</summary>
+    /// <returns>A redacted description.</returns>
+    public override string ToString() =>
+        $"KubeUserEntry {{ Token = {Redact(Token)}, TokenFile = {TokenFile}, ClientCertificate = {(ClientCertificateData is not null ? "<data>" : ClientCertificateFile)}, " +
+        $"ClientKey = {(ClientKeyData is not null ? "<redacted>" : ClientKeyFile)}, Username = {Username}, Password = {Redact(Password)}, Exec = {Exec} }}";
+
+    private static string? Redact(string? secret) => secret is null ? null : "<redacted>";
 }
 
 /// <summary>An <c>exec</c> credential plugin: a command that prints an <c>ExecCredential</c> on stdout.</summary>
@@ -92,6 +100,11 @@ public sealed record KubeExecConfig
 
     /// <summary>Whether to pass the cluster in <c>KUBERNETES_EXEC_INFO</c>.</summary>
     public bool ProvideClusterInfo { get; init; }
+
+    /// <summary>Describes the plugin; environment values are left out (they may hold secrets).</summary>
+    /// <returns>A redacted description.</returns>
+    public override string ToString() =>
+        $"KubeExecConfig {{ ApiVersion = {ApiVersion}, Command = {Command}, Args = [{string.Join(", ", Args)}], Env = [{string.Join(", ", Env.Keys)}] }}";
 }
 
 /// <summary>A <c>contexts[]</c> entry.</summary>

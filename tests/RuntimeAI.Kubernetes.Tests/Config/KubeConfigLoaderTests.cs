@@ -309,3 +309,23 @@ public sealed class KubeConfigLoaderTests
         Assert.Equal("default", connection.Namespace);
     }
 }
+
+public sealed class KubeConfigRedactionTests
+{
+    [Fact]
+    public void ToString_UserWithSecrets_RedactsThem()
+    {
+        var user = new KubeUserEntry
+        {
+            Token = "tok-secret",
+            Password = "pw-secret",
+            ClientKeyData = "KEY-secret",
+            Exec = new KubeExecConfig { ApiVersion = "client.authentication.k8s.io/v1", Command = "x", Env = new Dictionary<string, string> { ["API_KEY"] = "env-secret" } },
+        };
+
+        var text = user.ToString();
+
+        Assert.DoesNotContain("secret", text, StringComparison.Ordinal);
+        Assert.Contains("API_KEY", text, StringComparison.Ordinal);
+    }
+}
