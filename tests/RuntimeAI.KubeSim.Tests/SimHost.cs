@@ -65,7 +65,7 @@ internal sealed class SimHost : IAsyncDisposable
         using var response = await Http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         JsonNode? node = null;
-        if (text.Length > 0 && (text[0] == '{' || text[0] == '['))
+        if (text.Length > 0 && response.Content.Headers.ContentType?.MediaType == "application/json")
         {
             node = JsonNode.Parse(text);
         }
