@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -76,8 +77,12 @@ internal sealed class ExecCredentialSource(KubeExecConfig exec, KubeConnection c
     private readonly SemaphoreSlim _gate = new(1, 1);
     private AuthenticationHeaderValue? _header;
     private DateTimeOffset? _expiresAt;
+    private bool _fetched;
 
     public override bool CanRefresh => true;
+
+    /// <summary>The client certificate the plugin returned, if any; presented in TLS handshakes.</summary>
+    public X509Certificate2? ClientCertificate { get; private set; }
 
     /// <summary>How many times the plugin ran (tests assert caching).</summary>
     public int Invocations { get; private set; }
@@ -87,19 +92,35 @@ internal sealed class ExecCredentialSource(KubeExecConfig exec, KubeConnection c
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (!forceRefresh && _header is not null && (_expiresAt is null || timeProvider.GetUtcNow() < _expiresAt.Value - s_expirySkew))
+            if (!forceRefresh && _fetched && (_expiresAt is null || timeProvider.GetUtcNow() < _expiresAt.Value - s_expirySkew))
             {
                 return _header;
             }
 
             var credential = await RunPluginAsync(cancellationToken).ConfigureAwait(false);
-            if (string.IsNullOrEmpty(credential.Status?.Token))
+            var status = credential.Status;
+            var hasCertificate = !string.IsNullOrEmpty(status?.ClientCertificateData) && !string.IsNullOrEmpty(status?.ClientKeyData);
+            if (string.IsNullOrEmpty(status?.Token) && !hasCertificate)
             {
-                throw new KubeConfigException($"exec plugin '{exec.Command}' returned no token (client certificates from exec plugins are not supported).");
+                throw new KubeConfigException($"exec plugin '{exec.Command}' returned neither a token nor a client certificate and key.");
             }
 
-            _header = new AuthenticationHeaderValue("Bearer", credential.Status.Token);
-            _expiresAt = credential.Status.ExpirationTimestamp;
+            if (hasCertificate)
+            {
+                try
+                {
+                    using var ephemeral = X509Certificate2.CreateFromPem(status!.ClientCertificateData, status.ClientKeyData);
+                    ClientCertificate = X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
+                }
+                catch (System.Security.Cryptography.CryptographicException ex)
+                {
+                    throw new KubeConfigException($"exec plugin '{exec.Command}' returned an unusable client certificate: {ex.Message}", ex);
+                }
+            }
+
+            _header = string.IsNullOrEmpty(status!.Token) ? null : new AuthenticationHeaderValue("Bearer", status.Token);
+            _expiresAt = status.ExpirationTimestamp;
+            _fetched = true;
             return _header;
         }
         finally

@@ -42,7 +42,7 @@ public sealed partial class KubeApiClient : IDisposable
     /// <param name="logger">Receives one debug line per request (method, path, status; never headers or bodies).</param>
     /// <exception cref="KubeConfigException">The connection's TLS material is unusable.</exception>
     public KubeApiClient(KubeConnection connection, KubeApiClientOptions? options = null, TimeProvider? timeProvider = null, ILogger? logger = null)
-        : this(connection, KubeTlsHandler.Create(connection ?? throw new ArgumentNullException(nameof(connection))), options, timeProvider, logger)
+        : this(connection, handler: null, options, timeProvider, logger, ownsTls: true)
     {
     }
 
@@ -53,15 +53,23 @@ public sealed partial class KubeApiClient : IDisposable
     /// <param name="timeProvider">Clock.</param>
     /// <param name="logger">Logger.</param>
     public KubeApiClient(KubeConnection connection, HttpMessageHandler handler, KubeApiClientOptions? options = null, TimeProvider? timeProvider = null, ILogger? logger = null)
+        : this(connection, handler ?? throw new ArgumentNullException(nameof(handler)), options, timeProvider, logger, ownsTls: false)
+    {
+    }
+
+    private KubeApiClient(KubeConnection connection, HttpMessageHandler? handler, KubeApiClientOptions? options, TimeProvider? timeProvider, ILogger? logger, bool ownsTls)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        ArgumentNullException.ThrowIfNull(handler);
         _options = options ?? new KubeApiClientOptions();
         _options.Validate();
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         Connection = connection;
-        _transport = new KubeHttpTransport(connection.Server, handler, KubeCredentialSource.For(connection, _timeProvider), _options, _timeProvider, _logger);
+        var credentials = KubeCredentialSource.For(connection, _timeProvider);
+
+        // An exec plugin may hand out a client certificate: the TLS layer asks the credential source for it at handshake time.
+        handler ??= ownsTls ? KubeTlsHandler.Create(connection, credentials as ExecCredentialSource) : throw new ArgumentNullException(nameof(handler));
+        _transport = new KubeHttpTransport(connection.Server, handler, credentials, _options, _timeProvider, _logger);
     }
 
     /// <summary>The connection this client uses.</summary>

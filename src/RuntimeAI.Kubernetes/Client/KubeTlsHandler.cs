@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using RuntimeAI.Kubernetes.Auth;
 using RuntimeAI.Kubernetes.Config;
 
 namespace RuntimeAI.Kubernetes.Client;
@@ -7,7 +8,7 @@ namespace RuntimeAI.Kubernetes.Client;
 /// <summary>Builds the socket handler with the connection's trust anchors and client certificate.</summary>
 internal static class KubeTlsHandler
 {
-    public static SocketsHttpHandler Create(KubeConnection connection)
+    public static SocketsHttpHandler Create(KubeConnection connection, ExecCredentialSource? execCredentials = null)
     {
         var handler = new SocketsHttpHandler
         {
@@ -57,6 +58,11 @@ internal static class KubeTlsHandler
             // Round-trip through PKCS#12 so the key is usable by the TLS stack on every platform.
             var certificate = X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
             ssl.ClientCertificates = [certificate];
+        }
+        else if (execCredentials is not null)
+        {
+            // Fetched (with the token) before every request is sent, so it is current when a connection is opened.
+            ssl.LocalCertificateSelectionCallback = (_, _, _, _, _) => execCredentials.ClientCertificate!;
         }
 
         handler.SslOptions = ssl;

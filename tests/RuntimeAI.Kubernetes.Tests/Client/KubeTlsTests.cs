@@ -81,6 +81,38 @@ public sealed class KubeTlsTests
     }
 
     [Fact]
+    public async Task GetVersion_ExecPluginReturnsClientCertificate_IsPresentedToServer()
+    {
+        using var pki = new TestPki();
+        using var dir = new TempDirectory();
+        await using var api = await StartTls(pki.IssueServer(ipSan: true, "localhost"), requireClientCertificate: true);
+        var (certPem, keyPem) = pki.IssueClient("exec-user", "devs");
+        var credential = new JsonObject
+        {
+            ["apiVersion"] = "client.authentication.k8s.io/v1",
+            ["kind"] = "ExecCredential",
+            ["status"] = new JsonObject { ["clientCertificateData"] = certPem, ["clientKeyData"] = keyPem },
+        };
+        var json = dir.Write("credential.json", credential.ToJsonString());
+        var script = dir.Write("plugin.sh", $"#!/bin/sh\ncat '{json}'\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        }
+
+        using var client = new KubeApiClient(new KubeConnection
+        {
+            Server = api.BaseUri,
+            CertificateAuthorityPem = pki.CaPem,
+            Exec = new KubeExecConfig { ApiVersion = "client.authentication.k8s.io/v1", Command = script },
+        }, TestClients.FastOptions(0));
+        await client.GetVersionAsync();
+
+        Assert.Contains("CN=exec-user", Assert.Single(api.Requests).ClientCertificateSubject, StringComparison.Ordinal);
+        Assert.Null(Assert.Single(api.Requests).Header("Authorization"));
+    }
+
+    [Fact]
     public void Create_ClientCertificateWithoutKey_Throws()
     {
         Assert.Throws<KubeConfigException>(() => new KubeApiClient(new KubeConnection { Server = new Uri("https://127.0.0.1:1"), ClientCertificatePem = "x" }));
