@@ -227,6 +227,7 @@ public sealed class KubeSimServer : IAsyncDisposable
 
     private void Seed()
     {
+        KubeVirtCatalog.SeedInstancetypes(Host);
         var seeder = new SeedLoader(this);
         if (_options.SeedFile is not null)
         {
@@ -245,8 +246,6 @@ public sealed class KubeSimServer : IAsyncDisposable
                 Nodes.Create(Host, $"kubesim-node-{i}", "8", "32Gi", 110, null);
             }
         }
-
-        KubeVirtCatalog.SeedInstancetypes(Host);
     }
 
     internal SimulatedApi? FindVirtualCluster(string ns, string name) => _virtualClusters.GetValueOrDefault($"{ns}/{name}");

@@ -124,6 +124,13 @@ internal sealed class SeedLoader(KubeSimServer server)
             api.Create(ResourceCatalog.Namespaces, null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } });
         }
 
-        api.Create(type, ns, manifest);
+        try
+        {
+            api.Create(type, ns, manifest);
+        }
+        catch (KubeApiException ex)
+        {
+            throw new InvalidOperationException($"seed: {kind} {Json.Name(manifest)} was rejected: {ex.Message}", ex);
+        }
     }
 }
