@@ -19,7 +19,7 @@ internal static class Composition
         var database = SqliteDatabase.Open(options.DataDir);
         services.AddSingleton(database);
         services.AddSingleton<IRuntimeInventory, SqliteRuntimeInventory>();
-        services.AddSingleton<IAuditHasher, Sha256AuditHasher>();
+        services.AddSingleton<IAuditHasher, CanonicalAuditHasher>();
         services.AddSingleton<IAuditLog, SqliteAuditLog>();
         services.AddSingleton<HttpEndpoints.ReadinessCheck>(_ => ct => Task.FromResult(File.Exists(database.Path) ? null : $"database {database.Path} is missing"));
         return database;

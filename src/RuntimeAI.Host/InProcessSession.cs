@@ -33,6 +33,7 @@ internal sealed class InProcessSession : IAsyncDisposable
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.AddRuntimeAiLogging(options, LogEventLevel.Warning);
         builder.Services.AddRuntimeAiEngine(options);
+        builder.Services.AddRuntimeAiBackends(options, TextWriter.Null);
         builder.Services.AddRuntimeAiMcpServer(options)
             .WithStreamServerTransport(clientToServer.Reader.AsStream(), serverToClient.Writer.AsStream());
         var host = builder.Build();

@@ -52,6 +52,7 @@ internal static class ServeCommand
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.AddRuntimeAiLogging(options);
         builder.Services.AddRuntimeAiEngine(options);
+        builder.Services.AddRuntimeAiBackends(options, Console.Error);
         builder.Services.AddRuntimeAiMcpServer(options).WithStdioServerTransport();
         using var host = builder.Build();
         await Console.Error.WriteLineAsync($"runtimeai {McpServerSetup.Version}: serving MCP on stdio (autonomy {options.Autonomy.ToString().ToLowerInvariant()}, data {options.DataDir})");
@@ -67,6 +68,7 @@ internal static class ServeCommand
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
         builder.Services.AddRuntimeAiEngine(options);
+        builder.Services.AddRuntimeAiBackends(options, Console.Error);
         builder.Services.AddRuntimeAiMcpServer(options).WithRuntimeAiHttpTransport();
         await using var app = builder.Build();
         app.MapRuntimeAiHttp();

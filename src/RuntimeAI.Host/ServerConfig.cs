@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using RuntimeAI.Mcp.Governance;
+using RuntimeAI.Core.Policies;
 using RuntimeAI.Mcp.Hosting;
 
 namespace RuntimeAI.Host;

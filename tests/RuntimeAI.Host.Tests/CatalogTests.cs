@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using RuntimeAI.Mcp.Governance;
+using RuntimeAI.Core.Policies;
 using RuntimeAI.Mcp.Hosting;
 using RuntimeAI.Mcp.Tools;
 

@@ -32,7 +32,7 @@ public sealed class HttpTransportTests : IAsyncLifetime
             new McpClientOptions { ProtocolVersion = version });
 
         var tools = await client.ListToolsAsync();
-        var result = await client.CallToolAsync("list_runtimes", new Dictionary<string, object?>());
+        var result = await client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["tenant_id"] = "acme" });
 
         Assert.Contains(tools, t => t.Name == "get_runtime");
         Assert.Equal(2, result.StructuredContent!.Value.GetProperty("items").GetArrayLength());

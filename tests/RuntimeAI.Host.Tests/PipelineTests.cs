@@ -2,7 +2,7 @@ using System.Text.Json;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using RuntimeAI.Core.Audit;
-using RuntimeAI.Mcp.Governance;
+using RuntimeAI.Core.Policies;
 using RuntimeAI.Mcp.Hosting;
 using RuntimeAI.Storage.Sqlite;
 
@@ -17,7 +17,7 @@ public sealed class PipelineTests
     private static async Task<IReadOnlyList<AuditRecord>> AuditAsync(string dataDir)
     {
         using var db = SqliteDatabase.Open(dataDir);
-        return await new SqliteAuditLog(db, new Sha256AuditHasher()).QueryAsync(new AuditQuery { PageSize = 1000 }, CancellationToken.None);
+        return await new SqliteAuditLog(db, new CanonicalAuditHasher()).QueryAsync(new AuditQuery { PageSize = 1000 }, CancellationToken.None);
     }
 
     [Fact]
@@ -107,7 +107,7 @@ public sealed class PipelineTests
         Assert.Equal("runtimeai-cli/" + McpServerSetup.Version, audit[0].Begin.Client);
         Assert.Equal(AuditHashes.Genesis, audit[0].PrevHash);
         Assert.Equal(audit[0].Hash, audit[1].PrevHash);
-        Assert.Equal(audit[1].Hash, new Sha256AuditHasher().ComputeHash(audit[1]));
+        Assert.Equal(audit[1].Hash, new CanonicalAuditHasher().ComputeHash(audit[1]));
     }
 
     [Fact]
@@ -122,7 +122,7 @@ public sealed class PipelineTests
         var pages = 0;
         do
         {
-            var args = new Dictionary<string, object?> { ["page_size"] = 2 };
+            var args = new Dictionary<string, object?> { ["page_size"] = 2, ["tenant_id"] = "acme" };
             if (token is not null)
             {
                 args["page_token"] = token;
@@ -147,8 +147,8 @@ public sealed class PipelineTests
         var seeded = await InventorySeed.AddRuntimesAsync(dataDir, 6);
         await using var session = await StartAsync(dataDir);
 
-        var prod = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["labels"] = new Dictionary<string, string> { ["env"] = "prod" } });
-        var runningVms = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["type"] = "vm", ["state"] = "running" });
+        var prod = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["tenant_id"] = "acme", ["labels"] = new Dictionary<string, string> { ["env"] = "prod" } });
+        var runningVms = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["tenant_id"] = "acme", ["type"] = "vm", ["state"] = "running" });
 
         Assert.Equal(
             seeded.Where(r => r.Labels["env"] == "prod").Select(r => r.Id).Order(StringComparer.Ordinal),

@@ -63,7 +63,7 @@ public sealed class StdioEndToEndTests
         var (client, _) = await ConnectAsync(dataDir);
         await using var __ = client;
 
-        var result = await client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["page_size"] = 10 });
+        var result = await client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["page_size"] = 10, ["tenant_id"] = "acme" });
 
         Assert.NotEqual(true, result.IsError);
         var items = result.StructuredContent!.Value.GetProperty("items");

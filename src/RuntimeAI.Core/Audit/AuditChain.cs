@@ -194,7 +194,7 @@ public static class AuditChain
 
 /// <summary>
 /// <see cref="IAuditHasher"/> over <see cref="AuditChain"/>'s canonical JSON: register it in place
-/// of <see cref="Sha256AuditHasher"/> so <c>runtimeai audit verify</c> and the store agree.
+/// of a plain serialization hash so <c>runtimeai audit verify</c> and the store agree.
 /// </summary>
 public sealed class CanonicalAuditHasher : IAuditHasher
 {

@@ -1,7 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using RuntimeAI.Core.Common;
 
 namespace RuntimeAI.Core.Audit;
 
@@ -17,19 +13,4 @@ public static class AuditHashes
 {
     /// <summary>The predecessor hash of the first record.</summary>
     public static readonly string Genesis = new('0', 64);
-}
-
-/// <summary>
-/// Hashes the record's serialized form (stable: source-generated, fixed property order) chained
-/// to the previous hash. Replaced by a canonical-JSON hasher when the governance audit lands.
-/// </summary>
-public sealed class Sha256AuditHasher : IAuditHasher
-{
-    /// <inheritdoc />
-    public string ComputeHash(AuditRecord record)
-    {
-        ArgumentNullException.ThrowIfNull(record);
-        var json = JsonSerializer.Serialize(record with { Hash = string.Empty }, CoreJsonContext.Default.AuditRecord);
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(json)));
-    }
 }

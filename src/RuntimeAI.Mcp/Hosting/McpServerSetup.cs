@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using RuntimeAI.Core.Common;
-using RuntimeAI.Mcp.Governance;
+using RuntimeAI.Core.Policies;
 using RuntimeAI.Mcp.Pipeline;
 using RuntimeAI.Mcp.Prompts;
 using RuntimeAI.Mcp.Resources;

@@ -1,4 +1,4 @@
-using RuntimeAI.Mcp.Governance;
+using RuntimeAI.Core.Policies;
 
 namespace RuntimeAI.Mcp.Hosting;
 

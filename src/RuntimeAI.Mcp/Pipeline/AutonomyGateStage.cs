@@ -1,4 +1,4 @@
-using RuntimeAI.Mcp.Governance;
+using RuntimeAI.Core.Policies;
 using RuntimeAI.Mcp.Tools;
 
 namespace RuntimeAI.Mcp.Pipeline;

@@ -9,11 +9,14 @@ namespace RuntimeAI.Mcp.Pipeline;
 /// </summary>
 internal sealed class SchemaFirewallStage : IToolCallStage
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, JsonSchemaValidator> _validators = new(StringComparer.Ordinal);
+
     public ValueTask<StageVerdict> RunAsync(ToolCallContext context, CancellationToken cancellationToken)
     {
-        var schema = JsonSerializer.SerializeToElement(context.Tool!.InputSchema, McpJsonContext.Default.JsonObject);
+        var validator = _validators.GetOrAdd(context.Tool!.Name, _ =>
+            JsonSchemaValidator.Compile(JsonSerializer.SerializeToElement(context.Tool.InputSchema, McpJsonContext.Default.JsonObject)));
         var instance = JsonSerializer.SerializeToElement(context.Arguments, McpJsonContext.Default.JsonObject);
-        var violations = JsonSchemaValidator.Validate(schema, instance);
+        var violations = validator.Validate(instance);
         if (violations.Count == 0)
         {
             return ValueTask.FromResult(StageVerdict.Continue);

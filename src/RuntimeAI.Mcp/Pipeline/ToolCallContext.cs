@@ -1,6 +1,6 @@
 using System.Security.Claims;
 using System.Text.Json.Nodes;
-using RuntimeAI.Mcp.Governance;
+using RuntimeAI.Core.Policies;
 using RuntimeAI.Mcp.Tools;
 
 namespace RuntimeAI.Mcp.Pipeline;

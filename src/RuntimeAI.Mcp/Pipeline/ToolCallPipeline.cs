@@ -40,7 +40,7 @@ internal sealed class ToolCallPipeline(
             Principal = context.Principal,
             Client = context.Client,
             Transport = context.Transport,
-            Arguments = context.Arguments.DeepClone().AsObject(),
+            Arguments = SecretRedactor.Redact(context.Arguments),
             AutonomyLevel = context.Autonomy.ToString().ToLowerInvariant(),
             Reasoning = context.Reasoning,
             IdempotencyKey = AsString(context.Arguments["idempotency_key"]),

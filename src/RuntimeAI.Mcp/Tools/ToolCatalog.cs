@@ -11,6 +11,17 @@ internal static class ToolCatalog
         new GetRuntimeTool(),
         new GetEventsTool(),
         new GetOperationTool(),
+        new GetRuntimeStatusTool(),
+        new ListSnapshotsTool(),
+        new GetMetricsTool(),
+        new Execute.CreateRuntimeTool(),
+        new Execute.StartRuntimeTool(),
+        new Execute.StopRuntimeTool(),
+        new Execute.RestartRuntimeTool(),
+        new Execute.ScaleRuntimeTool(),
+        new Execute.SnapshotRuntimeTool(),
+        new Execute.RestoreSnapshotTool(),
+        new Execute.DeleteRuntimeTool(),
     ]);
 
     public static RuntimeTool? Find(string name) => All.FirstOrDefault(t => t.Name == name);

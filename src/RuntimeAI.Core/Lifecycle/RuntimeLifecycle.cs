@@ -1,0 +1,442 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using RuntimeAI.Core.Actions;
+using RuntimeAI.Core.Common;
+using RuntimeAI.Core.Drivers;
+using RuntimeAI.Core.Events;
+using RuntimeAI.Core.Inventory;
+using RuntimeAI.Core.Operations;
+using RuntimeAI.Core.Runtimes;
+
+namespace RuntimeAI.Core.Lifecycle;
+
+/// <summary>A lifecycle request that cannot run, with a message that names the cause and the fix.</summary>
+public sealed class LifecycleException(string code, string message) : Exception(message)
+{
+    /// <summary>Machine-readable code: not_found, invalid_state, no_backend, invalid_size.</summary>
+    public string Code { get; } = code;
+}
+
+/// <summary>
+/// Runs lifecycle actions as Operations: the operation and the runtime's new state are durable
+/// before the call returns, every change leaves an event carrying what would undo it, and
+/// mutations of one runtime are serialized.
+/// </summary>
+public sealed class RuntimeLifecycle(
+    IRuntimeInventory inventory,
+    DriverRegistry drivers,
+    IdGenerator ids,
+    TimeProvider time,
+    ILogger<RuntimeLifecycle> logger)
+{
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+
+    /// <summary>Creates a runtime on the first backend that serves its type.</summary>
+    public async Task<(Operation Operation, Runtime Runtime)> CreateAsync(
+        RuntimeCreateRequest request, string actor, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var driver = drivers.ForType(request.Type)
+            ?? throw new LifecycleException("no_backend",
+                $"no backend serves runtimes of type '{EnumText.Name(request.Type)}'; start the server with a backend for it (e.g. --libvirt qemu:///system for vm, or --sandbox)");
+        var size = request.Spec.Size ?? "nano";
+        if (!SizeTable.TryGet(size, out _))
+        {
+            throw new LifecycleException("invalid_size", $"size '{size}' is not in the size table; use one of {string.Join(", ", SizeTable.Names)}");
+        }
+
+        var now = time.GetUtcNow();
+        var runtime = new Runtime
+        {
+            Id = ids.New("rt"),
+            Name = request.Name,
+            Type = request.Type,
+            State = RuntimeState.Creating,
+            TenantId = request.TenantId,
+            Labels = request.Labels,
+            Capabilities = Capabilities(driver),
+            Spec = request.Spec with { Size = size },
+            CreatedAt = now,
+        };
+        var operation = NewOperation(runtime.Id, "create");
+        await inventory.SaveRuntimeAsync(runtime, "create requested", cancellationToken).ConfigureAwait(false);
+        await inventory.SaveOperationAsync(operation, cancellationToken).ConfigureAwait(false);
+        progress?.Report(new OperationProgress(10, $"creating on {driver.Name}"));
+
+        try
+        {
+            var created = await driver.CreateAsync(runtime.Id, request with { Spec = runtime.Spec }, cancellationToken).ConfigureAwait(false);
+            runtime = runtime with
+            {
+                State = created.State,
+                Backend = new RuntimeBackendRef(driver.BackendKind, created.BackendRef),
+                Spec = runtime.Spec with
+                {
+                    Resources = (runtime.Spec.Resources ?? new ResourceProfile()) with { Cpu = created.Vcpus, Memory = Quantity.FormatMiB(created.MemoryMiB) },
+                },
+                UpdatedAt = time.GetUtcNow(),
+            };
+            await inventory.SaveRuntimeAsync(runtime, "created", cancellationToken).ConfigureAwait(false);
+            await AppendEventAsync(runtime.Id, "lifecycle.created", EventSeverity.Info, actor, new JsonObject
+            {
+                ["backend"] = created.BackendRef,
+                ["vcpus"] = created.Vcpus,
+                ["memory_mib"] = created.MemoryMiB,
+                ["compensation"] = "delete_runtime",
+            }, cancellationToken).ConfigureAwait(false);
+            operation = await FinishAsync(operation, new JsonObject
+            {
+                ["state"] = EnumText.Name(runtime.State),
+                ["backend"] = created.BackendRef,
+                ["disk_path"] = created.DiskPath,
+            }, cancellationToken).ConfigureAwait(false);
+            return (operation, runtime);
+        }
+        catch (Exception ex) when (ex is RuntimeDriverException or LifecycleException)
+        {
+            // The driver removed whatever it had defined; the record stays as history, marked deleted.
+            runtime = runtime with { State = RuntimeState.Deleted, UpdatedAt = time.GetUtcNow() };
+            await inventory.SaveRuntimeAsync(runtime, "create failed", CancellationToken.None).ConfigureAwait(false);
+            await AppendEventAsync(runtime.Id, "lifecycle.create_failed", EventSeverity.Warning, actor,
+                new JsonObject { ["error"] = ex.Message }, CancellationToken.None).ConfigureAwait(false);
+            operation = await FailAsync(operation, ex, CancellationToken.None).ConfigureAwait(false);
+            return (operation, runtime);
+        }
+    }
+
+    /// <summary>Runs one action against an existing runtime.</summary>
+    public async Task<(Operation Operation, Runtime Runtime)> RunAsync(
+        LifecycleRequest request, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var gate = _locks.GetOrAdd(request.RuntimeId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var (runtime, driver, backendRef) = await ResolveAsync(request.RuntimeId, cancellationToken).ConfigureAwait(false);
+            var verb = EnumText.Name(request.Action);
+            var operation = NewOperation(runtime.Id, verb);
+            await inventory.SaveOperationAsync(operation, cancellationToken).ConfigureAwait(false);
+            progress?.Report(new OperationProgress(10, $"{verb} on {driver.Name}"));
+            try
+            {
+                var (result, snapshot) = await ExecuteAsync(request, runtime, driver, backendRef, cancellationToken).ConfigureAwait(false);
+                progress?.Report(new OperationProgress(90, "recording"));
+                runtime = Apply(runtime, request, result);
+                await inventory.SaveRuntimeAsync(runtime, $"{verb} by {request.Actor}", cancellationToken).ConfigureAwait(false);
+                var data = Describe(result, snapshot);
+                await AppendEventAsync(runtime.Id, "lifecycle." + PastTense(request.Action), EventSeverity.Info, request.Actor, data, cancellationToken).ConfigureAwait(false);
+                operation = await FinishAsync(operation, data.DeepClone().AsObject(), cancellationToken).ConfigureAwait(false);
+                return (operation, runtime);
+            }
+            catch (RuntimeDriverException ex)
+            {
+                await AppendEventAsync(runtime.Id, $"lifecycle.{verb}_failed", EventSeverity.Warning, request.Actor,
+                    new JsonObject { ["error"] = ex.Message, ["code"] = ex.Code }, CancellationToken.None).ConfigureAwait(false);
+                operation = await FailAsync(operation, ex, CancellationToken.None).ConfigureAwait(false);
+                return (operation, runtime);
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Reads live state and signals, and records a state the backend changed on its own.</summary>
+    public async Task<(Runtime Runtime, RuntimeObservation Observation, IRuntimeDriver Driver)> ObserveAsync(string runtimeId, CancellationToken cancellationToken)
+    {
+        var (runtime, driver, backendRef) = await ResolveAsync(runtimeId, cancellationToken).ConfigureAwait(false);
+        var observation = await driver.ObserveAsync(backendRef, cancellationToken).ConfigureAwait(false);
+        if (observation.State != runtime.State)
+        {
+            var previous = runtime.State;
+            runtime = runtime with { State = observation.State, UpdatedAt = time.GetUtcNow() };
+            await inventory.SaveRuntimeAsync(runtime, "observed", cancellationToken).ConfigureAwait(false);
+            await AppendEventAsync(runtime.Id, "lifecycle.state_observed", EventSeverity.Warning, "system", new JsonObject
+            {
+                ["previous_state"] = EnumText.Name(previous),
+                ["state"] = EnumText.Name(observation.State),
+                ["reason"] = observation.Reason,
+            }, cancellationToken).ConfigureAwait(false);
+        }
+
+        return (runtime, observation, driver);
+    }
+
+    /// <summary>Lists a runtime's snapshots.</summary>
+    public async Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync(string runtimeId, CancellationToken cancellationToken)
+    {
+        var (_, driver, backendRef) = await ResolveAsync(runtimeId, cancellationToken).ConfigureAwait(false);
+        return await driver.ListSnapshotsAsync(backendRef, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Imports what the backends already hold (existing domains become runtimes, not copies) and
+    /// brings recorded states up to date. Returns how many runtimes were imported.
+    /// </summary>
+    public async Task<int> DiscoverAsync(CancellationToken cancellationToken)
+    {
+        var imported = 0;
+        foreach (var driver in drivers.All)
+        {
+            IReadOnlyList<DiscoveredRuntime> found;
+            try
+            {
+                found = await driver.DiscoverAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (RuntimeDriverException ex)
+            {
+                logger.LogWarning("Discovery on {Backend} failed: {Message}", driver.Name, ex.Message);
+                continue;
+            }
+
+            foreach (var item in found)
+            {
+                var known = await inventory.FindRuntimeByBackendRefAsync(item.BackendRef, cancellationToken).ConfigureAwait(false);
+                if (known is null && item.RuntimeId is not null)
+                {
+                    known = await inventory.GetRuntimeAsync(item.RuntimeId, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (known is not null)
+                {
+                    if (known.State != item.State)
+                    {
+                        await inventory.SaveRuntimeAsync(known with { State = item.State, UpdatedAt = time.GetUtcNow() }, "discovered", cancellationToken).ConfigureAwait(false);
+                    }
+
+                    continue;
+                }
+
+                var runtime = new Runtime
+                {
+                    Id = item.RuntimeId ?? ids.New("rt"),
+                    Name = item.Name,
+                    Type = driver.RuntimeType,
+                    State = item.State,
+                    TenantId = item.TenantId,
+                    Labels = item.Labels,
+                    Capabilities = Capabilities(driver),
+                    Backend = new RuntimeBackendRef(driver.BackendKind, item.BackendRef),
+                    Spec = new RuntimeSpec
+                    {
+                        Size = SizeTable.All.FirstOrDefault(s => s.Vcpus == item.Vcpus && s.MemoryMiB == item.MemoryMiB)?.Name,
+                        Resources = new ResourceProfile { Cpu = item.Vcpus, Memory = Quantity.FormatMiB(item.MemoryMiB) },
+                    },
+                    CreatedAt = time.GetUtcNow(),
+                };
+                await inventory.SaveRuntimeAsync(runtime, "imported", cancellationToken).ConfigureAwait(false);
+                await AppendEventAsync(runtime.Id, "inventory.imported", EventSeverity.Info, "system",
+                    new JsonObject { ["backend"] = item.BackendRef }, cancellationToken).ConfigureAwait(false);
+                imported++;
+            }
+        }
+
+        return imported;
+    }
+
+    /// <summary>Records a lifecycle event the backend reported on its own.</summary>
+    public async Task RecordDriverEventAsync(DriverEvent driverEvent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(driverEvent);
+        var runtime = await inventory.FindRuntimeByBackendRefAsync(driverEvent.BackendRef, cancellationToken).ConfigureAwait(false);
+        if (runtime is null)
+        {
+            return;
+        }
+
+        if (driverEvent.NewState is { } state && state != runtime.State && runtime.State != RuntimeState.Deleted)
+        {
+            await inventory.SaveRuntimeAsync(runtime with { State = state, UpdatedAt = driverEvent.Ts }, "backend event", cancellationToken).ConfigureAwait(false);
+        }
+
+        await AppendEventAsync(runtime.Id, "backend." + driverEvent.Type,
+            driverEvent.Type.Contains("crash", StringComparison.OrdinalIgnoreCase) ? EventSeverity.Critical : EventSeverity.Info,
+            "system", new JsonObject { ["detail"] = driverEvent.Detail }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<(Runtime Runtime, IRuntimeDriver Driver, string BackendRef)> ResolveAsync(string runtimeId, CancellationToken cancellationToken)
+    {
+        var runtime = await inventory.GetRuntimeAsync(runtimeId, cancellationToken).ConfigureAwait(false)
+            ?? throw new LifecycleException("not_found", $"runtime '{runtimeId}' does not exist; call list_runtimes to find a valid runtime_id");
+        if (runtime.State == RuntimeState.Deleted)
+        {
+            throw new LifecycleException("invalid_state", $"runtime '{runtimeId}' ({runtime.Name}) was deleted; nothing can be done to it");
+        }
+
+        var backendRef = runtime.Backend?.Ref
+            ?? throw new LifecycleException("no_backend", $"runtime '{runtimeId}' has no backend reference; it was never created successfully");
+        var driver = drivers.ForBackendRef(backendRef)
+            ?? throw new LifecycleException("no_backend",
+                $"runtime '{runtimeId}' lives on '{backendRef.Split('#')[0]}', which this server is not configured for; start it with that backend (--libvirt URI)");
+        return (runtime, driver, backendRef);
+    }
+
+    private static async Task<(MutationResult Result, SnapshotInfo? Snapshot)> ExecuteAsync(
+        LifecycleRequest request, Runtime runtime, IRuntimeDriver driver, string backendRef, CancellationToken cancellationToken)
+    {
+        switch (request.Action)
+        {
+            case ActionType.Start:
+                return (await driver.StartAsync(backendRef, cancellationToken).ConfigureAwait(false), null);
+            case ActionType.Stop:
+                return (await driver.StopAsync(backendRef, request.Stop ?? new StopOptions(false, TimeSpan.FromSeconds(30)), cancellationToken).ConfigureAwait(false), null);
+            case ActionType.Restart:
+                return (await driver.RestartAsync(backendRef, cancellationToken).ConfigureAwait(false), null);
+            case ActionType.Scale:
+                return (await driver.ScaleAsync(backendRef, ScaleTargetFor(request, runtime), cancellationToken).ConfigureAwait(false), null);
+            case ActionType.Snapshot:
+                var snapshot = await driver.SnapshotAsync(backendRef, request.SnapshotName!, request.SnapshotDescription, cancellationToken).ConfigureAwait(false);
+                return (new MutationResult { PreviousState = runtime.State, NewState = runtime.State }, snapshot);
+            case ActionType.Restore:
+                return (await driver.RestoreSnapshotAsync(backendRef, request.SnapshotName!, cancellationToken).ConfigureAwait(false), null);
+            case ActionType.Delete:
+                return (await driver.DeleteAsync(backendRef, new DeleteOptions(request.KeepDisk), cancellationToken).ConfigureAwait(false), null);
+            default:
+                throw new LifecycleException("unsupported_action", $"action '{EnumText.Name(request.Action)}' is not a lifecycle action of this server");
+        }
+    }
+
+    private static ScaleTarget ScaleTargetFor(LifecycleRequest request, Runtime runtime)
+    {
+        var vcpus = request.Vcpus;
+        var memory = request.MemoryMiB;
+        if (request.Size is { } name)
+        {
+            if (!SizeTable.TryGet(name, out var size))
+            {
+                throw new LifecycleException("invalid_size", $"size '{name}' is not in the size table; use one of {string.Join(", ", SizeTable.Names)}");
+            }
+
+            vcpus ??= size.Vcpus;
+            memory ??= size.MemoryMiB;
+        }
+
+        var currentCpu = (int?)runtime.Spec.Resources?.Cpu;
+        long? currentMemory = Quantity.TryParseMiB(runtime.Spec.Resources?.Memory, out var m) ? m : null;
+        return new ScaleTarget(
+            vcpus ?? currentCpu ?? throw new LifecycleException("invalid_size", "scale needs a size, vcpus or memory"),
+            memory ?? currentMemory ?? throw new LifecycleException("invalid_size", "scale needs a size, vcpus or memory"));
+    }
+
+    private Runtime Apply(Runtime runtime, LifecycleRequest request, MutationResult result)
+    {
+        var updated = runtime with { State = result.NewState, UpdatedAt = time.GetUtcNow() };
+        if (request.Action == ActionType.Scale && result.NewSize is { } size)
+        {
+            var named = SizeTable.All.FirstOrDefault(s => s.Vcpus == size.Vcpus && s.MemoryMiB == size.MemoryMiB)?.Name;
+            updated = updated with
+            {
+                Spec = runtime.Spec with
+                {
+                    Size = named ?? request.Size,
+                    Resources = (runtime.Spec.Resources ?? new ResourceProfile()) with { Cpu = size.Vcpus, Memory = Quantity.FormatMiB(size.MemoryMiB) },
+                },
+            };
+        }
+
+        return updated;
+    }
+
+    private static JsonObject Describe(MutationResult result, SnapshotInfo? snapshot)
+    {
+        var data = new JsonObject
+        {
+            ["previous_state"] = EnumText.Name(result.PreviousState),
+            ["state"] = EnumText.Name(result.NewState),
+        };
+        if (result.PreviousSize is { } before)
+        {
+            data["previous_size"] = new JsonObject { ["vcpus"] = before.Vcpus, ["memory_mib"] = before.MemoryMiB };
+        }
+
+        if (result.NewSize is { } after)
+        {
+            data["size"] = new JsonObject { ["vcpus"] = after.Vcpus, ["memory_mib"] = after.MemoryMiB };
+        }
+
+        if (result.RestartRequired)
+        {
+            data["restart_required"] = true;
+        }
+
+        if (result.Notes.Count > 0)
+        {
+            data["notes"] = new JsonArray(result.Notes.Select(n => (JsonNode)JsonValue.Create(n)).ToArray());
+        }
+
+        if (snapshot is not null)
+        {
+            data["snapshot"] = snapshot.Name;
+        }
+
+        return data;
+    }
+
+    private static string PastTense(ActionType action) => action switch
+    {
+        ActionType.Start => "started",
+        ActionType.Stop => "stopped",
+        ActionType.Restart => "restarted",
+        ActionType.Scale => "scaled",
+        ActionType.Snapshot => "snapshot_taken",
+        ActionType.Restore => "restored",
+        ActionType.Delete => "deleted",
+        _ => EnumText.Name(action),
+    };
+
+    private static IReadOnlyList<string> Capabilities(IRuntimeDriver driver) =>
+        driver.RuntimeType == RuntimeType.Vm
+            ? ["start", "stop", "restart", "scale", "snapshot", "restore", "delete"]
+            : ["start", "stop", "scale", "delete"];
+
+    private Operation NewOperation(string runtimeId, string action) => new()
+    {
+        OperationId = ids.New("op"),
+        Status = OperationStatus.Running,
+        RuntimeId = runtimeId,
+        Action = action,
+        CreatedAt = time.GetUtcNow(),
+        Progress = new OperationProgress(0, "started"),
+    };
+
+    private async Task<Operation> FinishAsync(Operation operation, JsonObject result, CancellationToken cancellationToken)
+    {
+        var done = operation with
+        {
+            Status = OperationStatus.Succeeded,
+            FinishedAt = time.GetUtcNow(),
+            Progress = new OperationProgress(100, "done"),
+            Result = result,
+        };
+        await inventory.SaveOperationAsync(done, cancellationToken).ConfigureAwait(false);
+        return done;
+    }
+
+    private async Task<Operation> FailAsync(Operation operation, Exception ex, CancellationToken cancellationToken)
+    {
+        var code = ex switch { RuntimeDriverException d => d.Code, LifecycleException l => l.Code, _ => "error" };
+        var failed = operation with
+        {
+            Status = OperationStatus.Failed,
+            FinishedAt = time.GetUtcNow(),
+            Error = new OperationError(code, ex.Message),
+        };
+        await inventory.SaveOperationAsync(failed, cancellationToken).ConfigureAwait(false);
+        return failed;
+    }
+
+    private Task AppendEventAsync(string runtimeId, string type, EventSeverity severity, string actor, JsonObject data, CancellationToken cancellationToken) =>
+        inventory.AppendEventAsync(new RuntimeEvent
+        {
+            Id = ids.New("ev"),
+            RuntimeId = runtimeId,
+            Type = type,
+            Severity = severity,
+            Ts = time.GetUtcNow(),
+            Actor = actor,
+            Data = data,
+        }, cancellationToken);
+}

@@ -1,0 +1,66 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using RuntimeAI.Core.Common;
+using RuntimeAI.Core.Lifecycle;
+using RuntimeAI.Core.Runtimes;
+
+namespace RuntimeAI.Mcp.Tools.Execute;
+
+internal sealed class CreateRuntimeTool : RuntimeTool
+{
+    public override string Name => "create_runtime";
+
+    public override string Title => "Create a runtime";
+
+    public override ToolTier Tier => ToolTier.Execute;
+
+    public override string Description =>
+        "Create a runtime (a VM today) from a size (nano 1/512Mi … 2xlarge 8/32Gi) and labels. It gets a disk and starts. " +
+        "Returns the Operation with runtime_id. Undo with delete_runtime.";
+
+    public override JsonObject InputSchema { get; } = Schema.Object(
+        Schema.Required("name", Schema.String(null, "^[a-z0-9][a-z0-9-]{0,62}$")),
+        Schema.Required("type", Schema.Enum(null, ["vm", "vcluster"])),
+        Schema.Optional("tenant_id", Schema.String(maxLength: 128)),
+        Schema.Optional("labels", Schema.StringMap(null, 32)),
+        Schema.Optional("spec", Schema.Object(
+            Schema.Optional("size", Schema.Enum(null, SizeTable.Names)),
+            Schema.Optional("networking", Schema.Object(
+                Schema.Optional("exposure", Schema.Enum(null, ["private", "internal", "public"])),
+                Schema.Optional("egress_policy", Schema.Enum(null, ["restricted", "open"])))))),
+        Schema.Reasoning());
+
+    public override JsonObject OutputSchema { get; } = Schema.OperationRow();
+
+    public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
+    {
+        var spec = call.Arguments["spec"] as JsonObject;
+        var networking = spec?["networking"] as JsonObject;
+        var request = new RuntimeCreateRequest
+        {
+            Name = call.GetString("name")!,
+            Type = EnumText.Parse<RuntimeType>(call.GetString("type")!),
+            TenantId = call.GetString("tenant_id"),
+            Labels = call.GetStringMap("labels"),
+            Spec = new RuntimeSpec
+            {
+                Size = spec?["size"]?.GetValue<string>() ?? "nano",
+                Networking = networking is null ? null : new NetworkingProfile
+                {
+                    Exposure = networking["exposure"]?.GetValue<string>() ?? "private",
+                    EgressPolicy = networking["egress_policy"]?.GetValue<string>() ?? "restricted",
+                },
+            },
+        };
+        try
+        {
+            var (operation, runtime) = await call.Services.GetRequiredService<RuntimeLifecycle>()
+                .CreateAsync(request, "agent", LifecycleTool.ProgressOf(call), cancellationToken).ConfigureAwait(false);
+            return LifecycleTool.Outcome(operation, runtime);
+        }
+        catch (LifecycleException ex)
+        {
+            return ToolResult.Error(ex.Code, ex.Message);
+        }
+    }
+}

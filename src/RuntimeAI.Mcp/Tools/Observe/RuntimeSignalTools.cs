@@ -1,0 +1,203 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using RuntimeAI.Core.Common;
+using RuntimeAI.Core.Drivers;
+using RuntimeAI.Core.Lifecycle;
+using RuntimeAI.Core.Runtimes;
+
+namespace RuntimeAI.Mcp.Tools.Observe;
+
+internal sealed class GetRuntimeStatusTool : RuntimeTool
+{
+    public override string Name => "get_runtime_status";
+
+    public override string Title => "Get live runtime status";
+
+    public override ToolTier Tier => ToolTier.Observe;
+
+    public override string Description =>
+        "Read a runtime's live state from its backend: state with reason, health, vCPUs, memory, CPU time, uptime. " +
+        "Also corrects the recorded state if the backend changed it. Use before any lifecycle action.";
+
+    public override JsonObject InputSchema { get; } = Schema.Object(Schema.RuntimeId(), Schema.Reasoning());
+
+    public override JsonObject OutputSchema { get; } = Schema.Row("runtime_id", "state", "health", "observed_at");
+
+    public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (runtime, o, driver) = await call.Services.GetRequiredService<RuntimeLifecycle>()
+                .ObserveAsync(call.GetString("runtime_id")!, cancellationToken).ConfigureAwait(false);
+            var health = o.State switch
+            {
+                RuntimeState.Running => "ok",
+                RuntimeState.Stopped => "ok",
+                RuntimeState.Degraded => "warning",
+                RuntimeState.Error => "critical",
+                _ => "unknown",
+            };
+            var signals = new JsonObject
+            {
+                ["vcpus"] = Signal(o.Vcpus, null, o.ObservedAt),
+                ["memory"] = Signal(o.MemoryMiB, "MiB", o.ObservedAt),
+                ["cpu_time"] = Signal(o.CpuTimeNs / 1e9, "s", o.ObservedAt),
+            };
+            if (o.MemoryUsedMiB is { } used)
+            {
+                signals["memory_used"] = Signal(used, "MiB", o.ObservedAt);
+            }
+
+            if (o.Uptime is { } uptime)
+            {
+                signals["uptime"] = Signal(Math.Round(uptime.TotalSeconds), "s", o.ObservedAt);
+            }
+
+            var structured = new JsonObject
+            {
+                ["runtime_id"] = runtime.Id,
+                ["state"] = EnumText.Name(o.State),
+                ["reason"] = o.Reason,
+                ["health"] = health,
+                ["signals"] = signals,
+                ["backend"] = driver.Name,
+                ["sandbox"] = driver.IsSandbox,
+                ["observed_at"] = o.ObservedAt.ToString("O", CultureInfo.InvariantCulture),
+            };
+            return ToolResult.Ok(structured,
+                $"{runtime.Name} is {EnumText.Name(o.State)}{(o.Reason is null ? "" : $" ({o.Reason})")}, {o.Vcpus} vCPU, {o.MemoryMiB} MiB" +
+                (driver.IsSandbox ? " [sandbox backend]." : "."));
+        }
+        catch (LifecycleException ex)
+        {
+            return ToolResult.Error(ex.Code, ex.Message);
+        }
+        catch (RuntimeDriverException ex)
+        {
+            return ToolResult.Error(ex.Code, ex.Message);
+        }
+    }
+
+    private static JsonObject Signal(double value, string? unit, DateTimeOffset ts) => new()
+    {
+        ["value"] = value,
+        ["unit"] = unit,
+        ["ts"] = ts.ToString("O", CultureInfo.InvariantCulture),
+    };
+}
+
+internal sealed class ListSnapshotsTool : RuntimeTool
+{
+    public override string Name => "list_snapshots";
+
+    public override string Title => "List snapshots";
+
+    public override ToolTier Tier => ToolTier.Observe;
+
+    public override string Description =>
+        "List a runtime's snapshots, oldest first: name, description, created_at, the state it captured and whether " +
+        "it is the current one. Use the name with restore_snapshot.";
+
+    public override JsonObject InputSchema { get; } = Schema.Object(Schema.RuntimeId(), Schema.Reasoning());
+
+    public override JsonObject OutputSchema { get; } = Schema.PageOf(Schema.Row("name", "created_at"));
+
+    public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var snapshots = await call.Services.GetRequiredService<RuntimeLifecycle>()
+                .ListSnapshotsAsync(call.GetString("runtime_id")!, cancellationToken).ConfigureAwait(false);
+            var items = new JsonArray(snapshots.Select(s => (JsonNode)new JsonObject
+            {
+                ["name"] = s.Name,
+                ["description"] = s.Description,
+                ["created_at"] = s.CreatedAt.ToString("O", CultureInfo.InvariantCulture),
+                ["state"] = EnumText.Name(s.StateAtSnapshot),
+                ["current"] = s.IsCurrent,
+            }).ToArray());
+            return ToolResult.Ok(new JsonObject { ["items"] = items, ["next_page_token"] = null },
+                snapshots.Count == 0 ? "No snapshots." : $"{snapshots.Count} snapshot(s): {string.Join(", ", snapshots.Select(s => s.Name))}.");
+        }
+        catch (LifecycleException ex)
+        {
+            return ToolResult.Error(ex.Code, ex.Message);
+        }
+        catch (RuntimeDriverException ex)
+        {
+            return ToolResult.Error(ex.Code, ex.Message);
+        }
+    }
+}
+
+internal sealed class GetMetricsTool : RuntimeTool
+{
+    public override string Name => "get_metrics";
+
+    public override string Title => "Get runtime metrics";
+
+    public override ToolTier Tier => ToolTier.Observe;
+
+    public override string Description =>
+        "Measure a runtime over a short window: cpu_usage (% of its vCPUs) and memory_usage (% of its memory, when the " +
+        "guest reports it). Samples the backend at the start and end of window_seconds.";
+
+    public override JsonObject InputSchema { get; } = Schema.Object(
+        Schema.RuntimeId(),
+        Schema.Optional("metrics", Schema.Array(Schema.Enum(null, ["cpu_usage", "memory_usage"]), maxItems: 2)),
+        Schema.Optional("window_seconds", Schema.Integer(null, 1, 30, 2)),
+        Schema.Reasoning());
+
+    public override JsonObject OutputSchema { get; } = Schema.Row("runtime_id", "from", "to");
+
+    public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
+    {
+        var lifecycle = call.Services.GetRequiredService<RuntimeLifecycle>();
+        var time = call.Services.GetRequiredService<TimeProvider>();
+        var id = call.GetString("runtime_id")!;
+        var wanted = call.Arguments["metrics"] is JsonArray list && list.Count > 0
+            ? list.Select(m => m!.GetValue<string>()).ToHashSet(StringComparer.Ordinal)
+            : ["cpu_usage", "memory_usage"];
+        try
+        {
+            var (_, first, _) = await lifecycle.ObserveAsync(id, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromSeconds(call.GetInt("window_seconds", 2)), time, cancellationToken).ConfigureAwait(false);
+            var (runtime, last, _) = await lifecycle.ObserveAsync(id, cancellationToken).ConfigureAwait(false);
+            var metrics = new JsonObject();
+            var elapsedNs = (last.ObservedAt - first.ObservedAt).TotalMilliseconds * 1e6;
+            if (wanted.Contains("cpu_usage"))
+            {
+                var usage = elapsedNs <= 0 || last.Vcpus == 0
+                    ? 0
+                    : Math.Clamp((last.CpuTimeNs - (double)first.CpuTimeNs) / (elapsedNs * last.Vcpus) * 100, 0, 100);
+                metrics["cpu_usage"] = new JsonObject { ["value"] = Math.Round(usage, 2), ["unit"] = "percent" };
+            }
+
+            if (wanted.Contains("memory_usage"))
+            {
+                metrics["memory_usage"] = last.MemoryUsedMiB is { } used && last.MemoryMiB > 0
+                    ? new JsonObject { ["value"] = Math.Round(used * 100.0 / last.MemoryMiB, 2), ["unit"] = "percent" }
+                    : new JsonObject { ["value"] = null, ["unit"] = "percent", ["note"] = "the guest does not report memory use (no balloon driver or not running)" };
+            }
+
+            var structured = new JsonObject
+            {
+                ["runtime_id"] = runtime.Id,
+                ["from"] = first.ObservedAt.ToString("O", CultureInfo.InvariantCulture),
+                ["to"] = last.ObservedAt.ToString("O", CultureInfo.InvariantCulture),
+                ["metrics"] = metrics,
+            };
+            var text = string.Join(", ", metrics.Select(m => $"{m.Key} {(m.Value!["value"] is null ? "n/a" : m.Value["value"]!.ToJsonString() + "%")}"));
+            return ToolResult.Ok(structured, $"{runtime.Name} over {(last.ObservedAt - first.ObservedAt).TotalSeconds:0.#}s: {text}.");
+        }
+        catch (LifecycleException ex)
+        {
+            return ToolResult.Error(ex.Code, ex.Message);
+        }
+        catch (RuntimeDriverException ex)
+        {
+            return ToolResult.Error(ex.Code, ex.Message);
+        }
+    }
+}

@@ -1,0 +1,138 @@
+using System.Text.Json;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using RuntimeAI.Core.Policies;
+using RuntimeAI.Mcp.Hosting;
+
+namespace RuntimeAI.Host.Tests;
+
+/// <summary>
+/// The VM lifecycle through the MCP boundary on the sandbox backend (libvirt's in-process
+/// test:///default driver): what an agent calls is what the inventory, events and backend show.
+/// </summary>
+public sealed class LifecycleToolTests
+{
+    private static Task<InProcessSession> StartAsync(string dataDir, AutonomyLevel autonomy = AutonomyLevel.Autonomous) =>
+        InProcessSession.StartAsync(new RuntimeAiServerOptions { DataDir = dataDir, Autonomy = autonomy, Sandbox = true }, CancellationToken.None);
+
+    private static async Task<JsonElement> CallOkAsync(McpClient client, string tool, Dictionary<string, object?> args)
+    {
+        var result = await client.CallToolAsync(tool, args);
+        Assert.True(result.IsError != true, $"{tool} failed: {string.Join(' ', result.Content.OfType<TextContentBlock>().Select(t => t.Text))}");
+        return result.StructuredContent!.Value;
+    }
+
+    private static async Task<string> CallErrorAsync(McpClient client, string tool, Dictionary<string, object?> args)
+    {
+        var result = await client.CallToolAsync(tool, args);
+        Assert.True(result.IsError, $"{tool} should have failed");
+        return result.Content.OfType<TextContentBlock>().Single().Text;
+    }
+
+    private static string UniqueName() => "t-" + Guid.NewGuid().ToString("N")[..10];
+
+    [Fact]
+    public async Task FullLifecycle_CreateToDelete_StateEventsAndOperationsAgree()
+    {
+        var dataDir = TestPaths.NewDataDir();
+        await using var session = await StartAsync(dataDir);
+        var client = session.Client;
+
+        var created = await CallOkAsync(client, "create_runtime", new()
+        {
+            ["name"] = UniqueName(), ["type"] = "vm", ["labels"] = new Dictionary<string, string> { ["env"] = "test" },
+            ["spec"] = new Dictionary<string, object?> { ["size"] = "nano" },
+        });
+        Assert.Equal("succeeded", created.GetProperty("status").GetString());
+        var id = created.GetProperty("runtime_id").GetString()!;
+
+        var status = await CallOkAsync(client, "get_runtime_status", new() { ["runtime_id"] = id });
+        Assert.Equal("running", status.GetProperty("state").GetString());
+        Assert.True(status.GetProperty("sandbox").GetBoolean());
+
+        await CallOkAsync(client, "snapshot_runtime", new() { ["runtime_id"] = id, ["name"] = "before-scale" });
+        var snapshots = await CallOkAsync(client, "list_snapshots", new() { ["runtime_id"] = id });
+        Assert.Contains(snapshots.GetProperty("items").EnumerateArray(), s => s.GetProperty("name").GetString() == "before-scale");
+
+        var scaled = await CallOkAsync(client, "scale_runtime", new() { ["runtime_id"] = id, ["size"] = "micro" });
+        Assert.Equal(1024, scaled.GetProperty("result").GetProperty("size").GetProperty("memory_mib").GetInt64());
+        Assert.Equal(512, scaled.GetProperty("result").GetProperty("previous_size").GetProperty("memory_mib").GetInt64());
+
+        var stopped = await CallOkAsync(client, "stop_runtime", new() { ["runtime_id"] = id, ["force"] = true });
+        Assert.Equal("running", stopped.GetProperty("result").GetProperty("previous_state").GetString());
+        var record = await CallOkAsync(client, "get_runtime", new() { ["runtime_id"] = id });
+        Assert.Equal("stopped", record.GetProperty("state").GetString());
+        Assert.Equal("micro", record.GetProperty("spec").GetProperty("size").GetString());
+
+        await CallOkAsync(client, "start_runtime", new() { ["runtime_id"] = id });
+        await CallOkAsync(client, "restore_snapshot", new() { ["runtime_id"] = id, ["snapshot"] = "before-scale" });
+
+        var operation = await CallOkAsync(client, "get_operation", new() { ["operation_id"] = created.GetProperty("operation_id").GetString() });
+        Assert.Equal("create", operation.GetProperty("action").GetString());
+
+        await CallOkAsync(client, "delete_runtime", new() { ["runtime_id"] = id });
+        record = await CallOkAsync(client, "get_runtime", new() { ["runtime_id"] = id });
+        Assert.Equal("deleted", record.GetProperty("state").GetString());
+
+        var events = await CallOkAsync(client, "get_events", new() { ["runtime_id"] = id, ["type_prefix"] = "lifecycle.", ["page_size"] = 50 });
+        var types = events.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("type").GetString()).ToList();
+        foreach (var expected in new[] { "lifecycle.created", "lifecycle.snapshot_taken", "lifecycle.scaled", "lifecycle.stopped", "lifecycle.started", "lifecycle.restored", "lifecycle.deleted" })
+        {
+            Assert.Contains(expected, types);
+        }
+    }
+
+    [Fact]
+    public async Task Advisor_ExecuteToolsHiddenAndRefusedWithAlternatives()
+    {
+        await using var session = await StartAsync(TestPaths.NewDataDir(), AutonomyLevel.Advisor);
+
+        var tools = await session.Client.ListToolsAsync();
+        var refusal = await CallErrorAsync(session.Client, "create_runtime", new() { ["name"] = UniqueName(), ["type"] = "vm" });
+
+        Assert.DoesNotContain(tools, t => t.Name is "create_runtime" or "stop_runtime" or "delete_runtime");
+        Assert.Contains(tools, t => t.Name == "get_runtime_status");
+        Assert.Contains("advisor", refusal, StringComparison.Ordinal);
+        Assert.Contains("--autonomy", refusal, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BadRequests_AreToolErrorsNamingTheCause()
+    {
+        await using var session = await StartAsync(TestPaths.NewDataDir());
+        var client = session.Client;
+        var created = await CallOkAsync(client, "create_runtime", new() { ["name"] = UniqueName(), ["type"] = "vm" });
+        var id = created.GetProperty("runtime_id").GetString()!;
+        await CallOkAsync(client, "stop_runtime", new() { ["runtime_id"] = id, ["force"] = true });
+
+        var unknown = await CallErrorAsync(client, "start_runtime", new() { ["runtime_id"] = "rt_01ARZ3NDEKTSV4RRFFQ69G5FAV" });
+        var stopTwice = await CallErrorAsync(client, "stop_runtime", new() { ["runtime_id"] = id });
+        var noSnapshot = await CallErrorAsync(client, "restore_snapshot", new() { ["runtime_id"] = id, ["snapshot"] = "never-taken" });
+        var noVcluster = await CallErrorAsync(client, "create_runtime", new() { ["name"] = UniqueName(), ["type"] = "vcluster" });
+        var tooBig = await CallErrorAsync(client, "scale_runtime", new() { ["runtime_id"] = id, ["memory_mib"] = 262144, ["vcpus"] = 64 });
+
+        Assert.Contains("rt_01ARZ3NDEKTSV4RRFFQ69G5FAV", unknown, StringComparison.Ordinal);
+        Assert.Contains("stop", stopTwice, StringComparison.Ordinal);
+        Assert.Contains("never-taken", noSnapshot, StringComparison.Ordinal);
+        Assert.Contains("vcluster", noVcluster, StringComparison.Ordinal);
+        Assert.NotEmpty(tooBig);
+        var status = await CallOkAsync(client, "get_runtime_status", new() { ["runtime_id"] = id });
+        Assert.Equal("stopped", status.GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task GetMetrics_RunningVm_ReportsCpuUsagePercent()
+    {
+        await using var session = await StartAsync(TestPaths.NewDataDir());
+        var created = await CallOkAsync(session.Client, "create_runtime", new() { ["name"] = UniqueName(), ["type"] = "vm" });
+
+        var metrics = await CallOkAsync(session.Client, "get_metrics", new()
+        {
+            ["runtime_id"] = created.GetProperty("runtime_id").GetString(), ["window_seconds"] = 1, ["metrics"] = new[] { "cpu_usage" },
+        });
+
+        var cpu = metrics.GetProperty("metrics").GetProperty("cpu_usage");
+        Assert.Equal("percent", cpu.GetProperty("unit").GetString());
+        Assert.InRange(cpu.GetProperty("value").GetDouble(), 0, 100);
+    }
+}
