@@ -101,7 +101,7 @@ public sealed class KubeRetryTests : IAsyncLifetime
     {
         var port = _api.BaseUri.Port;
         await _api.DisposeAsync();
-        var options = TestClients.FastOptions(maxRetries: 8);
+        var options = TestClients.FastOptions(maxRetries: 20);
         options.RetryBaseDelay = TimeSpan.FromMilliseconds(100);
         options.MaxRetryDelay = TimeSpan.FromMilliseconds(400);
         using var client = new KubeApiClient(new KubeConnection { Server = new Uri($"http://127.0.0.1:{port}") }, options);
