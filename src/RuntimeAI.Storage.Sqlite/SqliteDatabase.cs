@@ -143,10 +143,13 @@ public sealed class SqliteDatabase : IDisposable
     private void Migrate()
     {
         using var connection = OpenConnection();
-        using (var wal = connection.CreateCommand())
+
+        // Read-only checks first: a file we must refuse is left exactly as it was.
+        var version = ReadUserVersion(connection);
+        if (version > s_migrations.Length)
         {
-            wal.CommandText = "PRAGMA journal_mode=WAL;";
-            wal.ExecuteNonQuery();
+            throw new StoreException(
+                $"'{Path}' has schema version {version} but this runtimeai knows only up to {s_migrations.Length}; upgrade runtimeai, or use another --data-dir — nothing was changed");
         }
 
         using (var check = connection.CreateCommand())
@@ -160,11 +163,10 @@ public sealed class SqliteDatabase : IDisposable
             }
         }
 
-        var version = ReadUserVersion(connection);
-        if (version > s_migrations.Length)
+        using (var wal = connection.CreateCommand())
         {
-            throw new StoreException(
-                $"'{Path}' has schema version {version} but this runtimeai knows only up to {s_migrations.Length}; upgrade runtimeai, or use another --data-dir — nothing was changed");
+            wal.CommandText = "PRAGMA journal_mode=WAL;";
+            wal.ExecuteNonQuery();
         }
 
         for (var v = version; v < s_migrations.Length; v++)
@@ -189,7 +191,8 @@ public sealed class SqliteDatabase : IDisposable
     public void Dispose()
     {
         WriteLock.Dispose();
-        SqliteConnection.ClearAllPools();
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
     }
 }
 

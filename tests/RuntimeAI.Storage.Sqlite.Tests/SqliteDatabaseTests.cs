@@ -1,0 +1,84 @@
+using Microsoft.Data.Sqlite;
+using RuntimeAI.Core.Common;
+using RuntimeAI.Core.Inventory;
+using RuntimeAI.Core.Runtimes;
+
+namespace RuntimeAI.Storage.Sqlite.Tests;
+
+public sealed class SqliteDatabaseTests
+{
+    private static string NewDir() => Directory.CreateTempSubdirectory("runtimeai-store-").FullName;
+
+    [Fact]
+    public void Open_FreshDirectory_CreatesWalDatabaseAtCurrentSchema()
+    {
+        var dir = NewDir();
+        using (SqliteDatabase.Open(dir))
+        {
+        }
+
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(dir, SqliteDatabase.FileName)}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode; ";
+        Assert.Equal("wal", command.ExecuteScalar() as string);
+        command.CommandText = "PRAGMA user_version;";
+        Assert.Equal((long)SqliteDatabase.CurrentSchemaVersion, command.ExecuteScalar());
+    }
+
+    [Fact]
+    public void Open_NewerSchema_RefusesWithoutChangingTheFile()
+    {
+        var dir = NewDir();
+        var path = Path.Combine(dir, SqliteDatabase.FileName);
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "CREATE TABLE future (x); PRAGMA user_version = 99;";
+            command.ExecuteNonQuery();
+        }
+
+        var before = File.ReadAllBytes(path);
+        var ex = Assert.Throws<StoreException>(() => SqliteDatabase.Open(dir));
+
+        Assert.Contains("schema version 99", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("upgrade runtimeai", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(path));
+    }
+
+    [Fact]
+    public async Task SaveRuntime_SpecChanges_AreKeptAsRevisions()
+    {
+        using var db = SqliteDatabase.Open(NewDir());
+        var inventory = new SqliteRuntimeInventory(db);
+        var runtime = new Runtime
+        {
+            Id = new IdGenerator(TimeProvider.System).New("rt"),
+            Name = "web-1",
+            Type = RuntimeType.Vm,
+            State = RuntimeState.Running,
+            Spec = new RuntimeSpec { Size = "small" },
+            CreatedAt = TimeProvider.System.GetUtcNow(),
+        };
+
+        await inventory.SaveRuntimeAsync(runtime, "created", CancellationToken.None);
+        await inventory.SaveRuntimeAsync(runtime with { State = RuntimeState.Stopped }, "stopped", CancellationToken.None);
+        await inventory.SaveRuntimeAsync(runtime with { Spec = new RuntimeSpec { Size = "large" } }, "scaled", CancellationToken.None);
+
+        var revisions = await inventory.GetSpecRevisionsAsync(runtime.Id, CancellationToken.None);
+        Assert.Equal(["created", "scaled"], revisions.Select(r => r.Reason));
+        Assert.Equal("large", revisions[^1].Spec.Size);
+        Assert.Equal("large", (await inventory.GetRuntimeAsync(runtime.Id, CancellationToken.None))!.Spec.Size);
+    }
+
+    [Fact]
+    public async Task ListRuntimes_TamperedToken_IsRefused()
+    {
+        using var db = SqliteDatabase.Open(NewDir());
+        var inventory = new SqliteRuntimeInventory(db);
+
+        await Assert.ThrowsAsync<InvalidPageTokenException>(() =>
+            inventory.ListRuntimesAsync(new RuntimeQuery { PageToken = "djF8b3RoZXJ8eHh4fHJ0Xw" }, CancellationToken.None));
+    }
+}
