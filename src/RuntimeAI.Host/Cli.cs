@@ -22,6 +22,7 @@ internal static class Cli
         root.Subcommands.Add(CreateToolsCommand());
         root.Subcommands.Add(CreateCallCommand());
         root.Subcommands.Add(CreateCatalogCommand());
+        root.Subcommands.Add(KubeSimCommand.Create());
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
