@@ -25,20 +25,22 @@ internal static class Quotas
                     continue;
                 }
 
-                var requested = Contribution(type, obj, key) - (current is null ? 0 : Contribution(type, current, key));
-                if (requested <= 0)
+                if (type == ResourceCatalog.Pods && current is null && (key.StartsWith("requests.", StringComparison.Ordinal) || key.StartsWith("limits.", StringComparison.Ordinal)) && key != "requests.storage")
                 {
-                    continue;
-                }
-
-                if (type == ResourceCatalog.Pods && key.StartsWith("requests.", StringComparison.Ordinal) && current is null)
-                {
-                    var resource = key["requests.".Length..];
-                    var missing = Containers(obj).Where(c => Json.At(c, "resources", "requests", resource) is null && Json.At(c, "resources", "limits", resource) is null).Select(c => Json.Str(c, "name")).ToList();
+                    var (section, resource) = (key.Split('.')[0], key.Split('.')[1]);
+                    var missing = Containers(obj)
+                        .Where(c => Json.At(c, "resources", section, resource) is null && (section == "limits" || Json.At(c, "resources", "limits", resource) is null))
+                        .Select(c => Json.Str(c, "name")).ToList();
                     if (missing.Count > 0)
                     {
                         throw new KubeApiException(403, "Forbidden", $"pods \"{Json.Name(obj)}\" is forbidden: failed quota: {Json.Name(quota)}: must specify {key} for: {string.Join(',', missing)}");
                     }
+                }
+
+                var requested = Contribution(type, obj, key) - (current is null ? 0 : Contribution(type, current, key));
+                if (requested <= 0)
+                {
+                    continue;
                 }
 
                 var used = Usage(api, ns, key, Json.Name(obj), type);

@@ -146,7 +146,7 @@ internal sealed partial class SimulatedApi
         var meta = Json.Meta(obj);
         if (type.Namespaced)
         {
-            var bodyNs = Json.Str(meta, "namespace");
+            var bodyNs = Json.Str(meta, "namespace") is { Length: > 0 } given ? given : null;
             ns ??= bodyNs ?? "default";
             if (bodyNs is not null && bodyNs != ns)
             {

@@ -167,10 +167,17 @@ internal static class ApiHandler
     private static async Task<string> ReadBodyAsync(HttpContext ctx)
     {
         var contentType = ctx.Request.ContentType ?? string.Empty;
+        if (contentType.StartsWith("application/vnd.kubernetes.protobuf", StringComparison.Ordinal))
+        {
+            // kubectl's typed generators (create namespace/configmap/secret/deployment..., drain) send protobuf.
+            using var buffer = new MemoryStream();
+            await ctx.Request.Body.CopyToAsync(buffer, ctx.RequestAborted).ConfigureAwait(false);
+            return ProtobufBodies.Decode(buffer.ToArray()).ToJsonString();
+        }
+
         if (contentType.Contains("protobuf", StringComparison.Ordinal) || contentType.Contains("cbor", StringComparison.Ordinal))
         {
-            // Only JSON (and YAML for apply) is simulated; client-go retries in JSON on 415.
-            throw new KubeApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml");
+            throw new KubeApiException(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf");
         }
 
         using var reader = new StreamReader(ctx.Request.Body, Encoding.UTF8);

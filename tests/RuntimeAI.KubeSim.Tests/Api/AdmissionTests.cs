@@ -95,4 +95,16 @@ public sealed class AdmissionTests
         Assert.Equal(404, (await sim.GetAsync($"api/v1/namespaces/default/pods/{pod}")).Status);
         Assert.Equal(2, (await sim.GetObjectAsync("api/v1/namespaces/default/pods"))["items"]!.AsArray().Count);
     }
+
+    [Fact]
+    public async Task Create_PodWithoutRequestsUnderCpuQuota_Returns403MustSpecify()
+    {
+        await using var sim = await SimHost.StartAsync();
+        await sim.CreateAsync("api/v1/namespaces/default/resourcequotas", """{"metadata":{"name":"q"},"spec":{"hard":{"requests.cpu":"2"}}}""");
+
+        var (status, body) = await sim.PostAsync("api/v1/namespaces/default/pods", """{"metadata":{"name":"bare"},"spec":{"containers":[{"name":"c","image":"busybox"}]}}""");
+
+        Assert.Equal(403, status);
+        Assert.Equal("pods \"bare\" is forbidden: failed quota: q: must specify requests.cpu for: c", body!["message"]!.GetValue<string>());
+    }
 }

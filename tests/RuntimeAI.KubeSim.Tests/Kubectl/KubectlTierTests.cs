@@ -387,4 +387,68 @@ public sealed class KubectlTierTests(ITestOutputHelper output)
         Assert.Equal("Ready,SchedulingDisabled", KubectlResult.Columns(r.Lines[1])[1]);
         kubectl.Log("checked: cordon patches spec.unschedulable; STATUS Ready,SchedulingDisabled");
     }
+
+    [Fact]
+    public async Task CreateGenerators_ProtobufBodies_CreateObjects()
+    {
+        var (sim, kubectl) = await StartAsync();
+        await using var _ = sim;
+        using var __ = kubectl;
+
+        Assert.Equal("namespace/team-b created", (await kubectl.RunOkAsync("create namespace team-b")).Stdout.Trim());
+        Assert.Equal("configmap/cfg created", (await kubectl.RunOkAsync("create configmap cfg -n team-b --from-literal=a=1 --from-literal=b=2")).Stdout.Trim());
+        Assert.Equal("secret/pw created", (await kubectl.RunOkAsync("create secret generic pw -n team-b --from-literal=password=hunter2")).Stdout.Trim());
+        Assert.Equal("deployment.apps/cache created", (await kubectl.RunOkAsync("create deployment cache -n team-b --image=redis:7 --replicas=2 --port=6379")).Stdout.Trim());
+        Assert.Equal("service/cache created", (await kubectl.RunOkAsync("create service clusterip cache -n team-b --tcp=6379:6379")).Stdout.Trim());
+        Assert.Equal("resourcequota/q created", (await kubectl.RunOkAsync("create quota q -n team-b --hard=pods=10")).Stdout.Trim());
+        Assert.Equal("poddisruptionbudget.policy/cache created", (await kubectl.RunOkAsync("create pdb cache -n team-b --selector=app=cache --min-available=1")).Stdout.Trim());
+        Assert.Equal("serviceaccount/robot created", (await kubectl.RunOkAsync("create serviceaccount robot -n team-b")).Stdout.Trim());
+        await sim.AdvanceAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal("""{"a":"1","b":"2"}""", (await kubectl.RunOkAsync("get configmap cfg -n team-b -o jsonpath={.data}")).Stdout);
+        Assert.Equal("aHVudGVyMg==", (await kubectl.RunOkAsync("get secret pw -n team-b -o jsonpath={.data.password}")).Stdout);
+        var deploy = await kubectl.RunOkAsync("get deployment cache -n team-b -o wide");
+        Assert.Equal(new[] { "cache", "2/2", "2", "2" }, KubectlResult.Columns(deploy.Lines[1])[..4]);
+        Assert.Equal("6379", (await kubectl.RunOkAsync("get deployment cache -n team-b -o jsonpath={.spec.template.spec.containers[0].ports[0].containerPort}")).Stdout);
+        var endpoints = await kubectl.RunOkAsync("get endpoints cache -n team-b");
+        Assert.Equal(2, KubectlResult.Columns(endpoints.Lines[1])[1].Split(',').Length);
+        var quota = await kubectl.RunOkAsync("get quota q -n team-b");
+        Assert.Contains("pods: 2/10", quota.Lines[1]);
+        kubectl.Log("checked: kubectl's protobuf generators (namespace, configmap, secret, deployment, service, quota, pdb, serviceaccount) create what they say");
+    }
+
+    [Fact]
+    public async Task Drain_NodeWithBudget_EvictsThroughPodDisruptionBudget()
+    {
+        var (sim, kubectl) = await StartAsync("""
+            nodes:
+              - {name: only-1, cpu: "8", memory: 32Gi}
+              - {name: only-2, cpu: "8", memory: 32Gi}
+            """);
+        await using var _ = sim;
+        using var __ = kubectl;
+        await kubectl.RunOkAsync($"apply -f {kubectl.WriteFile("web.yaml", DeploymentYaml)}");
+        await kubectl.RunOkAsync("create pdb web --selector=app=web --max-unavailable=1");
+        await sim.AdvanceAsync(TimeSpan.FromSeconds(5));
+        var node = (await kubectl.RunOkAsync("get pods -o jsonpath={.items[0].spec.nodeName}")).Stdout;
+
+        var drain = kubectl.Start($"drain {node} --ignore-daemonsets --timeout=60s");
+        await using (drain)
+        {
+            for (var i = 0; i < 400 && !drain.Output.Contains("drained", StringComparison.Ordinal); i++)
+            {
+                await sim.AdvanceAsync(TimeSpan.FromSeconds(1));
+                await Task.Delay(50);
+            }
+
+            await drain.WaitForAsync(o => o.Contains($"node/{node} drained", StringComparison.Ordinal), "the node drained");
+            Assert.Contains("evicted", drain.Output);
+        }
+
+        await sim.AdvanceAsync(TimeSpan.FromSeconds(5));
+        var nodes = (await kubectl.RunOkAsync("get pods -o jsonpath={.items[*].spec.nodeName}")).Stdout.Split(' ');
+        Assert.DoesNotContain(node, nodes);
+        Assert.Equal(2, nodes.Length);
+        kubectl.Log("checked: drain cordons, evicts through the eviction subresource (protobuf) and the pods come back on the other node");
+    }
 }
