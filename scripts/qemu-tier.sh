@@ -139,15 +139,20 @@ export RUNTIMEAI_QEMU_DOMAIN_TYPE="$DOMAIN_TYPE"
 say "running tests with Category=Qemu against $URI"
 start=$(date +%s)
 cd "$ROOT"
-dotnet build tests/RuntimeAI.Drivers.Libvirt.Tests -v q --nologo || { say "build failed"; exit 1; }
-dotnet test tests/RuntimeAI.Drivers.Libvirt.Tests --no-build --filter "Category=Qemu&Category!=QemuDaemonLoss" --logger "console;verbosity=normal"
+CONFIGURATION="${CONFIGURATION:-Debug}"
+# With RESULTS_DIR (set by scripts/test.sh) the results also go to TRX files so CI counts them.
+trx() { [ -n "${RESULTS_DIR:-}" ] && echo "--logger trx;LogFileName=$1.trx --results-directory $RESULTS_DIR"; }
+dotnet build tests/RuntimeAI.Drivers.Libvirt.Tests -c "$CONFIGURATION" -v q --nologo || { say "build failed"; exit 1; }
+# shellcheck disable=SC2046
+dotnet test tests/RuntimeAI.Drivers.Libvirt.Tests -c "$CONFIGURATION" --no-build --filter "Category=Qemu&Category!=QemuDaemonLoss" --logger "console;verbosity=normal" $(trx qemu-tier)
 rc=$?
 
 # 6. The daemon going away mid-call: only against the libvirtd this script started (the test kills it).
 if [ -n "${LIBVIRTD_PID:-}" ]; then
   say "running the daemon-loss test (kills libvirtd pid $LIBVIRTD_PID mid-call)"
-  RUNTIMEAI_LIBVIRTD_PID="$LIBVIRTD_PID" dotnet test tests/RuntimeAI.Drivers.Libvirt.Tests --no-build \
-    --filter "Category=QemuDaemonLoss" --logger "console;verbosity=normal"
+  # shellcheck disable=SC2046
+  RUNTIMEAI_LIBVIRTD_PID="$LIBVIRTD_PID" dotnet test tests/RuntimeAI.Drivers.Libvirt.Tests -c "$CONFIGURATION" --no-build \
+    --filter "Category=QemuDaemonLoss" --logger "console;verbosity=normal" $(trx qemu-tier-daemon-loss)
   loss_rc=$?
   [ "$rc" -eq 0 ] && rc=$loss_rc
   # A fresh libvirtd re-attaches to the orphaned qemu process so it can be cleaned up properly.

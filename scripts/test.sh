@@ -29,7 +29,7 @@ done
 
 if [ -x scripts/qemu-tier.sh ] || [ -f scripts/qemu-tier.sh ]; then
   echo "== real hypervisor tier (libvirtd + qemu)"
-  RESULTS_DIR="$results" bash scripts/qemu-tier.sh || failures=$((failures + 1))
+  RESULTS_DIR="$results" CONFIGURATION=Release bash scripts/qemu-tier.sh || failures=$((failures + 1))
 fi
 
 echo "== MCP conformance suite (official, npm)"
