@@ -161,7 +161,7 @@ internal static class PodLifecycle
         status["phase"] = "Running";
         status["podIP"] = ip;
         status["podIPs"] = new JsonArray(new JsonObject { ["ip"] = ip });
-        status["startTime"] = Json.Timestamp(now);
+        status["startTime"] ??= Json.Timestamp(now);
         foreach (var type in new[] { "PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled" })
         {
             Json.SetCondition(status, type, "True", null, null, now, probeTimes: true);

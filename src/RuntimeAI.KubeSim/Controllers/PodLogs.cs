@@ -44,7 +44,8 @@ internal static class PodLogs
             throw KubeApiException.BadRequest($"previous terminated container \"{container}\" in pod \"{name}\" not found");
         }
 
-        var started = Json.ParseTime(Json.Str(pod, "status", "startTime"));
+        var containerStatus = (Json.At(pod, "status", "containerStatuses") as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(c => Json.Str(c, "name") == container);
+        var started = Json.ParseTime(Json.Str(containerStatus, "state", "running", "startedAt") ?? Json.Str(pod, "status", "startTime"));
         if (Json.Str(pod, "status", "phase") != "Running" || started is null)
         {
             throw KubeApiException.BadRequest($"container \"{container}\" in pod \"{name}\" is waiting to start: ContainerCreating");

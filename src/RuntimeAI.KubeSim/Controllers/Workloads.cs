@@ -12,7 +12,7 @@ internal static class Workloads
     public static string TemplateHash(JsonNode? template)
     {
         const string alphabet = "bcdfghjklmnpqrstvwxz2456789";
-        var h = (uint)SimulatedApi.StableHash(template?.ToJsonString() ?? string.Empty);
+        var h = (uint)SimulatedApi.StableHash(Canonical(WithoutHashLabel(template)));
         var sb = new StringBuilder();
         for (var i = 0; i < 10; i++)
         {
@@ -21,6 +21,62 @@ internal static class Workloads
         }
 
         return sb.ToString();
+    }
+
+    /// <summary>The template without the pod-template-hash label, so a rollback to an old template finds its old ReplicaSet.</summary>
+    private static JsonNode? WithoutHashLabel(JsonNode? template)
+    {
+        if (template?.DeepClone() is not JsonObject copy)
+        {
+            return template;
+        }
+
+        (Json.At(copy, "metadata", "labels") as JsonObject)?.Remove("pod-template-hash");
+        return copy;
+    }
+
+    /// <summary>JSON with object keys sorted, so equal templates hash equally whatever order a patch left their fields in.</summary>
+    public static string Canonical(JsonNode? node)
+    {
+        var sb = new StringBuilder();
+        Write(node);
+        return sb.ToString();
+
+        void Write(JsonNode? n)
+        {
+            switch (n)
+            {
+                case JsonObject o:
+                    sb.Append('{');
+                    foreach (var (k, v) in o.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                    {
+                        if (v is null)
+                        {
+                            continue;
+                        }
+
+                        sb.Append('"').Append(k).Append("\":");
+                        Write(v);
+                        sb.Append(',');
+                    }
+
+                    sb.Append('}');
+                    break;
+                case JsonArray a:
+                    sb.Append('[');
+                    foreach (var item in a)
+                    {
+                        Write(item);
+                        sb.Append(',');
+                    }
+
+                    sb.Append(']');
+                    break;
+                default:
+                    sb.Append(n?.ToJsonString() ?? "null");
+                    break;
+            }
+        }
     }
 
     private static bool Deleting(JsonObject o) => Json.At(o, "metadata", "deletionTimestamp") is not null;
@@ -118,6 +174,12 @@ internal static class Workloads
                 };
                 newRs = api.Create(ResourceCatalog.ReplicaSets, ns, rs);
                 api.RecordEvent(d, "Normal", "ScalingReplicaSet", $"Scaled up replica set {Json.Name(newRs)} from 0 to {desired}", "deployment-controller");
+            }
+            else if (newRs is not null && (Json.Long(newRs, "metadata", "annotations", RevisionAnnotation) ?? 0) < maxRevision)
+            {
+                // A rollback to an older template reuses its ReplicaSet, which becomes the newest revision.
+                Json.Obj(Json.Meta(newRs), "annotations")[RevisionAnnotation] = (maxRevision + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                newRs = api.Save(ResourceCatalog.ReplicaSets, newRs);
             }
             else if (newRs is not null && (Json.Long(newRs, "spec", "replicas") ?? 0) != desired && (!recreate || oldPodsLeft == 0))
             {

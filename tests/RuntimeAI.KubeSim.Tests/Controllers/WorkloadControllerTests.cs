@@ -198,3 +198,28 @@ public sealed class WorkloadControllerTests
         Assert.Equal("Running", phase);
     }
 }
+
+public sealed class RolloutHistoryTests
+{
+    [Fact]
+    public async Task Rollback_ToOlderTemplate_ReusesItsReplicaSetAsNewestRevision()
+    {
+        await using var sim = await SimHost.StartAsync();
+        await sim.CreateAsync("apis/apps/v1/namespaces/default/deployments", SimHost.Deployment("web", 1));
+        await sim.AdvanceAsync(TimeSpan.FromSeconds(3));
+        var first = (await sim.GetObjectAsync("apis/apps/v1/namespaces/default/replicasets"))["items"]![0]!["metadata"]!["name"]!.GetValue<string>();
+        await sim.PatchAsync("apis/apps/v1/namespaces/default/deployments/web", """{"spec":{"template":{"spec":{"containers":[{"name":"main","image":"nginx:1.28"}]}}}}""", "application/strategic-merge-patch+json");
+        await sim.AdvanceAsync(TimeSpan.FromSeconds(3));
+
+        // Field order differs from the original (as after kubectl rollout undo): the template hash must not.
+        await sim.PatchAsync("apis/apps/v1/namespaces/default/deployments/web", """{"spec":{"template":{"spec":{"containers":[{"image":"nginx:1.27","name":"main"}]}}}}""", "application/strategic-merge-patch+json");
+        await sim.AdvanceAsync(TimeSpan.FromSeconds(3));
+        await sim.AdvanceAsync(TimeSpan.FromSeconds(3));
+
+        var sets = (await sim.GetObjectAsync("apis/apps/v1/namespaces/default/replicasets"))["items"]!.AsArray();
+        Assert.Equal(2, sets.Count);
+        var reused = sets.Single(s => s!["metadata"]!["name"]!.GetValue<string>() == first)!;
+        Assert.Equal(1, reused["spec"]!["replicas"]!.GetValue<int>());
+        Assert.Equal("3", reused["metadata"]!["annotations"]!["deployment.kubernetes.io/revision"]!.GetValue<string>());
+    }
+}

@@ -451,4 +451,58 @@ public sealed class KubectlTierTests(ITestOutputHelper output)
         Assert.Equal(2, nodes.Length);
         kubectl.Log("checked: drain cordons, evicts through the eviction subresource (protobuf) and the pods come back on the other node");
     }
+
+    [Fact]
+    public async Task Describe_PodAndDeployment_ShowsStatusAndEvents()
+    {
+        var (sim, kubectl) = await StartAsync();
+        await using var _ = sim;
+        using var __ = kubectl;
+        await kubectl.RunOkAsync($"apply -f {kubectl.WriteFile("web.yaml", DeploymentYaml)}");
+        await sim.AdvanceAsync(TimeSpan.FromSeconds(5));
+        var pod = (await kubectl.RunOkAsync("get pods -o jsonpath={.items[0].metadata.name}")).Stdout;
+
+        var describePod = (await kubectl.RunOkAsync($"describe pod {pod}")).Stdout;
+        var describeDeploy = (await kubectl.RunOkAsync("describe deployment web")).Stdout;
+
+        Assert.Matches("Status:\\s+Running", describePod);
+        Assert.Matches("Controlled By:\\s+ReplicaSet/web-", describePod);
+        Assert.Matches("Normal\\s+Scheduled\\s+\\S+\\s+default-scheduler\\s+Successfully assigned default/" + pod, describePod);
+        Assert.Matches("Normal\\s+Started\\s+\\S+\\s+kubelet\\s+Started container nginx", describePod);
+        Assert.Matches("Available\\s+True\\s+MinimumReplicasAvailable", describeDeploy);
+        Assert.Matches("NewReplicaSet:\\s+web-\\w+ \\(2/2 replicas created\\)", describeDeploy);
+        Assert.Matches("ScalingReplicaSet\\s+\\S+\\s+deployment-controller\\s+Scaled up replica set web-\\w+ from 0 to 2", describeDeploy);
+        kubectl.Log("checked: describe pod (status, owner, events) and describe deployment (conditions, new ReplicaSet, events)");
+    }
+
+    [Fact]
+    public async Task Rollout_SetImageHistoryUndoRestartAndWait_Work()
+    {
+        var (sim, kubectl) = await StartAsync();
+        await using var _ = sim;
+        using var __ = kubectl;
+        await kubectl.RunOkAsync($"apply -f {kubectl.WriteFile("web.yaml", DeploymentYaml)}");
+        await sim.AdvanceAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal("deployment.apps/web image updated", (await kubectl.RunOkAsync("set image deployment/web nginx=nginx:1.29")).Stdout.Trim());
+        await sim.AdvanceAsync(TimeSpan.FromSeconds(5));
+        await sim.AdvanceAsync(TimeSpan.FromSeconds(5));
+        var history = await kubectl.RunOkAsync("rollout history deployment/web");
+        Assert.Equal("deployment.apps/web rolled back", (await kubectl.RunOkAsync("rollout undo deployment/web")).Stdout.Trim());
+        await sim.AdvanceAsync(TimeSpan.FromSeconds(5));
+        await sim.AdvanceAsync(TimeSpan.FromSeconds(5));
+        var image = (await kubectl.RunOkAsync("get deployment web -o jsonpath={.spec.template.spec.containers[0].image}")).Stdout;
+        var sets = (await kubectl.RunOkAsync("get rs --no-headers")).Lines;
+        Assert.Equal("deployment.apps/web restarted", (await kubectl.RunOkAsync("rollout restart deployment/web")).Stdout.Trim());
+        await sim.AdvanceAsync(TimeSpan.FromSeconds(5));
+        await sim.AdvanceAsync(TimeSpan.FromSeconds(5));
+        var wait = await kubectl.RunOkAsync("wait --for=condition=Ready pod -l app=web --timeout=20s");
+
+        Assert.Contains(history.Lines, l => KubectlResult.Columns(l).SequenceEqual(new[] { "2", "<none>" }));
+        Assert.Equal("nginx:1.27", image);
+        Assert.Equal(2, sets.Length);
+        Assert.Equal(3, (await kubectl.RunOkAsync("get rs --no-headers")).Lines.Length);
+        Assert.Equal(2, wait.Lines.Count(l => l.EndsWith("condition met", StringComparison.Ordinal)));
+        kubectl.Log("checked: set image, rollout history (2 revisions), undo back to nginx:1.27 reusing the first ReplicaSet, restart makes a third, wait for Ready");
+    }
 }
