@@ -37,7 +37,17 @@ internal sealed class RuntimeToolAdapter : McpServerTool
             : (IProgress<ProgressNotificationValue>)new Progress<ProgressNotificationValue>();
         var call = new ToolCall(arguments, request.Services ?? throw new InvalidOperationException("request has no service scope"),
             request.User, progress, request);
-        var result = await Tool.InvokeAsync(call, cancellationToken).ConfigureAwait(false);
+        ToolResult result;
+        try
+        {
+            result = await Tool.InvokeAsync(call, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ToolErrors.FromKnown(ex) is { } known)
+        {
+            // Expected failures (unknown id, wrong state, backend said no) are answers, not crashes.
+            result = known;
+        }
+
         return ToolResultMapper.ToCallToolResult(result);
     }
 

@@ -1,3 +1,7 @@
+using RuntimeAI.Core.Drivers;
+using RuntimeAI.Core.Inventory;
+using RuntimeAI.Core.Lifecycle;
+
 namespace RuntimeAI.Mcp.Tools;
 
 /// <summary>Errors every tool words the same way.</summary>
@@ -5,4 +9,13 @@ internal static class ToolErrors
 {
     public static ToolResult RuntimeNotFound(string runtimeId) =>
         ToolResult.Error("not_found", $"runtime '{runtimeId}' does not exist; call list_runtimes to find a valid runtime_id");
+
+    /// <summary>The tool error for an exception the engine uses to say no; null for anything unexpected.</summary>
+    public static ToolResult? FromKnown(Exception exception) => exception switch
+    {
+        LifecycleException ex => ToolResult.Error(ex.Code, ex.Message),
+        RuntimeDriverException ex => ToolResult.Error(ex.Code, ex.Message),
+        InvalidPageTokenException ex => ToolResult.Error("invalid_page_token", ex.Message),
+        _ => null,
+    };
 }

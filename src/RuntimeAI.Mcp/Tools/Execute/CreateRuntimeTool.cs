@@ -52,15 +52,8 @@ internal sealed class CreateRuntimeTool : RuntimeTool
                 },
             },
         };
-        try
-        {
-            var (operation, runtime) = await call.Services.GetRequiredService<RuntimeLifecycle>()
-                .CreateAsync(request, "agent", LifecycleTool.ProgressOf(call), cancellationToken).ConfigureAwait(false);
-            return LifecycleTool.Outcome(operation, runtime);
-        }
-        catch (LifecycleException ex)
-        {
-            return ToolResult.Error(ex.Code, ex.Message);
-        }
+        var (operation, runtime) = await call.Services.GetRequiredService<RuntimeLifecycle>()
+            .CreateAsync(request, "agent", LifecycleTool.ProgressOf(call), cancellationToken).ConfigureAwait(false);
+        return LifecycleTool.Outcome(operation, runtime);
     }
 }

@@ -30,15 +30,8 @@ internal abstract class LifecycleTool : RuntimeTool
     public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
     {
         var lifecycle = call.Services.GetRequiredService<RuntimeLifecycle>();
-        try
-        {
-            var (operation, runtime) = await lifecycle.RunAsync(BuildRequest(call), ProgressOf(call), cancellationToken).ConfigureAwait(false);
-            return Outcome(operation, runtime);
-        }
-        catch (LifecycleException ex)
-        {
-            return ToolResult.Error(ex.Code, ex.Message);
-        }
+        var (operation, runtime) = await lifecycle.RunAsync(BuildRequest(call), ProgressOf(call), cancellationToken).ConfigureAwait(false);
+        return Outcome(operation, runtime);
     }
 
     /// <summary>Maps an operation to the tool result every execute tool returns.</summary>

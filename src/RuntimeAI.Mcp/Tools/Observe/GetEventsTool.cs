@@ -38,22 +38,14 @@ internal sealed class GetEventsTool : RuntimeTool
             return ToolErrors.RuntimeNotFound(runtimeId);
         }
 
-        Page<RuntimeEvent> page;
-        try
+        var page = await inventory.ListEventsAsync(new EventQuery
         {
-            page = await inventory.ListEventsAsync(new EventQuery
-            {
-                RuntimeId = runtimeId,
-                TypePrefix = call.GetString("type_prefix"),
-                Since = call.GetString("since") is { } s ? DateTimeOffset.Parse(s, System.Globalization.CultureInfo.InvariantCulture) : null,
-                PageSize = call.GetInt("page_size", 50),
-                PageToken = call.GetString("page_token"),
-            }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (InvalidPageTokenException ex)
-        {
-            return ToolResult.Error("invalid_page_token", ex.Message);
-        }
+            RuntimeId = runtimeId,
+            TypePrefix = call.GetString("type_prefix"),
+            Since = call.GetString("since") is { } s ? DateTimeOffset.Parse(s, System.Globalization.CultureInfo.InvariantCulture) : null,
+            PageSize = call.GetInt("page_size", 50),
+            PageToken = call.GetString("page_token"),
+        }, cancellationToken).ConfigureAwait(false);
 
         var items = new JsonArray(page.Items.Select(e => (JsonNode)CoreJson.ToNode(e, CoreJsonContext.Default.RuntimeEvent)).ToArray());
         var text = page.Items.Count == 0

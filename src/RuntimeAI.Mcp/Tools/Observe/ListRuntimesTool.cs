@@ -44,15 +44,7 @@ internal sealed class ListRuntimesTool : RuntimeTool
             PageToken = call.GetString("page_token"),
         };
 
-        Page<Runtime> page;
-        try
-        {
-            page = await inventory.ListRuntimesAsync(query, cancellationToken).ConfigureAwait(false);
-        }
-        catch (InvalidPageTokenException ex)
-        {
-            return ToolResult.Error("invalid_page_token", ex.Message);
-        }
+        var page = await inventory.ListRuntimesAsync(query, cancellationToken).ConfigureAwait(false);
 
         var items = new JsonArray(page.Items.Select(r => (JsonNode)CoreJson.ToNode(r, CoreJsonContext.Default.Runtime)).ToArray());
         var text = page.Items.Count == 0

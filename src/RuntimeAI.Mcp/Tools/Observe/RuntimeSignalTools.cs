@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using RuntimeAI.Core.Common;
-using RuntimeAI.Core.Drivers;
 using RuntimeAI.Core.Lifecycle;
 using RuntimeAI.Core.Runtimes;
 
@@ -26,57 +25,46 @@ internal sealed class GetRuntimeStatusTool : RuntimeTool
 
     public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
     {
-        try
+        var (runtime, o, driver) = await call.Services.GetRequiredService<RuntimeLifecycle>()
+            .ObserveAsync(call.GetString("runtime_id")!, cancellationToken).ConfigureAwait(false);
+        var health = o.State switch
         {
-            var (runtime, o, driver) = await call.Services.GetRequiredService<RuntimeLifecycle>()
-                .ObserveAsync(call.GetString("runtime_id")!, cancellationToken).ConfigureAwait(false);
-            var health = o.State switch
-            {
-                RuntimeState.Running => "ok",
-                RuntimeState.Stopped => "ok",
-                RuntimeState.Degraded => "warning",
-                RuntimeState.Error => "critical",
-                _ => "unknown",
-            };
-            var signals = new JsonObject
-            {
-                ["vcpus"] = Signal(o.Vcpus, null, o.ObservedAt),
-                ["memory"] = Signal(o.MemoryMiB, "MiB", o.ObservedAt),
-                ["cpu_time"] = Signal(o.CpuTimeNs / 1e9, "s", o.ObservedAt),
-            };
-            if (o.MemoryUsedMiB is { } used)
-            {
-                signals["memory_used"] = Signal(used, "MiB", o.ObservedAt);
-            }
+            RuntimeState.Running => "ok",
+            RuntimeState.Stopped => "ok",
+            RuntimeState.Degraded => "warning",
+            RuntimeState.Error => "critical",
+            _ => "unknown",
+        };
+        var signals = new JsonObject
+        {
+            ["vcpus"] = Signal(o.Vcpus, null, o.ObservedAt),
+            ["memory"] = Signal(o.MemoryMiB, "MiB", o.ObservedAt),
+            ["cpu_time"] = Signal(o.CpuTimeNs / 1e9, "s", o.ObservedAt),
+        };
+        if (o.MemoryUsedMiB is { } used)
+        {
+            signals["memory_used"] = Signal(used, "MiB", o.ObservedAt);
+        }
 
-            if (o.Uptime is { } uptime)
-            {
-                signals["uptime"] = Signal(Math.Round(uptime.TotalSeconds), "s", o.ObservedAt);
-            }
+        if (o.Uptime is { } uptime)
+        {
+            signals["uptime"] = Signal(Math.Round(uptime.TotalSeconds), "s", o.ObservedAt);
+        }
 
-            var structured = new JsonObject
-            {
-                ["runtime_id"] = runtime.Id,
-                ["state"] = EnumText.Name(o.State),
-                ["reason"] = o.Reason,
-                ["health"] = health,
-                ["signals"] = signals,
-                ["backend"] = driver.Name,
-                ["sandbox"] = driver.IsSandbox,
-                ["observed_at"] = o.ObservedAt.ToString("O", CultureInfo.InvariantCulture),
-            };
-            return ToolResult.Ok(structured,
-                $"{runtime.Name} is {EnumText.Name(o.State)}{(o.Reason is null ? "" : $" ({o.Reason})")}, {o.Vcpus} vCPU, {o.MemoryMiB} MiB" +
-                (driver.IsSandbox ? " [sandbox backend]." : "."));
-        }
-        catch (LifecycleException ex)
+        var structured = new JsonObject
         {
-            return ToolResult.Error(ex.Code, ex.Message);
-        }
-        catch (RuntimeDriverException ex)
-        {
-            return ToolResult.Error(ex.Code, ex.Message);
-        }
+            ["runtime_id"] = runtime.Id,
+            ["state"] = EnumText.Name(o.State),
+            ["reason"] = o.Reason,
+            ["health"] = health,
+            ["signals"] = signals,
+            ["backend"] = driver.Name,
+            ["sandbox"] = driver.IsSandbox,
+            ["observed_at"] = o.ObservedAt.ToString("O", CultureInfo.InvariantCulture),
+        };
+        return ToolResult.Ok(structured,
+            $"{runtime.Name} is {EnumText.Name(o.State)}{(o.Reason is null ? "" : $" ({o.Reason})")}, {o.Vcpus} vCPU, {o.MemoryMiB} MiB" +
+            (driver.IsSandbox ? " [sandbox backend]." : "."));
     }
 
     private static JsonObject Signal(double value, string? unit, DateTimeOffset ts) => new()
@@ -105,29 +93,18 @@ internal sealed class ListSnapshotsTool : RuntimeTool
 
     public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
     {
-        try
+        var snapshots = await call.Services.GetRequiredService<RuntimeLifecycle>()
+            .ListSnapshotsAsync(call.GetString("runtime_id")!, cancellationToken).ConfigureAwait(false);
+        var items = new JsonArray(snapshots.Select(s => (JsonNode)new JsonObject
         {
-            var snapshots = await call.Services.GetRequiredService<RuntimeLifecycle>()
-                .ListSnapshotsAsync(call.GetString("runtime_id")!, cancellationToken).ConfigureAwait(false);
-            var items = new JsonArray(snapshots.Select(s => (JsonNode)new JsonObject
-            {
-                ["name"] = s.Name,
-                ["description"] = s.Description,
-                ["created_at"] = s.CreatedAt.ToString("O", CultureInfo.InvariantCulture),
-                ["state"] = EnumText.Name(s.StateAtSnapshot),
-                ["current"] = s.IsCurrent,
-            }).ToArray());
-            return ToolResult.Ok(new JsonObject { ["items"] = items, ["next_page_token"] = null },
-                snapshots.Count == 0 ? "No snapshots." : $"{snapshots.Count} snapshot(s): {string.Join(", ", snapshots.Select(s => s.Name))}.");
-        }
-        catch (LifecycleException ex)
-        {
-            return ToolResult.Error(ex.Code, ex.Message);
-        }
-        catch (RuntimeDriverException ex)
-        {
-            return ToolResult.Error(ex.Code, ex.Message);
-        }
+            ["name"] = s.Name,
+            ["description"] = s.Description,
+            ["created_at"] = s.CreatedAt.ToString("O", CultureInfo.InvariantCulture),
+            ["state"] = EnumText.Name(s.StateAtSnapshot),
+            ["current"] = s.IsCurrent,
+        }).ToArray());
+        return ToolResult.Ok(new JsonObject { ["items"] = items, ["next_page_token"] = null },
+            snapshots.Count == 0 ? "No snapshots." : $"{snapshots.Count} snapshot(s): {string.Join(", ", snapshots.Select(s => s.Name))}.");
     }
 }
 
@@ -159,45 +136,34 @@ internal sealed class GetMetricsTool : RuntimeTool
         var wanted = call.Arguments["metrics"] is JsonArray list && list.Count > 0
             ? list.Select(m => m!.GetValue<string>()).ToHashSet(StringComparer.Ordinal)
             : ["cpu_usage", "memory_usage"];
-        try
+        var (_, first, _) = await lifecycle.ObserveAsync(id, cancellationToken).ConfigureAwait(false);
+        await Task.Delay(TimeSpan.FromSeconds(call.GetInt("window_seconds", 2)), time, cancellationToken).ConfigureAwait(false);
+        var (runtime, last, _) = await lifecycle.ObserveAsync(id, cancellationToken).ConfigureAwait(false);
+        var metrics = new JsonObject();
+        var elapsedNs = (last.ObservedAt - first.ObservedAt).TotalMilliseconds * 1e6;
+        if (wanted.Contains("cpu_usage"))
         {
-            var (_, first, _) = await lifecycle.ObserveAsync(id, cancellationToken).ConfigureAwait(false);
-            await Task.Delay(TimeSpan.FromSeconds(call.GetInt("window_seconds", 2)), time, cancellationToken).ConfigureAwait(false);
-            var (runtime, last, _) = await lifecycle.ObserveAsync(id, cancellationToken).ConfigureAwait(false);
-            var metrics = new JsonObject();
-            var elapsedNs = (last.ObservedAt - first.ObservedAt).TotalMilliseconds * 1e6;
-            if (wanted.Contains("cpu_usage"))
-            {
-                var usage = elapsedNs <= 0 || last.Vcpus == 0
-                    ? 0
-                    : Math.Clamp((last.CpuTimeNs - (double)first.CpuTimeNs) / (elapsedNs * last.Vcpus) * 100, 0, 100);
-                metrics["cpu_usage"] = new JsonObject { ["value"] = Math.Round(usage, 2), ["unit"] = "percent" };
-            }
+            var usage = elapsedNs <= 0 || last.Vcpus == 0
+                ? 0
+                : Math.Clamp((last.CpuTimeNs - (double)first.CpuTimeNs) / (elapsedNs * last.Vcpus) * 100, 0, 100);
+            metrics["cpu_usage"] = new JsonObject { ["value"] = Math.Round(usage, 2), ["unit"] = "percent" };
+        }
 
-            if (wanted.Contains("memory_usage"))
-            {
-                metrics["memory_usage"] = last.MemoryUsedMiB is { } used && last.MemoryMiB > 0
-                    ? new JsonObject { ["value"] = Math.Round(used * 100.0 / last.MemoryMiB, 2), ["unit"] = "percent" }
-                    : new JsonObject { ["value"] = null, ["unit"] = "percent", ["note"] = "the guest does not report memory use (no balloon driver or not running)" };
-            }
+        if (wanted.Contains("memory_usage"))
+        {
+            metrics["memory_usage"] = last.MemoryUsedMiB is { } used && last.MemoryMiB > 0
+                ? new JsonObject { ["value"] = Math.Round(used * 100.0 / last.MemoryMiB, 2), ["unit"] = "percent" }
+                : new JsonObject { ["value"] = null, ["unit"] = "percent", ["note"] = "the guest does not report memory use (no balloon driver or not running)" };
+        }
 
-            var structured = new JsonObject
-            {
-                ["runtime_id"] = runtime.Id,
-                ["from"] = first.ObservedAt.ToString("O", CultureInfo.InvariantCulture),
-                ["to"] = last.ObservedAt.ToString("O", CultureInfo.InvariantCulture),
-                ["metrics"] = metrics,
-            };
-            var text = string.Join(", ", metrics.Select(m => $"{m.Key} {(m.Value!["value"] is null ? "n/a" : m.Value["value"]!.ToJsonString() + "%")}"));
-            return ToolResult.Ok(structured, $"{runtime.Name} over {(last.ObservedAt - first.ObservedAt).TotalSeconds:0.#}s: {text}.");
-        }
-        catch (LifecycleException ex)
+        var structured = new JsonObject
         {
-            return ToolResult.Error(ex.Code, ex.Message);
-        }
-        catch (RuntimeDriverException ex)
-        {
-            return ToolResult.Error(ex.Code, ex.Message);
-        }
+            ["runtime_id"] = runtime.Id,
+            ["from"] = first.ObservedAt.ToString("O", CultureInfo.InvariantCulture),
+            ["to"] = last.ObservedAt.ToString("O", CultureInfo.InvariantCulture),
+            ["metrics"] = metrics,
+        };
+        var text = string.Join(", ", metrics.Select(m => $"{m.Key} {(m.Value!["value"] is null ? "n/a" : m.Value["value"]!.ToJsonString() + "%")}"));
+        return ToolResult.Ok(structured, $"{runtime.Name} over {(last.ObservedAt - first.ObservedAt).TotalSeconds:0.#}s: {text}.");
     }
 }
