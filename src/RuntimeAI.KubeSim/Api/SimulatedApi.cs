@@ -14,6 +14,7 @@ namespace RuntimeAI.KubeSim.Api;
 /// </summary>
 internal sealed partial class SimulatedApi
 {
+    private static readonly TimeSpan s_eventAggregationWindow = TimeSpan.FromSeconds(30);
     private static readonly string[] s_systemNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"];
     private readonly Random _random;
     private readonly Lock _randomGate = new();
@@ -533,6 +534,13 @@ internal sealed partial class SimulatedApi
         {
             if (Json.Str(e, "involvedObject", "uid") == uid && Json.Str(e, "reason") == reason && Json.Str(e, "message") == message)
             {
+                // Like the kubelet's event correlator: a repeat within the aggregation window is not written again,
+                // which also lets controllers settle while something keeps failing.
+                if (Json.ParseTime(Json.Str(e, "lastTimestamp")) is { } last && Now - last < s_eventAggregationWindow)
+                {
+                    return;
+                }
+
                 e["count"] = (Json.Long(e, "count") ?? 1) + 1;
                 e["lastTimestamp"] = now;
                 Store.Update(ResourceCatalog.Events, e);
@@ -570,6 +578,15 @@ internal sealed partial class SimulatedApi
         {
             // Events are best effort, as in Kubernetes.
         }
+    }
+
+    /// <summary>Whether an event with this reason was recorded for the object within <paramref name="window"/>: controllers back off on it.</summary>
+    public bool RecentlyRecorded(JsonObject involved, string reason, TimeSpan window)
+    {
+        var uid = Json.Uid(involved);
+        return Store.List(ResourceCatalog.Events, Json.Namespace(involved) ?? "default").Any(e =>
+            Json.Str(e, "involvedObject", "uid") == uid && Json.Str(e, "reason") == reason &&
+            Json.ParseTime(Json.Str(e, "lastTimestamp")) is { } last && Now - last < window);
     }
 
     public string NextServiceIp()

@@ -9,6 +9,9 @@ internal static class Workloads
 {
     private const string RevisionAnnotation = "deployment.kubernetes.io/revision";
 
+    /// <summary>After a refused pod creation a controller waits this long (simulated time) before trying again.</summary>
+    private static readonly TimeSpan s_createBackoff = TimeSpan.FromSeconds(10);
+
     public static string TemplateHash(JsonNode? template)
     {
         const string alphabet = "bcdfghjklmnpqrstvwxz2456789";
@@ -277,7 +280,7 @@ internal static class Workloads
         var ns = Json.Namespace(rs);
         var desired = Json.Long(rs, "spec", "replicas") ?? 1;
         var pods = OwnedPods(api, rs);
-        if (pods.Count < desired)
+        if (pods.Count < desired && !api.RecentlyRecorded(rs, "FailedCreate", s_createBackoff))
         {
             for (var i = pods.Count; i < desired; i++)
             {

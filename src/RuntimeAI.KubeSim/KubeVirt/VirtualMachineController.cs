@@ -226,6 +226,11 @@ internal static class VirtualMachineController
             return;
         }
 
+        if (launcher is null && api.RecentlyRecorded(vmi, "FailedCreate", TimeSpan.FromSeconds(10)))
+        {
+            return;
+        }
+
         if (launcher is null)
         {
             var (cpu, memory) = ((int)(Json.Long(vmi, "spec", "domain", "cpu", "sockets") ?? 1), Json.Str(vmi, "spec", "domain", "memory", "guest") ?? "1Gi");

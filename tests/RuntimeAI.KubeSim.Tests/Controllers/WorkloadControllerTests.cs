@@ -223,3 +223,24 @@ public sealed class RolloutHistoryTests
         Assert.Equal("3", reused["metadata"]!["annotations"]!["deployment.kubernetes.io/revision"]!.GetValue<string>());
     }
 }
+
+public sealed class QuiescenceTests
+{
+    [Fact]
+    public async Task RunControllersOnce_PersistentFailure_SettlesWithoutFurtherWrites()
+    {
+        await using var sim = await SimHost.StartAsync();
+        await sim.CreateAsync("api/v1/namespaces/default/resourcequotas", """{"metadata":{"name":"q"},"spec":{"hard":{"pods":"1"}}}""");
+        await sim.CreateAsync("apis/apps/v1/namespaces/default/deployments", SimHost.Deployment("web", 3));
+        await sim.CreateAsync("api/v1/namespaces/default/pods", SimHost.Pod("huge", cpu: "64"));
+        await sim.AdvanceAsync(TimeSpan.FromSeconds(5));
+
+        var before = (await sim.GetObjectAsync("api/v1/namespaces/default/pods"))["metadata"]!["resourceVersion"]!.GetValue<string>();
+        await sim.SettleAsync();
+        var after = (await sim.GetObjectAsync("api/v1/namespaces/default/pods"))["metadata"]!["resourceVersion"]!.GetValue<string>();
+
+        Assert.Equal(before, after);
+        var failed = (await sim.GetObjectAsync("api/v1/namespaces/default/events?fieldSelector=reason%3DFailedCreate"))["items"]!.AsArray().Single()!;
+        Assert.True(failed["count"]!.GetValue<int>() <= 2);
+    }
+}
