@@ -70,6 +70,45 @@ public sealed class SqliteDatabase : IDisposable
             hash TEXT NOT NULL
         );
         """,
+        // v2: governance — policies managed through tools, approval proposals, idempotency keys, saga steps
+        """
+        CREATE TABLE policies (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            source TEXT NOT NULL,
+            doc TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT
+        );
+        CREATE TABLE proposals (
+            id TEXT PRIMARY KEY,
+            status TEXT NOT NULL,
+            runtime_id TEXT,
+            proposed_by TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT,
+            doc TEXT NOT NULL
+        );
+        CREATE INDEX ix_proposals_status ON proposals(status);
+        CREATE TABLE idempotency (
+            key TEXT PRIMARY KEY,
+            principal TEXT NOT NULL,
+            tool TEXT NOT NULL,
+            payload_digest TEXT NOT NULL,
+            operation_id TEXT,
+            result TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE saga_steps (
+            operation_id TEXT NOT NULL,
+            step INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            doc TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (operation_id, step)
+        );
+        """,
     ];
 
     private readonly string _connectionString;

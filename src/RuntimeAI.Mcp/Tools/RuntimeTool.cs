@@ -54,9 +54,18 @@ internal abstract class RuntimeTool
 
     public abstract JsonObject OutputSchema { get; }
 
+    /// <summary>
+    /// The changes this call would make, for the governance stages (policy, dry-run, approval).
+    /// Empty for tools that change nothing. Called only on arguments that passed the firewall.
+    /// </summary>
+    public virtual IReadOnlyList<PlannedChange> PlanChanges(JsonObject arguments) => [];
+
     /// <summary>Runs the tool on arguments that already passed the schema firewall.</summary>
     public abstract ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken);
 }
+
+/// <summary>One change a tool call would make: the target runtime (null for a create) and the action.</summary>
+internal sealed record PlannedChange(string? RuntimeId, RuntimeAI.Core.Actions.RuntimeAction Action);
 
 /// <summary>One invocation of a tool, as the handler sees it.</summary>
 internal sealed record ToolCall(
