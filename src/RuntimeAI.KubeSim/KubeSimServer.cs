@@ -25,6 +25,7 @@ namespace RuntimeAI.KubeSim;
 /// </summary>
 public sealed class KubeSimServer : IAsyncDisposable
 {
+    private static readonly TimeSpan s_idlePassInterval = TimeSpan.FromSeconds(1);
     private readonly WebApplication _app;
     private readonly KubeSimOptions _options;
     private readonly ConcurrentDictionary<string, SimulatedApi> _virtualClusters = new(StringComparer.Ordinal);
@@ -202,11 +203,22 @@ public sealed class KubeSimServer : IAsyncDisposable
     private async Task LoopAsync(CancellationToken ct)
     {
         using var timer = new PeriodicTimer(_options.ControllerInterval, _options.TimeProvider);
+        string? lastVersions = null;
+        var lastPass = DateTimeOffset.MinValue;
         while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
         {
+            // An idle world only needs a pass when time-based transitions may be due (their delays are whole seconds).
+            var now = _options.TimeProvider.GetUtcNow();
+            if (Versions() == lastVersions && now - lastPass < s_idlePassInterval)
+            {
+                continue;
+            }
+
             try
             {
                 await RunControllersOnceAsync(ct).ConfigureAwait(false);
+                lastVersions = Versions();
+                lastPass = now;
             }
             catch (Exception ex) when (ex is KubeApiException or InvalidOperationException or ArgumentException or NullReferenceException or FormatException or KeyNotFoundException)
             {

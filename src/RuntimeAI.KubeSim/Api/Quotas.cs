@@ -84,7 +84,7 @@ internal static class Quotas
         decimal total = 0;
         foreach (var type in TypesFor(api, key))
         {
-            foreach (var o in api.Store.List(type, ns))
+            foreach (var o in api.Store.ListShared(type, ns))
             {
                 if (excludeType == type && Json.Name(o) == excludeName)
                 {

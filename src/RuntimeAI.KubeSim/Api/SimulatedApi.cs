@@ -530,10 +530,11 @@ internal sealed partial class SimulatedApi
         var ns = Json.Namespace(involved) ?? "default";
         var now = Json.Timestamp(Now);
         var uid = Json.Uid(involved);
-        foreach (var e in Store.List(ResourceCatalog.Events, ns))
+        foreach (var shared in Store.ListShared(ResourceCatalog.Events, ns))
         {
-            if (Json.Str(e, "involvedObject", "uid") == uid && Json.Str(e, "reason") == reason && Json.Str(e, "message") == message)
+            if (Json.Str(shared, "involvedObject", "uid") == uid && Json.Str(shared, "reason") == reason && Json.Str(shared, "message") == message)
             {
+                var e = (JsonObject)shared.DeepClone();
                 // Like the kubelet's event correlator: a repeat within the aggregation window is not written again,
                 // which also lets controllers settle while something keeps failing.
                 if (Json.ParseTime(Json.Str(e, "lastTimestamp")) is { } last && Now - last < s_eventAggregationWindow)
@@ -584,7 +585,7 @@ internal sealed partial class SimulatedApi
     public bool RecentlyRecorded(JsonObject involved, string reason, TimeSpan window)
     {
         var uid = Json.Uid(involved);
-        return Store.List(ResourceCatalog.Events, Json.Namespace(involved) ?? "default").Any(e =>
+        return Store.ListShared(ResourceCatalog.Events, Json.Namespace(involved) ?? "default").Any(e =>
             Json.Str(e, "involvedObject", "uid") == uid && Json.Str(e, "reason") == reason &&
             Json.ParseTime(Json.Str(e, "lastTimestamp")) is { } last && Now - last < window);
     }

@@ -48,7 +48,7 @@ internal static class Disruption
     public static (int Healthy, int Desired, int Allowed) Compute(SimulatedApi api, JsonObject pdb)
     {
         var selector = LabelSelector.FromObject(Json.At(pdb, "spec", "selector"));
-        var pods = api.Store.List(ResourceCatalog.Pods, Json.Namespace(pdb)).Where(selector.Matches).ToList();
+        var pods = api.Store.ListShared(ResourceCatalog.Pods, Json.Namespace(pdb)).Where(selector.Matches).ToList();
         var expected = pods.Count;
         var healthy = pods.Count(IsHealthy);
         int desired;

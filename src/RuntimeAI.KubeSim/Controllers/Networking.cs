@@ -20,7 +20,7 @@ internal static class Networking
             {
                 var ns = Json.Namespace(svc);
                 var selector = LabelSelector.FromMap(Json.StringMap(selectorNode));
-                var pods = api.Store.List(ResourceCatalog.Pods, ns).Where(p => selector.Matches(p) && Json.Str(p, "status", "podIP") is not null).ToList();
+                var pods = api.Store.ListShared(ResourceCatalog.Pods, ns).Where(p => selector.Matches(p) && Json.Str(p, "status", "podIP") is not null).ToList();
                 JsonObject Address(JsonObject p) => new()
                 {
                     ["ip"] = Json.Str(p, "status", "podIP"),

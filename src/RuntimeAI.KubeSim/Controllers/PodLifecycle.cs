@@ -51,7 +51,7 @@ internal static class PodLifecycle
     {
         var (cpu, mem) = Requests(pod);
         var selector = Json.StringMap(Json.At(pod, "spec", "nodeSelector"));
-        var pods = api.Store.List(ResourceCatalog.Pods).Where(p => Json.Str(p, "status", "phase") is not ("Succeeded" or "Failed")).ToList();
+        var pods = api.Store.ListShared(ResourceCatalog.Pods).Where(p => Json.Str(p, "status", "phase") is not ("Succeeded" or "Failed")).ToList();
         var reasons = new Dictionary<string, int>(StringComparer.Ordinal);
         JsonObject? best = null;
         decimal bestFree = -1;

@@ -87,7 +87,7 @@ internal static class Workloads
     public static bool IsReady(JsonObject pod) => Disruption.IsHealthy(pod);
 
     private static List<JsonObject> OwnedPods(SimulatedApi api, JsonObject owner) =>
-        api.Store.List(ResourceCatalog.Pods, Json.Namespace(owner)).Where(p => SimulatedApi.IsOwnedBy(p, Json.Uid(owner)) && !Deleting(p)).ToList();
+        api.Store.ListShared(ResourceCatalog.Pods, Json.Namespace(owner)).Where(p => SimulatedApi.IsOwnedBy(p, Json.Uid(owner)) && !Deleting(p)).ToList();
 
     public static JsonObject PodFromTemplate(JsonObject owner, string? name, string? generateName, IReadOnlyDictionary<string, string>? extraLabels)
     {

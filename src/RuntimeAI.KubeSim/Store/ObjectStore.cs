@@ -105,6 +105,18 @@ internal sealed class ObjectStore
 
     public List<JsonObject> List(ResourceType type, string? ns = null) => List(type, ns, out _);
 
+    /// <summary>
+    /// The stored instances themselves, without copying, for hot read-only paths of controllers.
+    /// Callers must not mutate them; writes replace stored instances, so a returned object never changes under the caller.
+    /// </summary>
+    public List<JsonObject> ListShared(ResourceType type, string? ns = null)
+    {
+        lock (_gate)
+        {
+            return Bucket(type).Values.Where(o => ns is null || !type.Namespaced || Json.Namespace(o) == ns).ToList();
+        }
+    }
+
     public string NewUid()
     {
         var n = Interlocked.Increment(ref _uidCounter);
