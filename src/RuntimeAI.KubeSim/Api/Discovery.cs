@@ -7,6 +7,7 @@ internal static class Discovery
 {
     private static readonly string[] s_readWrite = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
     private static readonly string[] s_readOnly = ["get", "list"];
+    private static readonly string[] s_createOnly = ["create"];
 
     public static JsonObject Version(string gitVersion, DateTimeOffset buildTime)
     {
@@ -100,7 +101,7 @@ internal static class Discovery
                 ["singularName"] = t.Singular,
                 ["namespaced"] = t.Namespaced,
                 ["kind"] = t.Kind,
-                ["verbs"] = new JsonArray((t.ReadOnly ? s_readOnly : s_readWrite).Select(v => (JsonNode)v).ToArray()),
+                ["verbs"] = new JsonArray((t.Review ? s_createOnly : t.ReadOnly ? s_readOnly : s_readWrite).Select(v => (JsonNode)v).ToArray()),
             };
             if (t.ShortNames.Length > 0)
             {

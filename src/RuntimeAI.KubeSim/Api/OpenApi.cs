@@ -31,7 +31,7 @@ internal static class OpenApi
             return null;
         }
 
-        var types = catalog.All.Where(t => t.Group == group && t.Version == version && !t.ReadOnly).ToList();
+        var types = catalog.All.Where(t => t.Group == group && t.Version == version && !t.ReadOnly && !t.Review).ToList();
         if (types.Count == 0 && !catalog.GroupVersions().Contains((group, version)))
         {
             return null;

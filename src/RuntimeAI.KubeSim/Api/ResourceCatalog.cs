@@ -39,6 +39,10 @@ internal sealed class ResourceCatalog
     public static ResourceType ClusterPreferences { get; } = T("instancetype.kubevirt.io", "v1beta1", "virtualmachineclusterpreferences", "VirtualMachineClusterPreference", false, ["vmcp"]);
     public static ResourceType Preferences { get; } = T("instancetype.kubevirt.io", "v1beta1", "virtualmachinepreferences", "VirtualMachinePreference", true, ["vmpref"]);
 
+    public static ResourceType SelfSubjectAccessReviews { get; } = T("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", false, s_none) with { Review = true };
+    public static ResourceType SelfSubjectRulesReviews { get; } = T("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview", true, s_none) with { Review = true };
+    public static ResourceType SelfSubjectReviews { get; } = T("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", false, s_none) with { Review = true };
+
     /// <summary>The KubeVirt lifecycle verbs are served under this group, like virt-api's aggregated API.</summary>
     public const string KubeVirtSubresourceGroup = "subresources.kubevirt.io";
 
@@ -50,7 +54,7 @@ internal sealed class ResourceCatalog
         Namespaces, Pods, Services, Endpoints, ConfigMaps, Secrets, Events, Nodes, PersistentVolumeClaims, ResourceQuotas,
         ServiceAccounts, Deployments, ReplicaSets, StatefulSets, PodDisruptionBudgets, CustomResourceDefinitions, PodMetrics,
         NodeMetrics, VirtualMachines, VirtualMachineInstances, Snapshots, SnapshotContents, Restores, ClusterInstancetypes,
-        Instancetypes, ClusterPreferences, Preferences,
+        Instancetypes, ClusterPreferences, Preferences, SelfSubjectAccessReviews, SelfSubjectRulesReviews, SelfSubjectReviews,
     ];
 
     private static ResourceType T(string group, string version, string resource, string kind, bool namespaced, string[] shortNames, string[]? subresources = null, string[]? categories = null) =>

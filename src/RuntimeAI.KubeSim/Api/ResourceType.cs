@@ -23,6 +23,9 @@ internal sealed record ResourceType(
     /// <summary>Read-only resources (metrics) are computed on read and support only get and list.</summary>
     public bool ReadOnly { get; init; }
 
+    /// <summary>Create-only review resources (access reviews, whoami): answered, never stored.</summary>
+    public bool Review { get; init; }
+
     /// <summary>Whether a PUT or PATCH on the main resource leaves status untouched.</summary>
     public bool HasStatus => Subresources.Contains("status");
 }

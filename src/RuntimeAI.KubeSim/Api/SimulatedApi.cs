@@ -441,7 +441,7 @@ internal sealed partial class SimulatedApi
         if (type == ResourceCatalog.Namespaces)
         {
             var ns = Json.Name(deleted);
-            foreach (var t in Catalog.All.Where(t => t.Namespaced && !t.ReadOnly))
+            foreach (var t in Catalog.All.Where(t => t.Namespaced && !t.ReadOnly && !t.Review))
             {
                 foreach (var o in Store.List(t, ns))
                 {
@@ -496,9 +496,9 @@ internal sealed partial class SimulatedApi
             yield break;
         }
 
-        foreach (var t in Catalog.All.Where(t => !t.ReadOnly))
+        foreach (var t in Catalog.All.Where(t => !t.ReadOnly && !t.Review))
         {
-            foreach (var o in Store.List(t))
+            foreach (var o in Store.ListShared(t))
             {
                 if ((Json.At(o, "metadata", "ownerReferences") as JsonArray ?? []).OfType<JsonObject>().Any(r => Json.Str(r, "uid") == uid))
                 {

@@ -232,6 +232,11 @@ internal static class ApiHandler
             return;
         }
 
+        if (type.Review && !(method == "POST" && name is null))
+        {
+            throw KubeApiException.MethodNotAllowed($"only create is allowed on {type.GroupResource}");
+        }
+
         if (type.Namespaced && ns is null && name is not null && type != ResourceCatalog.Namespaces)
         {
             await NotFoundAsync(ctx).ConfigureAwait(false);
@@ -268,6 +273,13 @@ internal static class ApiHandler
                 {
                     var obj = type.ReadOnly ? Metrics.Get(api, type, ns, name!) : api.Get(type, ns, name!);
                     await WriteObjectAsync(ctx, api, type, 200, obj).ConfigureAwait(false);
+                    return;
+                }
+
+            case "POST" when name is null && type.Review:
+                {
+                    var review = Yaml.ParseObject(await ReadBodyAsync(ctx).ConfigureAwait(false));
+                    await WriteJsonAsync(ctx, 201, Reviews.Answer(type, review)).ConfigureAwait(false);
                     return;
                 }
 

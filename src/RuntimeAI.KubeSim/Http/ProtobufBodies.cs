@@ -117,6 +117,17 @@ internal static class ProtobufBodies
         "PodDisruptionBudget" => Top(() => new() { [1] = new("minAvailable", K.IntOrString), [2] = new("selector", K.Message, LabelSelector), [3] = new("maxUnavailable", K.IntOrString) }),
         "Eviction" => Top(extra: new() { [2] = new("deleteOptions", K.Message, DeleteOptions) }),
         "DeleteOptions" => DeleteOptions(),
+        "SelfSubjectAccessReview" => Top(() => new()
+        {
+            [1] = new("resourceAttributes", K.Message, () => new()
+            {
+                [1] = new("namespace", K.String), [2] = new("verb", K.String), [3] = new("group", K.String), [4] = new("version", K.String),
+                [5] = new("resource", K.String), [6] = new("subresource", K.String), [7] = new("name", K.String),
+            }),
+            [2] = new("nonResourceAttributes", K.Message, () => new() { [1] = new("path", K.String), [2] = new("verb", K.String) }),
+        }),
+        "SelfSubjectRulesReview" => Top(() => new() { [1] = new("namespace", K.String) }),
+        "SelfSubjectReview" => Top(),
         _ => null,
     };
 

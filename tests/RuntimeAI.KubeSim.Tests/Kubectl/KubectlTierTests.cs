@@ -505,4 +505,19 @@ public sealed class KubectlTierTests(ITestOutputHelper output)
         Assert.Equal(2, wait.Lines.Count(l => l.EndsWith("condition met", StringComparison.Ordinal)));
         kubectl.Log("checked: set image, rollout history (2 revisions), undo back to nginx:1.27 reusing the first ReplicaSet, restart makes a third, wait for Ready");
     }
+
+    [Fact]
+    public async Task Auth_CanIAndWhoami_EverythingAllowedForTheSimulatedAdmin()
+    {
+        var (sim, kubectl) = await StartAsync();
+        await using var _ = sim;
+        using var __ = kubectl;
+
+        var canI = await kubectl.RunOkAsync("auth can-i delete pods -n kube-system");
+        var whoami = await kubectl.RunOkAsync("auth whoami -o jsonpath={.status.userInfo.username}");
+
+        Assert.Equal("yes", canI.Stdout.Trim());
+        Assert.Equal("kubesim-admin", whoami.Stdout);
+        kubectl.Log("checked: auth can-i answers yes (no authorization is simulated); auth whoami names the simulated admin");
+    }
 }
