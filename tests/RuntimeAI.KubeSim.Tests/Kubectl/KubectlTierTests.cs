@@ -520,4 +520,33 @@ public sealed class KubectlTierTests(ITestOutputHelper output)
         Assert.Equal("kubesim-admin", whoami.Stdout);
         kubectl.Log("checked: auth can-i answers yes (no authorization is simulated); auth whoami names the simulated admin");
     }
+
+    [Fact]
+    public async Task VirtualCluster_KubeconfigFromSecret_KubectlWorksInsideAndSyncShowsOnHost()
+    {
+        var (sim, kubectl) = await StartAsync("""
+            vclusters:
+              - {name: dev, namespace: team-a}
+            """);
+        await using var _ = sim;
+        using var __ = kubectl;
+        await sim.AdvanceAsync(TimeSpan.FromSeconds(3));
+
+        var config = await kubectl.RunOkAsync("get secret vc-dev -n team-a -o jsonpath={.data.config}");
+        using var inner = new KubectlRunner(System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(config.Stdout)), output);
+        Assert.Equal("deployment.apps/web created", (await inner.RunOkAsync($"apply -f {inner.WriteFile("web.yaml", DeploymentYaml)}")).Stdout.Trim());
+        await sim.AdvanceAsync(TimeSpan.FromSeconds(3));
+        await sim.AdvanceAsync(TimeSpan.FromSeconds(3));
+
+        var insidePods = await inner.RunOkAsync("get pods");
+        var hostPods = await kubectl.RunOkAsync("get pods -n team-a -l vcluster.loft.sh/managed-by=dev");
+        var hostDeployments = await kubectl.RunAsync("get deployment web");
+
+        Assert.Equal(3, insidePods.Lines.Length);
+        Assert.All(insidePods.Lines.Skip(1), l => Assert.Equal("Running", KubectlResult.Columns(l)[2]));
+        Assert.Equal(3, hostPods.Lines.Length);
+        Assert.All(hostPods.Lines.Skip(1), l => Assert.EndsWith("-x-default-x-dev", KubectlResult.Columns(l)[0]));
+        Assert.Equal(1, hostDeployments.ExitCode);
+        kubectl.Log("checked: kubectl with the vc-dev kubeconfig applies inside the virtual cluster; its pods run, appear on the host renamed and labelled, the Deployment does not");
+    }
 }
