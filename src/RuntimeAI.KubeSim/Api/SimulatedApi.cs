@@ -326,7 +326,7 @@ internal sealed partial class SimulatedApi
                 var created = Create(type, ns, applied, dryRun);
                 if (!dryRun)
                 {
-                    RecordManager(created, type, fieldManager!, "Apply");
+                    RecordManager(created, type, fieldManager!, "Apply", FieldSet(Yaml.ParseObject(body)));
                     return Store.Update(type, created);
                 }
 
@@ -350,7 +350,16 @@ internal sealed partial class SimulatedApi
 
         if (isApply)
         {
-            RecordManager(patchedObj, type, fieldManager!, "Apply");
+            // Server-side apply: fields this manager applied before and no longer applies are removed.
+            var appliedFields = FieldSet(Yaml.ParseObject(body));
+            var previous = (Json.At(current, "metadata", "managedFields") as JsonArray ?? []).OfType<JsonObject>()
+                .FirstOrDefault(m => Json.Str(m, "manager") == fieldManager && Json.Str(m, "operation") == "Apply")?["fieldsV1"] as JsonObject;
+            if (previous is not null)
+            {
+                RemoveDropped(patchedObj, previous, appliedFields);
+            }
+
+            RecordManager(patchedObj, type, fieldManager!, "Apply", appliedFields);
         }
 
         if (subresource == "status")
@@ -386,7 +395,47 @@ internal sealed partial class SimulatedApi
         }
     }
 
-    private void RecordManager(JsonObject obj, ResourceType type, string manager, string operation)
+    /// <summary>The fields a configuration sets, in the <c>FieldsV1</c> shape (<c>{"f:spec":{"f:replicas":{}}}</c>); lists count as one field.</summary>
+    internal static JsonObject FieldSet(JsonObject config)
+    {
+        var set = new JsonObject();
+        foreach (var (key, value) in config)
+        {
+            if (key is "apiVersion" or "kind" or "status" || value is null)
+            {
+                continue;
+            }
+
+            set[$"f:{key}"] = value is JsonObject child && child.Count > 0 ? FieldSet(child) : new JsonObject();
+        }
+
+        if (set["f:metadata"] is JsonObject meta)
+        {
+            meta.Remove("f:name");
+            meta.Remove("f:namespace");
+            meta.Remove("f:resourceVersion");
+        }
+
+        return set;
+    }
+
+    private static void RemoveDropped(JsonObject obj, JsonObject previous, JsonObject next)
+    {
+        foreach (var (field, prevChildren) in previous)
+        {
+            var key = field.StartsWith("f:", StringComparison.Ordinal) ? field[2..] : field;
+            if (next[field] is not JsonObject nextChildren)
+            {
+                obj.Remove(key);
+            }
+            else if (prevChildren is JsonObject p && p.Count > 0 && nextChildren.Count > 0 && obj[key] is JsonObject child)
+            {
+                RemoveDropped(child, p, nextChildren);
+            }
+        }
+    }
+
+    private void RecordManager(JsonObject obj, ResourceType type, string manager, string operation, JsonObject? fields = null)
     {
         var meta = Json.Meta(obj);
         var managed = Json.Arr(meta, "managedFields");
@@ -402,7 +451,7 @@ internal sealed partial class SimulatedApi
             ["apiVersion"] = type.ApiVersion,
             ["time"] = Json.Timestamp(Now),
             ["fieldsType"] = "FieldsV1",
-            ["fieldsV1"] = new JsonObject(),
+            ["fieldsV1"] = fields ?? new JsonObject(),
         });
     }
 

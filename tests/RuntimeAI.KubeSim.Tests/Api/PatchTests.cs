@@ -154,4 +154,24 @@ public sealed class PatchTests
 
         Assert.Equal(409, status);
     }
+
+    [Fact]
+    public async Task Patch_ServerSideApplyDroppingAField_RemovesItButKeepsOthersChanges()
+    {
+        await using var sim = await SimHost.StartAsync();
+        const string first = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  labels: {a: \"1\", b: \"2\"}\ndata:\n  x: \"1\"\n  y: \"2\"\n";
+        const string second = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  labels: {a: \"1\"}\ndata:\n  x: \"1\"\n";
+        await sim.PatchAsync("api/v1/namespaces/default/configmaps/cfg?fieldManager=ops", first, "application/apply-patch+yaml");
+        await sim.PatchAsync("api/v1/namespaces/default/configmaps/cfg", """{"data":{"z":"from-someone-else"}}""", "application/merge-patch+json");
+
+        var (status, body) = await sim.PatchAsync("api/v1/namespaces/default/configmaps/cfg?fieldManager=ops", second, "application/apply-patch+yaml");
+
+        Assert.Equal(200, status);
+        Assert.Null(body!["metadata"]!["labels"]!["b"]);
+        Assert.Equal("1", body["metadata"]!["labels"]!["a"]!.GetValue<string>());
+        Assert.Null(body["data"]!["y"]);
+        Assert.Equal("from-someone-else", body["data"]!["z"]!.GetValue<string>());
+        var fields = body["metadata"]!["managedFields"]!.AsArray().Single(m => m!["manager"]!.GetValue<string>() == "ops")!["fieldsV1"]!;
+        Assert.NotNull(fields["f:data"]!["f:x"]);
+    }
 }
