@@ -535,9 +535,9 @@ internal static class ApiHandler
             foreach (var e in backlog)
             {
                 lastSent = e.ResourceVersion;
-                if (labels.Matches(e.Object) && fields.Matches(e.Object))
+                if (Filtered(e, labels, fields) is { } type2)
                 {
-                    await SendAsync(e.EventType, e.Object).ConfigureAwait(false);
+                    await SendAsync(type2, e.Object).ConfigureAwait(false);
                 }
             }
 
@@ -576,9 +576,9 @@ internal static class ApiHandler
                 while (watcher.Events.Reader.TryRead(out var e))
                 {
                     lastSent = e.ResourceVersion;
-                    if (labels.Matches(e.Object) && fields.Matches(e.Object))
+                    if (Filtered(e, labels, fields) is { } type2)
                     {
-                        await SendAsync(e.EventType, e.Object).ConfigureAwait(false);
+                        await SendAsync(type2, e.Object).ConfigureAwait(false);
                     }
                 }
 
@@ -590,6 +590,28 @@ internal static class ApiHandler
             api.Store.Unsubscribe(watcher);
             await cts.CancelAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The event type a filtered watch sees: a change that moves an object into the selection is ADDED, one that moves
+    /// it out is DELETED (as the apiserver's watch filtering does); null when the object is outside before and after.
+    /// </summary>
+    private static string? Filtered(StoredEvent e, LabelSelector labels, FieldSelector fields)
+    {
+        var now = labels.Matches(e.Object) && fields.Matches(e.Object);
+        if (e.EventType != "MODIFIED" || e.Previous is null)
+        {
+            return now ? e.EventType : null;
+        }
+
+        var before = labels.Matches(e.Previous) && fields.Matches(e.Previous);
+        return (before, now) switch
+        {
+            (true, true) => "MODIFIED",
+            (false, true) => "ADDED",
+            (true, false) => "DELETED",
+            _ => null,
+        };
     }
 
     private static JsonObject Bookmark(ResourceType type, long resourceVersion, bool initialEnd)

@@ -6,7 +6,11 @@ using RuntimeAI.KubeSim.Api;
 namespace RuntimeAI.KubeSim.Store;
 
 /// <summary>One change, as a watch sees it. <see cref="Object"/> is a snapshot and is never mutated.</summary>
-internal sealed record StoredEvent(long ResourceVersion, ResourceType Type, string EventType, JsonObject Object);
+internal sealed record StoredEvent(long ResourceVersion, ResourceType Type, string EventType, JsonObject Object)
+{
+    /// <summary>For MODIFIED, the state before the change (lets filtered watches turn it into ADDED or DELETED).</summary>
+    public JsonObject? Previous { get; init; }
+}
 
 /// <summary>A subscriber to changes of one resource type; events arrive in resourceVersion order.</summary>
 internal sealed class Watcher
@@ -234,7 +238,7 @@ internal sealed class ObjectStore
             }
 
             bucket[key] = (JsonObject)obj.DeepClone();
-            Publish(type, "MODIFIED", obj);
+            Publish(type, "MODIFIED", obj, current);
             return obj;
         }
     }
@@ -272,7 +276,7 @@ internal sealed class ObjectStore
                     meta["deletionGracePeriodSeconds"] = 0;
                     meta["resourceVersion"] = Next();
                     bucket[key] = (JsonObject)obj.DeepClone();
-                    Publish(type, "MODIFIED", obj);
+                    Publish(type, "MODIFIED", obj, current);
                 }
 
                 return obj;
@@ -351,9 +355,9 @@ internal sealed class ObjectStore
 
     private string Next() => (++_resourceVersion).ToString(CultureInfo.InvariantCulture);
 
-    private void Publish(ResourceType type, string eventType, JsonObject obj)
+    private void Publish(ResourceType type, string eventType, JsonObject obj, JsonObject? previous = null)
     {
-        var e = new StoredEvent(_resourceVersion, type, eventType, (JsonObject)obj.DeepClone());
+        var e = new StoredEvent(_resourceVersion, type, eventType, (JsonObject)obj.DeepClone()) { Previous = previous };
         _log.AddLast(e);
         while (_log.Count > _logCapacity)
         {

@@ -156,4 +156,20 @@ public sealed class WatchTests
         Assert.Equal("Table", e["object"]!["kind"]!.GetValue<string>());
         Assert.Equal("a", e["object"]!["rows"]![0]!["cells"]![0]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task Watch_LabelSelectorAndRelabel_ObjectLeavingSelectionIsDeletedAndJoiningIsAdded()
+    {
+        await using var sim = await SimHost.StartAsync();
+        var a = await sim.CreateAsync(ConfigMaps, SimHost.ConfigMap("a", new Dictionary<string, string> { ["keep"] = "yes" }));
+        await using var watch = await WatchStream.OpenAsync(sim, $"{ConfigMaps}?watch=1&labelSelector=keep%3Dyes&resourceVersion={a["metadata"]!["resourceVersion"]}");
+
+        await sim.PatchAsync($"{ConfigMaps}/a", """{"metadata":{"labels":{"keep":"no"}}}""", "application/merge-patch+json");
+        var left = await watch.NextAsync();
+        await sim.PatchAsync($"{ConfigMaps}/a", """{"metadata":{"labels":{"keep":"yes"}}}""", "application/merge-patch+json");
+        var joined = await watch.NextAsync();
+
+        Assert.Equal("DELETED", left!["type"]!.GetValue<string>());
+        Assert.Equal("ADDED", joined!["type"]!.GetValue<string>());
+    }
 }
