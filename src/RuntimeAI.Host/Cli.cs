@@ -23,6 +23,7 @@ internal static class Cli
         root.Subcommands.Add(CreateCallCommand());
         root.Subcommands.Add(CreateCatalogCommand());
         root.Subcommands.Add(KubeSimCommand.Create());
+        root.Subcommands.Add(PolicyCommand.Create());
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -71,6 +72,11 @@ internal static class Cli
     internal static Option<string?> AutonomyOption() => new("--autonomy")
     {
         Description = "advisor (default): observe/analyse/recommend only; copilot, guardian, autonomous: see README.",
+    };
+
+    internal static Option<string?> PoliciesOption() => new("--policies")
+    {
+        Description = "Directory of policy files (YAML/JSON), validated at start; stored policies apply too.",
     };
 
     internal static Option<bool> SandboxOption() => new("--sandbox") { Description = "Use the embedded sandbox backends instead of real infrastructure." };
@@ -141,9 +147,10 @@ internal static class Cli
         var autonomy = AutonomyOption();
         var sandbox = SandboxOption();
         var libvirt = LibvirtOption();
+        var policies = PoliciesOption();
         var call = new Command("call", "Run one tool through the full pipeline in-process and print its structured result as JSON; exits 1 when the result is an error.")
         {
-            toolName, argsOption, reasoning, dataDir, config, autonomy, sandbox, libvirt,
+            toolName, argsOption, reasoning, dataDir, config, autonomy, sandbox, libvirt, policies,
         };
         call.SetAction(async (parse, ct) =>
         {
@@ -151,6 +158,7 @@ internal static class Cli
             {
                 DataDir = parse.GetValue(dataDir), ConfigFile = parse.GetValue(config), Autonomy = parse.GetValue(autonomy),
                 Sandbox = parse.GetValue(sandbox) ? true : null, Libvirt = parse.GetValue(libvirt) ?? [],
+                PoliciesDir = parse.GetValue(policies),
             });
             Dictionary<string, JsonElement> arguments;
             try

@@ -22,9 +22,10 @@ internal static class ServeCommand
         var autonomy = Cli.AutonomyOption();
         var sandbox = Cli.SandboxOption();
         var libvirt = Cli.LibvirtOption();
+        var policies = Cli.PoliciesOption();
         var logFile = new Option<string?>("--log-file") { Description = "Also write logs to this file (logs go to stderr, never stdout)." };
         var logLevel = new Option<string?>("--log-level") { Description = "trace, debug, information (default), warning, error." };
-        var command = new Command("serve", "Run the MCP server.") { transport, urls, dataDir, config, autonomy, sandbox, libvirt, logFile, logLevel };
+        var command = new Command("serve", "Run the MCP server.") { transport, urls, dataDir, config, autonomy, sandbox, libvirt, logFile, logLevel, policies };
         command.SetAction(async (parse, ct) =>
         {
             var options = Cli.LoadOptions(new ServerConfig.Flags
@@ -38,6 +39,7 @@ internal static class ServeCommand
                 Libvirt = parse.GetValue(libvirt) ?? [],
                 LogFile = parse.GetValue(logFile),
                 LogLevel = parse.GetValue(logLevel),
+                PoliciesDir = parse.GetValue(policies),
             });
             return options.Transport == "http"
                 ? await RunHttpAsync(options, ct)

@@ -15,7 +15,7 @@ internal sealed class ServerConfig
     private static readonly string[] s_knownKeys =
     [
         "transport", "urls", "data_dir", "autonomy", "sandbox", "libvirt", "max_request_body_bytes",
-        "allowed_origins", "allowed_hosts", "log_file", "log_level",
+        "allowed_origins", "allowed_hosts", "log_file", "log_level", "policies_dir", "admins",
     ];
 
     public List<string> Errors { get; } = [];
@@ -34,6 +34,7 @@ internal sealed class ServerConfig
         public IReadOnlyList<string> Libvirt { get; init; } = [];
         public string? LogFile { get; init; }
         public string? LogLevel { get; init; }
+        public string? PoliciesDir { get; init; }
     }
 
     public static ServerConfig Load(Flags flags, IDictionary<string, string?> environment)
@@ -122,6 +123,8 @@ internal sealed class ServerConfig
                         break;
                     case "log_file": Options.LogFile = ReadString(property.Value, where); break;
                     case "log_level": Options.LogLevel = ReadString(property.Value, where) ?? Options.LogLevel; break;
+                    case "policies_dir": Options.PoliciesDir = ReadString(property.Value, where); break;
+                    case "admins": ReadList(property.Value, where, Options.Admins); break;
                     default:
                         Errors.Add($"{where} is not a known setting; known settings are {string.Join(", ", s_knownKeys)}");
                         break;
@@ -163,6 +166,15 @@ internal sealed class ServerConfig
 
         Options.LogFile = Env(environment, "LOG_FILE") ?? Options.LogFile;
         Options.LogLevel = Env(environment, "LOG_LEVEL") ?? Options.LogLevel;
+        Options.PoliciesDir = Env(environment, "POLICIES_DIR") ?? Options.PoliciesDir;
+        if (Env(environment, "ADMINS") is { } admins)
+        {
+            Options.Admins.Clear();
+            foreach (var admin in admins.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                Options.Admins.Add(admin);
+            }
+        }
     }
 
     private void ApplyFlags(Flags flags)
@@ -191,6 +203,7 @@ internal sealed class ServerConfig
 
         Options.LogFile = flags.LogFile ?? Options.LogFile;
         Options.LogLevel = flags.LogLevel ?? Options.LogLevel;
+        Options.PoliciesDir = flags.PoliciesDir ?? Options.PoliciesDir;
     }
 
     private void Validate()
@@ -229,6 +242,13 @@ internal sealed class ServerConfig
         if (Options.LogLevel.ToLowerInvariant() is not ("trace" or "debug" or "information" or "warning" or "error"))
         {
             Errors.Add($"log level '{Options.LogLevel}' is not known; use trace, debug, information, warning or error");
+        }
+
+        if (Options.PoliciesDir is { } policiesDir)
+        {
+            // Every problem of every policy file, so an operator fixes them all in one pass.
+            Errors.AddRange(PolicyLoader.LoadDirectory(policiesDir).Errors
+                .Select(e => $"policy {(e.File == policiesDir ? e : e with { File = Path.Combine(policiesDir, e.File) })}"));
         }
     }
 

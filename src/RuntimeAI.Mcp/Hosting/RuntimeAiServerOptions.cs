@@ -38,6 +38,12 @@ public sealed class RuntimeAiServerOptions
     /// <summary>Minimum log level: trace, debug, information, warning, error.</summary>
     public string LogLevel { get; set; } = "information";
 
+    /// <summary>Directory of policy files (YAML/JSON), validated at start; null means stored policies only.</summary>
+    public string? PoliciesDir { get; set; }
+
+    /// <summary>Principal names allowed to call put_policy/delete_policy over MCP (the local CLI session always is).</summary>
+    public IList<string> Admins { get; } = [];
+
     /// <summary>The transport label recorded in the audit trail (stdio, http, in-process).</summary>
     public string TransportLabel { get; set; } = "stdio";
 

@@ -22,6 +22,9 @@ internal static class ToolCatalog
         new Execute.SnapshotRuntimeTool(),
         new Execute.RestoreSnapshotTool(),
         new Execute.DeleteRuntimeTool(),
+        new Governance.ListPoliciesTool(),
+        new Governance.PutPolicyTool(),
+        new Governance.DeletePolicyTool(),
     ]);
 
     public static RuntimeTool? Find(string name) => All.FirstOrDefault(t => t.Name == name);
