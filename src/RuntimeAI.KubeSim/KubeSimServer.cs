@@ -79,10 +79,20 @@ public sealed class KubeSimServer : IAsyncDisposable
         var app = builder.Build();
         var server = new KubeSimServer(app, options);
         app.Run(server.HandleAsync);
-        await app.StartAsync(ct).ConfigureAwait(false);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.BaseAddress = new Uri(address.Replace("[::1]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/");
-        server.Seed();
+        try
+        {
+            await app.StartAsync(ct).ConfigureAwait(false);
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            server.BaseAddress = new Uri(address.Replace("[::1]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/");
+            server.Seed();
+        }
+        catch
+        {
+            // A port in use or a rejected seed must not leave a listening server behind.
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         if (options.RunControllersInBackground)
         {
             server._loop = Task.Run(() => server.LoopAsync(server._stopping.Token), CancellationToken.None);

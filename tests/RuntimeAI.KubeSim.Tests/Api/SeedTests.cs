@@ -53,4 +53,18 @@ public sealed class SeedTests
     {
         await Assert.ThrowsAsync<InvalidOperationException>(() => SimHost.StartAsync("apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g}\n"));
     }
+
+    [Fact]
+    public async Task Start_RejectedSeed_ReleasesThePort()
+    {
+        var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => SimHost.StartAsync("apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g}\n", o => o.Port = port));
+        await using var sim = await SimHost.StartAsync(configure: o => o.Port = port);
+
+        Assert.Equal(port, sim.Server.BaseAddress.Port);
+    }
 }
