@@ -12,6 +12,7 @@ public sealed class KubeSimFaults
 {
     private readonly Lock _gate = new();
     private readonly List<ErrorRule> _rules = [];
+    private readonly List<(string Namespace, string Prefix, double Factor)> _usage = [];
     private readonly TimeProvider _time;
     private readonly Action _dropWatches;
     private TaskCompletionSource _answering = NewOpenGate();
@@ -106,10 +107,54 @@ public sealed class KubeSimFaults
         }
     }
 
+    /// <summary>
+    /// Multiplies the synthetic CPU and memory usage (metrics.k8s.io) of matching pods, and so of their nodes: an
+    /// anomaly for detection and forecasting tools to find. A factor of 1 removes the rule.
+    /// </summary>
+    /// <param name="namespaceName">Namespace of the pods.</param>
+    /// <param name="podNamePrefix">Pods whose name starts with this (e.g. a Deployment's name).</param>
+    /// <param name="factor">Usage multiplier, e.g. 4 for a spike or 0.1 for a stall.</param>
+    public void SetUsageMultiplier(string namespaceName, string podNamePrefix, double factor)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(namespaceName);
+        ArgumentNullException.ThrowIfNull(podNamePrefix);
+        ArgumentOutOfRangeException.ThrowIfNegative(factor);
+        lock (_gate)
+        {
+            _usage.RemoveAll(u => u.Namespace == namespaceName && u.Prefix == podNamePrefix);
+            if (factor != 1)
+            {
+                _usage.Add((namespaceName, podNamePrefix, factor));
+            }
+        }
+    }
+
+    internal decimal UsageMultiplier(string? ns, string pod)
+    {
+        lock (_gate)
+        {
+            var factor = 1m;
+            foreach (var (n, prefix, f) in _usage)
+            {
+                if (n == ns && pod.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    factor *= (decimal)f;
+                }
+            }
+
+            return factor;
+        }
+    }
+
     /// <summary>Clears every fault.</summary>
     public void Reset()
     {
         ClearErrors();
+        lock (_gate)
+        {
+            _usage.Clear();
+        }
+
         Latency = TimeSpan.Zero;
         ResumeAnswering();
     }

@@ -40,6 +40,7 @@ public sealed class KubeSimServer : IAsyncDisposable
         _options = options;
         Host = new SimulatedApi("host", string.Empty, options, () => BaseAddress);
         Faults = new KubeSimFaults(options.TimeProvider, DropAllWatches);
+        Host.Faults = Faults;
     }
 
     /// <summary>The address the simulator listens on, <c>http://127.0.0.1:PORT/</c>.</summary>
@@ -284,6 +285,7 @@ public sealed class KubeSimServer : IAsyncDisposable
             }
 
             KubeVirtCatalog.SeedInstancetypes(api);
+            api.Faults = Faults;
             return api;
         });
     }

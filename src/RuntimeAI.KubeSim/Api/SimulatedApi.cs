@@ -45,6 +45,9 @@ internal sealed partial class SimulatedApi
         });
     }
 
+    /// <summary>The server's fault injection, consulted by computed resources (metrics).</summary>
+    public KubeSimFaults? Faults { get; set; }
+
     /// <summary>Set on a virtual cluster's API when its pods are run by the host (vcluster's syncer) instead of its own scheduler.</summary>
     public bool PodsSyncedToHost { get; set; }
 

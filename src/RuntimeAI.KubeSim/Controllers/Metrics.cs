@@ -89,8 +89,9 @@ internal static class Metrics
             var key = $"{Json.Namespace(pod)}/{Json.Name(pod)}/{Json.Str(c, "name")}";
             var cpuBase = Quantity.Parse(Json.Str(c, "resources", "requests", "cpu") ?? Json.Str(c, "resources", "limits", "cpu") ?? "100m");
             var memBase = Quantity.Parse(Json.Str(c, "resources", "requests", "memory") ?? Json.Str(c, "resources", "limits", "memory") ?? "128Mi");
-            var cpu = Math.Max(0.001m, cpuBase * (0.45m + Wave(api, key, now, 0.35m)));
-            var mem = Math.Max(1024m * 1024, memBase * (0.6m + Wave(api, key + "/mem", now, 0.15m)));
+            var factor = api.Faults?.UsageMultiplier(Json.Namespace(pod), Json.Name(pod)) ?? 1m;
+            var cpu = Math.Max(0.001m, cpuBase * (0.45m + Wave(api, key, now, 0.35m)) * factor);
+            var mem = Math.Max(1024m * 1024, memBase * (0.6m + Wave(api, key + "/mem", now, 0.15m)) * factor);
             result.Add((cpu, mem));
         }
 

@@ -63,4 +63,25 @@ public sealed class FaultTests
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         Assert.Null(await read.WaitAsync(cts.Token));
     }
+
+    [Fact]
+    public async Task SetUsageMultiplier_Deployment_MetricsSpikeAndReturn()
+    {
+        await using var sim = await SimHost.StartAsync();
+        await sim.CreateAsync("api/v1/namespaces/default/pods", SimHost.Pod("api-1", cpu: "500m"));
+        await sim.CreateAsync("api/v1/namespaces/default/pods", SimHost.Pod("db-1", cpu: "500m"));
+        await sim.AdvanceAsync(TimeSpan.FromSeconds(3));
+        static decimal Cpu(System.Text.Json.Nodes.JsonObject m) => decimal.Parse(m["containers"]![0]!["usage"]!["cpu"]!.GetValue<string>().TrimEnd('n'), System.Globalization.CultureInfo.InvariantCulture);
+
+        var before = Cpu(await sim.GetObjectAsync("apis/metrics.k8s.io/v1beta1/namespaces/default/pods/api-1"));
+        var other = Cpu(await sim.GetObjectAsync("apis/metrics.k8s.io/v1beta1/namespaces/default/pods/db-1"));
+        sim.Server.Faults.SetUsageMultiplier("default", "api-", 4);
+        var spiked = Cpu(await sim.GetObjectAsync("apis/metrics.k8s.io/v1beta1/namespaces/default/pods/api-1"));
+        var otherAfter = Cpu(await sim.GetObjectAsync("apis/metrics.k8s.io/v1beta1/namespaces/default/pods/db-1"));
+        sim.Server.Faults.SetUsageMultiplier("default", "api-", 1);
+
+        Assert.Equal(before * 4, spiked, 0);
+        Assert.Equal(other, otherAfter);
+        Assert.Equal(before, Cpu(await sim.GetObjectAsync("apis/metrics.k8s.io/v1beta1/namespaces/default/pods/api-1")));
+    }
 }
