@@ -15,13 +15,27 @@ public sealed class KubeSimFaults
     private readonly List<(string Namespace, string Prefix, double Factor)> _usage = [];
     private readonly TimeProvider _time;
     private readonly Action _dropWatches;
+    private readonly Action<string, bool> _setNodeReady;
     private TaskCompletionSource _answering = NewOpenGate();
     private TimeSpan _latency;
 
-    internal KubeSimFaults(TimeProvider time, Action dropWatches)
+    internal KubeSimFaults(TimeProvider time, Action dropWatches, Action<string, bool> setNodeReady)
     {
         _time = time;
         _dropWatches = dropWatches;
+        _setNodeReady = setNodeReady;
+    }
+
+    /// <summary>
+    /// Makes a host node stop (or resume) reporting Ready, as a failed kubelet would: its pods lose Ready at once and are
+    /// evicted after <see cref="KubeSimOptions.NodeNotReadyEvictionDelay"/>; the scheduler avoids the node meanwhile.
+    /// </summary>
+    /// <param name="nodeName">The node.</param>
+    /// <param name="ready">False to fail it, true to recover it.</param>
+    public void SetNodeReady(string nodeName, bool ready)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(nodeName);
+        _setNodeReady(nodeName, ready);
     }
 
     /// <summary>Delay added before every request is handled, measured on the simulator's TimeProvider.</summary>

@@ -33,6 +33,9 @@ public sealed class KubeSimOptions
     /// <summary>How long a stopping VirtualMachineInstance shuts down before it disappears.</summary>
     public TimeSpan VirtualMachineStopDelay { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long pods stay on a node that is not Ready before they are evicted (Kubernetes' default toleration is 300 s).</summary>
+    public TimeSpan NodeNotReadyEvictionDelay { get; set; } = TimeSpan.FromSeconds(300);
+
     /// <summary>How often an open watch that asked for bookmarks receives one.</summary>
     public TimeSpan WatchBookmarkInterval { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -39,7 +39,7 @@ public sealed class KubeSimServer : IAsyncDisposable
         _app = app;
         _options = options;
         Host = new SimulatedApi("host", string.Empty, options, () => BaseAddress);
-        Faults = new KubeSimFaults(options.TimeProvider, DropAllWatches);
+        Faults = new KubeSimFaults(options.TimeProvider, DropAllWatches, (node, ready) => NodeLifecycle.SetReady(Host, node, ready));
         Host.Faults = Faults;
     }
 

@@ -13,6 +13,7 @@ internal static class Reconciler
         Workloads.StatefulSets(api);
         if (!api.PodsSyncedToHost)
         {
+            NodeLifecycle.Reconcile(api);
             PodLifecycle.Reconcile(api);
         }
 

@@ -84,4 +84,29 @@ public sealed class FaultTests
         Assert.Equal(other, otherAfter);
         Assert.Equal(before, Cpu(await sim.GetObjectAsync("apis/metrics.k8s.io/v1beta1/namespaces/default/pods/api-1")));
     }
+
+    [Fact]
+    public async Task SetNodeReadyFalse_PodsNotReadyThenEvictedAndReplacedElsewhere()
+    {
+        await using var sim = await SimHost.StartAsync();
+        await sim.CreateAsync("apis/apps/v1/namespaces/default/deployments", SimHost.Deployment("web", 3));
+        await sim.AdvanceAsync(TimeSpan.FromSeconds(3));
+        var pods = (await sim.GetObjectAsync("api/v1/namespaces/default/pods"))["items"]!.AsArray();
+        var victimNode = pods[0]!["spec"]!["nodeName"]!.GetValue<string>();
+
+        sim.Server.Faults.SetNodeReady(victimNode, false);
+        await sim.SettleAsync();
+        var onNode = (await sim.GetObjectAsync($"api/v1/namespaces/default/pods?fieldSelector=spec.nodeName%3D{victimNode}"))["items"]!.AsArray();
+        Assert.NotEmpty(onNode);
+        Assert.All(onNode, p => Assert.Contains(p!["status"]!["conditions"]!.AsArray(), c => c!["type"]!.GetValue<string>() == "Ready" && c["status"]!.GetValue<string>() == "False"));
+        Assert.Equal("NotReady", (await sim.GetAsync($"api/v1/nodes/{victimNode}", "application/json;as=Table;g=meta.k8s.io;v=v1")).Body!["rows"]![0]!["cells"]![1]!.GetValue<string>());
+
+        await sim.AdvanceAsync(TimeSpan.FromMinutes(5));
+        await sim.AdvanceAsync(TimeSpan.FromSeconds(3));
+
+        var after = (await sim.GetObjectAsync("api/v1/namespaces/default/pods"))["items"]!.AsArray();
+        Assert.Equal(3, after.Count);
+        Assert.DoesNotContain(after, p => p!["spec"]!["nodeName"]!.GetValue<string>() == victimNode);
+        Assert.All(after, p => Assert.Equal("Running", p!["status"]!["phase"]!.GetValue<string>()));
+    }
 }
