@@ -23,6 +23,7 @@ internal static class Cli
         root.Subcommands.Add(CreateCallCommand());
         root.Subcommands.Add(CreateCatalogCommand());
         root.Subcommands.Add(KubeSimCommand.Create());
+        root.Subcommands.Add(AuditCommand.Create());
         root.Subcommands.Add(PolicyCommand.Create());
 
         var parse = root.Parse(args);

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using RuntimeAI.Core.Common;
+using RuntimeAI.Core.Drivers;
+using RuntimeAI.Core.Inventory;
 using RuntimeAI.Core.Lifecycle;
 using RuntimeAI.Core.Runtimes;
 
@@ -25,8 +27,28 @@ internal sealed class GetRuntimeStatusTool : RuntimeTool
 
     public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
     {
-        var (runtime, o, driver) = await call.Services.GetRequiredService<RuntimeLifecycle>()
-            .ObserveAsync(call.GetString("runtime_id")!, cancellationToken).ConfigureAwait(false);
+        var monitor = call.Services.GetService<BackendHealthMonitor>();
+        Runtime runtime;
+        RuntimeObservation o;
+        IRuntimeDriver driver;
+        try
+        {
+            (runtime, o, driver) = await call.Services.GetRequiredService<RuntimeLifecycle>()
+                .ObserveAsync(call.GetString("runtime_id")!, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RuntimeDriverException) when (monitor is not null)
+        {
+            // A backend in safe mode cannot be observed: show the recorded state and why, not just the error.
+            var recorded = await SafeModeStatusAsync(call, monitor, cancellationToken).ConfigureAwait(false);
+            if (recorded is null)
+            {
+                throw;
+            }
+
+            return recorded;
+        }
+
+        var safeMode = monitor?.Get(driver.Name);
         var health = o.State switch
         {
             RuntimeState.Running => "ok",
@@ -61,10 +83,33 @@ internal sealed class GetRuntimeStatusTool : RuntimeTool
             ["backend"] = driver.Name,
             ["sandbox"] = driver.IsSandbox,
             ["observed_at"] = o.ObservedAt.ToString("O", CultureInfo.InvariantCulture),
+            ["safe_mode"] = safeMode?.SafeMode ?? false,
+            ["safe_mode_detail"] = safeMode?.SafeModeMessage,
         };
         return ToolResult.Ok(structured,
             $"{runtime.Name} is {EnumText.Name(o.State)}{(o.Reason is null ? "" : $" ({o.Reason})")}, {o.Vcpus} vCPU, {o.MemoryMiB} MiB" +
-            (driver.IsSandbox ? " [sandbox backend]." : "."));
+            (driver.IsSandbox ? " [sandbox backend]." : ".") + (safeMode?.SafeModeMessage is { } m ? " " + m + "." : ""));
+    }
+
+    private static async Task<ToolResult?> SafeModeStatusAsync(ToolCall call, BackendHealthMonitor monitor, CancellationToken cancellationToken)
+    {
+        var runtime = await call.Services.GetRequiredService<IRuntimeInventory>().GetRuntimeAsync(call.GetString("runtime_id")!, cancellationToken).ConfigureAwait(false);
+        if (runtime?.Backend?.Ref is not { } backendRef || monitor.ForBackendRef(backendRef) is not { SafeMode: true } status)
+        {
+            return null;
+        }
+
+        return ToolResult.Ok(new JsonObject
+        {
+            ["runtime_id"] = runtime.Id,
+            ["state"] = EnumText.Name(runtime.State),
+            ["reason"] = "recorded state: the backend cannot be observed",
+            ["health"] = "unknown",
+            ["backend"] = status.Backend,
+            ["observed_at"] = status.CheckedAt.ToString("O", CultureInfo.InvariantCulture),
+            ["safe_mode"] = true,
+            ["safe_mode_detail"] = status.SafeModeMessage,
+        }, $"{runtime.Name}: last recorded state {EnumText.Name(runtime.State)}; {status.SafeModeMessage}.");
     }
 
     private static JsonObject Signal(double value, string? unit, DateTimeOffset ts) => new()
