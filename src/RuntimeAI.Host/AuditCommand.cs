@@ -388,11 +388,26 @@ internal static partial class AuditCommand
 internal sealed record AuditRow(
     long Seq, string CallId, string Ts, string Tool, string Principal, string? RuntimeId, string Doc, string PrevHash, string Hash)
 {
-    /// <summary>The stored document as a JSON tree; null when it is not JSON.</summary>
-    public JsonObject? Document { get; } = TryParse(Doc);
+    private AuditRecord? _record;
+    private bool _recordRead;
+
+    /// <summary>The stored document as a JSON tree; null when it is not JSON (parsed on each call).</summary>
+    public JsonObject? Document => TryParse(Doc);
 
     /// <summary>The stored document as a record; null when it cannot be read as one.</summary>
-    public AuditRecord? Record { get; } = TryRecord(Doc);
+    public AuditRecord? Record
+    {
+        get
+        {
+            if (!_recordRead)
+            {
+                _record = TryRecord(Doc);
+                _recordRead = true;
+            }
+
+            return _record;
+        }
+    }
 
     /// <summary>
     /// Why this row cannot be trusted before its hash is even checked (null when it is consistent):

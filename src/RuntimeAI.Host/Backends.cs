@@ -41,8 +41,8 @@ internal static class Backends
 
         services.AddSingleton<DriverRegistry>();
         services.AddSingleton<RuntimeLifecycle>();
-        services.AddBackendHealthMonitor();
         services.AddHostedService<BackendStartup>();
+        services.AddSagaExecution();
     }
 
     /// <summary>Imports existing runtimes and turns backend events into inventory events.</summary>

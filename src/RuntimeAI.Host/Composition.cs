@@ -21,6 +21,8 @@ internal static class Composition
         services.AddSingleton<IRuntimeInventory, SqliteRuntimeInventory>();
         services.AddSingleton<IAuditHasher, CanonicalAuditHasher>();
         services.AddSingleton<IAuditLog, SqliteAuditLog>();
+        services.AddSingleton<RuntimeAI.Core.Operations.ISagaStore, SqliteSagaStore>();
+        services.AddSingleton<RuntimeAI.Core.Operations.IIdempotencyStore, SqliteIdempotencyStore>();
         services.AddSingleton<RuntimeAI.Core.Governance.IPolicySource>(SqlitePolicyStore.LoadRegistry(database, options.PoliciesDir, TimeProvider.System));
         services.AddSingleton<HttpEndpoints.ReadinessCheck>(_ => ct => Task.FromResult(File.Exists(database.Path) ? null : $"database {database.Path} is missing"));
         return database;

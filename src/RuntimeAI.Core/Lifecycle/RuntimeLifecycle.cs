@@ -14,7 +14,7 @@ namespace RuntimeAI.Core.Lifecycle;
 /// <summary>A lifecycle request that cannot run, with a message that names the cause and the fix.</summary>
 public sealed class LifecycleException(string code, string message) : Exception(message)
 {
-    /// <summary>Machine-readable code: not_found, invalid_state, no_backend, invalid_size, safe_mode.</summary>
+    /// <summary>Machine-readable code: not_found, invalid_state, no_backend, invalid_size.</summary>
     public string Code { get; } = code;
 }
 
@@ -28,8 +28,7 @@ public sealed class RuntimeLifecycle(
     DriverRegistry drivers,
     IdGenerator ids,
     TimeProvider time,
-    ILogger<RuntimeLifecycle> logger,
-    BackendHealthMonitor? health = null)
+    ILogger<RuntimeLifecycle> logger)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
 
@@ -41,7 +40,6 @@ public sealed class RuntimeLifecycle(
         var driver = drivers.ForType(request.Type)
             ?? throw new LifecycleException("no_backend",
                 $"no backend serves runtimes of type '{EnumText.Name(request.Type)}'; start the server with a backend for it (e.g. --libvirt qemu:///system for vm, or --sandbox)");
-        health?.ThrowIfReadOnly(driver);
         var size = request.Spec.Size ?? "nano";
         if (!SizeTable.TryGet(size, out _))
         {
@@ -117,7 +115,6 @@ public sealed class RuntimeLifecycle(
         try
         {
             var (runtime, driver, backendRef) = await ResolveAsync(request.RuntimeId, cancellationToken).ConfigureAwait(false);
-            health?.ThrowIfReadOnly(driver);
             var verb = EnumText.Name(request.Action);
             var operation = NewOperation(runtime.Id, verb);
             await inventory.SaveOperationAsync(operation, cancellationToken).ConfigureAwait(false);
@@ -173,6 +170,27 @@ public sealed class RuntimeLifecycle(
     {
         var (_, driver, backendRef) = await ResolveAsync(runtimeId, cancellationToken).ConfigureAwait(false);
         return await driver.ListSnapshotsAsync(backendRef, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Deletes one snapshot (the compensation of taking it), serialized with the runtime's other
+    /// mutations, and records a <c>lifecycle.snapshot_deleted</c> event.
+    /// </summary>
+    public async Task DeleteSnapshotAsync(string runtimeId, string snapshotName, string actor, CancellationToken cancellationToken)
+    {
+        var gate = _locks.GetOrAdd(runtimeId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var (runtime, driver, backendRef) = await ResolveAsync(runtimeId, cancellationToken).ConfigureAwait(false);
+            await driver.DeleteSnapshotAsync(backendRef, snapshotName, cancellationToken).ConfigureAwait(false);
+            await AppendEventAsync(runtime.Id, "lifecycle.snapshot_deleted", EventSeverity.Info, actor,
+                new JsonObject { ["snapshot"] = snapshotName }, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
     }
 
     /// <summary>

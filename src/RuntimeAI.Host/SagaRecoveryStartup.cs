@@ -1,0 +1,57 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using RuntimeAI.Core.Operations;
+
+namespace RuntimeAI.Host;
+
+/// <summary>Wires transactional execution: the saga executor and crash recovery at start.</summary>
+internal static class SagaRegistration
+{
+    /// <summary>Registers <see cref="SagaExecutor"/> and the start-up recovery of interrupted sagas.</summary>
+    public static IServiceCollection AddSagaExecution(this IServiceCollection services)
+    {
+        services.AddSingleton<SagaExecutor>();
+        services.AddHostedService<SagaRecoveryStartup>();
+        return services;
+    }
+}
+
+/// <summary>
+/// On start, settles saga operations a previous process left running (see
+/// <see cref="SagaExecutor.RecoverAsync"/>: they are compensated, not resumed). Runs in the
+/// background after the backends were discovered, so a stuck compensation's retries never delay
+/// serving; the executor's per-runtime lock keeps new sagas off a runtime until it is settled.
+/// </summary>
+internal sealed class SagaRecoveryStartup(SagaExecutor executor, ILogger<SagaRecoveryStartup> logger) : IHostedService
+{
+    private Task? _recovery;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _recovery = Task.Run(async () =>
+        {
+            try
+            {
+                var settled = await executor.RecoverAsync(CancellationToken.None);
+                if (settled > 0)
+                {
+                    logger.LogWarning("Settled {Count} saga operation(s) interrupted by the previous stop (compensated, or marked stuck)", settled);
+                }
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "Recovery of interrupted saga operations failed; they stay 'running' until the next start");
+            }
+        }, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_recovery is not null)
+        {
+            await Task.WhenAny(_recovery, Task.Delay(Timeout.Infinite, cancellationToken));
+        }
+    }
+}

@@ -1,0 +1,137 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using RuntimeAI.Core.Actions;
+using RuntimeAI.Core.Common;
+using RuntimeAI.Core.Operations;
+using RuntimeAI.Core.Runtimes;
+using RuntimeAI.Mcp.Hosting;
+
+namespace RuntimeAI.Mcp.Tools.Execute;
+
+/// <summary>
+/// Runs a list of actions against one runtime as one saga operation: all or nothing, with
+/// compensations, idempotency keys and per-runtime serialization (see <see cref="SagaExecutor"/>).
+/// </summary>
+internal sealed class ExecuteActionsTool : RuntimeTool
+{
+    private const string SnapshotNamePattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$";
+
+    public override string Name => "execute_actions";
+
+    public override string Title => "Execute actions as one transaction";
+
+    public override ToolTier Tier => ToolTier.Execute;
+
+    public override bool Destructive => true;
+
+    public override string Description =>
+        "Run up to 20 actions on one runtime as ONE operation (a saga): if a step fails, the completed steps are undone in reverse " +
+        "order (start<->stop, scale back, delete snapshots taken; stop/restart/restore first take an automatic snapshot " +
+        "auto-before-<op>-<n> to revert to). Returns the Operation with its steps; status stuck means an undo failed and the " +
+        "error says what a human must do. Pass idempotency_key when you may retry: the same key and payload returns the first " +
+        "result instead of running again. Params per type: scale {size | vcpus, memory_mib}, snapshot {name}, restore {snapshot}, " +
+        "stop {force}. Undo a succeeded run later with rollback_operation.";
+
+    public override JsonObject InputSchema { get; } = Schema.Object(
+        Schema.RuntimeId(),
+        Schema.Required("actions", Schema.Array(
+            Schema.Object(
+                Schema.Required("type", Schema.Enum(null, ["start", "stop", "restart", "scale", "snapshot", "restore"])),
+                Schema.Optional("params", Schema.Object(
+                    Schema.Optional("size", Schema.Enum(null, SizeTable.Names)),
+                    Schema.Optional("vcpus", Schema.Integer(null, 1, 64)),
+                    Schema.Optional("memory_mib", Schema.Integer(null, 64, 262144)),
+                    Schema.Optional("name", Schema.String(null, SnapshotNamePattern)),
+                    Schema.Optional("snapshot", Schema.String(null, SnapshotNamePattern)),
+                    Schema.Optional("force", Schema.Boolean())))),
+            "Steps, in order.", maxItems: SagaExecutor.MaxActions, minItems: 1)),
+        Schema.Optional("idempotency_key", Schema.String("Your key for safe retries (scoped to you).", "^[A-Za-z0-9._:-]{1,128}$")),
+        Schema.Optional("dry_run", Schema.Boolean("Simulate only; change nothing.", false)),
+        Schema.Reasoning());
+
+    public override JsonObject OutputSchema { get; } = Schema.OperationRow();
+
+    public override IReadOnlyList<PlannedChange> PlanChanges(JsonObject arguments)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+        var runtimeId = arguments["runtime_id"]?.GetValue<string>();
+        var changes = new List<PlannedChange>();
+        var index = 0;
+        foreach (var item in arguments["actions"] as JsonArray ?? [])
+        {
+            index++;
+            var type = EnumText.Parse<ActionType>(item!["type"]!.GetValue<string>());
+            var parameters = (item["params"] as JsonObject)?.DeepClone().AsObject() ?? [];
+            if (type is ActionType.Stop or ActionType.Restart or ActionType.Restore)
+            {
+                // The executor snapshots before every destructive step; governance sees that too.
+                changes.Add(new PlannedChange(runtimeId, new RuntimeAction
+                {
+                    Type = ActionType.Snapshot,
+                    Params = new JsonObject { ["name"] = $"auto-before-<op>-{index}", ["automatic"] = true },
+                }));
+            }
+
+            changes.Add(new PlannedChange(runtimeId, new RuntimeAction { Type = type, Params = parameters }));
+        }
+
+        return changes;
+    }
+
+    public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
+    {
+        var executor = call.Services.GetRequiredService<SagaExecutor>();
+        var actions = (call.Arguments["actions"] as JsonArray ?? []).Select(item => new RuntimeAction
+        {
+            Type = EnumText.Parse<ActionType>(item!["type"]!.GetValue<string>()),
+            Params = (item["params"] as JsonObject)?.DeepClone().AsObject(),
+        }).ToList();
+        SagaOutcome outcome;
+        try
+        {
+            outcome = await executor.ExecuteAsync(new SagaRequest
+            {
+                RuntimeId = call.GetString("runtime_id")!,
+                Actions = actions,
+                Principal = PrincipalOf(call),
+                IdempotencyKey = call.GetString("idempotency_key"),
+            }, LifecycleTool.ProgressOf(call), cancellationToken).ConfigureAwait(false);
+        }
+        catch (SagaException ex)
+        {
+            return ToolResult.Error(ex.Code, ex.Message);
+        }
+
+        return Outcome(outcome);
+    }
+
+    /// <summary>The result every saga tool returns: the operation, its steps, and whether it is a replay.</summary>
+    internal static ToolResult Outcome(SagaOutcome outcome)
+    {
+        var operation = outcome.Operation;
+        var replay = outcome.Replayed ? " (replayed: this idempotency_key was used before; nothing ran again)" : string.Empty;
+        switch (operation.Status)
+        {
+            case OperationStatus.Succeeded:
+                var structured = CoreJson.ToNode(operation, CoreJsonContext.Default.Operation);
+                structured["replayed"] = outcome.Replayed;
+                return ToolResult.Ok(structured,
+                    $"{operation.Action} on {operation.RuntimeId} succeeded: {outcome.Steps.Count} step(s) (operation {operation.OperationId}){replay}.");
+            case OperationStatus.Stuck:
+                return ToolResult.Error("stuck", $"{operation.Action} on {operation.RuntimeId} is STUCK (operation {operation.OperationId}){replay}: {operation.Error?.Message}");
+            case OperationStatus.Failed:
+                return ToolResult.Error("failed_compensated", $"{operation.Action} on {operation.RuntimeId} failed (operation {operation.OperationId}){replay}: {operation.Error?.Message}");
+            default:
+                var pending = CoreJson.ToNode(operation, CoreJsonContext.Default.Operation);
+                pending["replayed"] = outcome.Replayed;
+                return ToolResult.Ok(pending,
+                    $"{operation.Action} on {operation.RuntimeId} is {EnumText.Name(operation.Status)} (operation {operation.OperationId}){replay}; poll get_operation.");
+        }
+    }
+
+    /// <summary>Who is calling, named the way the pipeline's audit names them.</summary>
+    internal static string PrincipalOf(ToolCall call) =>
+        call.User?.Identity is { IsAuthenticated: true, Name: { } name }
+            ? name
+            : $"{call.Services.GetRequiredService<RuntimeAiServerOptions>().TransportLabel}:{Environment.UserName}";
+}

@@ -1,0 +1,56 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using RuntimeAI.Core.Actions;
+using RuntimeAI.Core.Operations;
+
+namespace RuntimeAI.Mcp.Tools.Execute;
+
+/// <summary>Undoes a succeeded operation by running its recorded compensations as a new operation.</summary>
+internal sealed class RollbackOperationTool : RuntimeTool
+{
+    public override string Name => "rollback_operation";
+
+    public override string Title => "Roll back an operation";
+
+    public override ToolTier Tier => ToolTier.Execute;
+
+    public override bool Destructive => true;
+
+    public override string Description =>
+        "Undo a succeeded operation: an execute_actions run (its recorded compensations, newest first, including restoring its " +
+        "automatic snapshots) or a single start, stop, scale or snapshot. Runs as a new Operation and returns it. An operation " +
+        "can be rolled back once; changes made since then may be lost when a snapshot is restored.";
+
+    public override JsonObject InputSchema { get; } = Schema.Object(
+        Schema.Required("operation_id", Schema.String("Operation to undo (op_…).", Schema.OperationIdPattern)),
+        Schema.Optional("dry_run", Schema.Boolean("Simulate only; change nothing.", false)),
+        Schema.Reasoning());
+
+    public override JsonObject OutputSchema { get; } = Schema.OperationRow();
+
+    // The compensations are known only from the store; governance sees one restore-class change
+    // (the most disruptive kind a rollback can make) so it errs on the side of asking.
+    public override IReadOnlyList<PlannedChange> PlanChanges(JsonObject arguments)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+        return [new PlannedChange(null, new RuntimeAction
+        {
+            Type = ActionType.Restore,
+            Params = new JsonObject { ["rollback_of"] = arguments["operation_id"]?.GetValue<string>() },
+        })];
+    }
+
+    public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
+    {
+        var executor = call.Services.GetRequiredService<SagaExecutor>();
+        try
+        {
+            var outcome = await executor.RollbackAsync(call.GetString("operation_id")!, "agent", cancellationToken).ConfigureAwait(false);
+            return ExecuteActionsTool.Outcome(outcome);
+        }
+        catch (SagaException ex)
+        {
+            return ToolResult.Error(ex.Code, ex.Message);
+        }
+    }
+}
