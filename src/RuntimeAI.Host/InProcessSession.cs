@@ -25,7 +25,11 @@ internal sealed class InProcessSession : IAsyncDisposable
 
     public McpClient Client { get; }
 
-    public static async Task<InProcessSession> StartAsync(RuntimeAiServerOptions options, CancellationToken cancellationToken)
+    public static async Task<InProcessSession> StartAsync(RuntimeAiServerOptions options, CancellationToken cancellationToken) =>
+        await StartAsync(options, null, cancellationToken);
+
+    /// <summary>Starts a session whose client has the given handlers (e.g. elicitation, for tests of approvals in the client).</summary>
+    public static async Task<InProcessSession> StartAsync(RuntimeAiServerOptions options, McpClientHandlers? handlers, CancellationToken cancellationToken)
     {
         options.TransportLabel = "in-process";
         var clientToServer = new Pipe();
@@ -40,7 +44,11 @@ internal sealed class InProcessSession : IAsyncDisposable
         await host.StartAsync(cancellationToken);
         var client = await McpClient.CreateAsync(
             new StreamClientTransport(clientToServer.Writer.AsStream(), serverToClient.Reader.AsStream()),
-            new McpClientOptions { ClientInfo = new Implementation { Name = "runtimeai-cli", Version = McpServerSetup.Version } },
+            new McpClientOptions
+            {
+                ClientInfo = new Implementation { Name = "runtimeai-cli", Version = McpServerSetup.Version },
+                Handlers = handlers ?? new McpClientHandlers(),
+            },
             cancellationToken: cancellationToken);
         return new InProcessSession(host, client);
     }

@@ -324,6 +324,18 @@ public sealed class SqliteRuntimeInventory(SqliteDatabase database) : IRuntimeIn
         return Task.FromResult<IReadOnlyList<Operation>>(list);
     }
 
+    /// <inheritdoc />
+    public Task<(int Operations, int Runtimes)> CountMutationsSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        using var connection = database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*), COUNT(DISTINCT runtime_id) FROM operations WHERE created_at >= $since";
+        command.Parameters.AddWithValue("$since", since.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return Task.FromResult((reader.GetInt32(0), reader.GetInt32(1)));
+    }
+
     private static Runtime? ReadRuntime(object? doc) =>
         doc is string json ? JsonSerializer.Deserialize(json, CoreJsonContext.Default.Runtime) : null;
 

@@ -13,7 +13,7 @@ namespace RuntimeAI.Host.Tests;
 public sealed class LifecycleToolTests
 {
     private static Task<InProcessSession> StartAsync(string dataDir, AutonomyLevel autonomy = AutonomyLevel.Autonomous) =>
-        InProcessSession.StartAsync(new RuntimeAiServerOptions { DataDir = dataDir, Autonomy = autonomy, Sandbox = true }, CancellationToken.None);
+        InProcessSession.StartAsync(new RuntimeAiServerOptions { DataDir = dataDir, Autonomy = autonomy, Sandbox = true, PoliciesDir = TestPolicies.AllowAll() }, CancellationToken.None);
 
     private static async Task<JsonElement> CallOkAsync(McpClient client, string tool, Dictionary<string, object?> args)
     {

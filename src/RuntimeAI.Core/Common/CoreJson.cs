@@ -42,6 +42,8 @@ namespace RuntimeAI.Core.Common;
 [JsonSerializable(typeof(OperationStatus))]
 [JsonSerializable(typeof(ActionType))]
 [JsonSerializable(typeof(EventSeverity))]
+[JsonSerializable(typeof(RuntimeAI.Core.Governance.Proposal))]
+[JsonSerializable(typeof(RuntimeAI.Core.Governance.ProposalStatus))]
 public sealed partial class CoreJsonContext : JsonSerializerContext;
 
 /// <summary>Shortcuts over <see cref="CoreJsonContext"/>.</summary>

@@ -57,6 +57,9 @@ public interface IRuntimeInventory
     Task<Operation?> GetOperationAsync(string operationId, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<Operation>> ListUnfinishedOperationsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Mutations (operations) started at or after <paramref name="since"/>, and how many distinct runtimes they touched.</summary>
+    Task<(int Operations, int Runtimes)> CountMutationsSinceAsync(DateTimeOffset since, CancellationToken cancellationToken);
 }
 
 /// <summary>A page token that could not be decoded (tampered, or from another list).</summary>

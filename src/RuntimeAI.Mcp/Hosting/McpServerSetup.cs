@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using RuntimeAI.Core.Common;
+using RuntimeAI.Core.Governance;
 using RuntimeAI.Core.Policies;
 using RuntimeAI.Mcp.Pipeline;
 using RuntimeAI.Mcp.Prompts;
@@ -36,6 +37,12 @@ public static class McpServerSetup
         services.AddSingleton<IdGenerator>();
         services.AddSingleton<SchemaFirewallStage>();
         services.AddSingleton<AutonomyGateStage>();
+        services.AddSingleton<PlanStage>();
+        services.AddSingleton<PolicyStage>();
+        services.AddSingleton<DryRunStage>();
+        services.AddSingleton<ApprovalStage>();
+        services.AddSingleton(sp => RequestStateProtector.ForDataDir(options.DataDir, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<DryRunSimulator>();
         services.AddSingleton<ToolCallPipeline>();
 
         return services
@@ -52,7 +59,7 @@ public static class McpServerSetup
                 filters.AddListToolsFilter(next => async (context, cancellationToken) =>
                 {
                     var result = await next(context, cancellationToken).ConfigureAwait(false);
-                    var autonomy = context.Services!.GetRequiredService<RuntimeAiServerOptions>().Autonomy;
+                    var autonomy = context.Services!.GetRequiredService<RuntimeAiServerOptions>().HighestAutonomy;
                     if (autonomy == AutonomyLevel.Advisor)
                     {
                         result.Tools = result.Tools.Where(t => ToolCatalog.Find(t.Name)?.Tier != ToolTier.Execute).ToList();
@@ -94,10 +101,11 @@ public static class McpServerSetup
             Autonomy = options.Autonomy,
             Reasoning = reasoning,
             Services = services,
+            Request = request,
         };
     }
 
-    private static string PrincipalName(ClaimsPrincipal? user, string transport) =>
+    internal static string PrincipalName(ClaimsPrincipal? user, string transport) =>
         user?.Identity is { IsAuthenticated: true, Name: { } name }
             ? name
             : $"{transport}:{Environment.UserName}";

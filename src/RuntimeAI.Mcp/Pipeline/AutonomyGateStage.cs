@@ -1,21 +1,44 @@
+using RuntimeAI.Core.Governance;
 using RuntimeAI.Core.Policies;
+using RuntimeAI.Mcp.Hosting;
 using RuntimeAI.Mcp.Tools;
 
 namespace RuntimeAI.Mcp.Pipeline;
 
 /// <summary>
-/// Refuses execute-tier tools at the advisor level, and says what the agent can do instead.
+/// Resolves the autonomy level that applies to this call (the global level, or the most
+/// restrictive scope its target runtimes fall in) and refuses execute-tier tools at advisor,
+/// saying what the agent can do instead. Runs after the plan stage so scopes can see the targets.
 /// </summary>
-internal sealed class AutonomyGateStage : IToolCallStage
+internal sealed class AutonomyGateStage(RuntimeAiServerOptions options) : IToolCallStage
 {
     public ValueTask<StageVerdict> RunAsync(ToolCallContext context, CancellationToken cancellationToken)
     {
-        if (context.Tool!.Tier == ToolTier.Execute && context.Autonomy == AutonomyLevel.Advisor)
+        if (context.Tool is { Tier: not ToolTier.Execute })
+        {
+            return ValueTask.FromResult(StageVerdict.Continue);
+        }
+
+        var levels = context.Changes.Select(change =>
+        {
+            if (change.RuntimeId is { } id && context.Targets.TryGetValue(id, out var runtime))
+            {
+                return AutonomyScope.Resolve(options.Autonomy, options.AutonomyScopes, runtime.TenantId, runtime.Labels);
+            }
+
+            var labels = change.Action.Params?["labels"] is System.Text.Json.Nodes.JsonObject l
+                ? l.ToDictionary(p => p.Key, p => p.Value?.ToString() ?? string.Empty, StringComparer.Ordinal)
+                : new Dictionary<string, string>(StringComparer.Ordinal);
+            return AutonomyScope.Resolve(options.Autonomy, options.AutonomyScopes, change.Action.Params?["tenant_id"]?.ToString(), labels);
+        }).ToList();
+        context.Autonomy = levels.Count == 0 ? options.Autonomy : levels.Min();
+
+        if (context.Autonomy == AutonomyLevel.Advisor)
         {
             return ValueTask.FromResult(StageVerdict.Refuse("autonomy_denied",
-                $"'{context.ToolName}' changes infrastructure and this server runs at autonomy level 'advisor', where agents " +
-                "only observe, analyse and recommend. Use the observe/analyse tools to gather facts and describe the change " +
-                "for a human; an operator can raise the level with --autonomy copilot|guardian|autonomous."));
+                $"'{context.ToolName}' changes infrastructure and autonomy is 'advisor' here, where agents only observe, " +
+                "analyse and recommend. Use simulate_action to see what would happen and draft_recommendation to propose it " +
+                "to a human; an operator can raise the level with --autonomy copilot|guardian|autonomous."));
         }
 
         return ValueTask.FromResult(StageVerdict.Continue);

@@ -28,12 +28,42 @@ internal sealed class ToolCallContext
 
     public string? ProtocolVersion { get; init; }
 
-    public required AutonomyLevel Autonomy { get; init; }
+    /// <summary>The level in force: the global one, narrowed to the targets' scope by the autonomy gate.</summary>
+    public required AutonomyLevel Autonomy { get; set; }
 
     /// <summary>The agent's reasoning trace (untrusted text), from <c>_meta</c> or a <c>reasoning</c> argument.</summary>
     public string? Reasoning { get; init; }
 
     public required IServiceProvider Services { get; init; }
+
+    /// <summary>The MCP request (null when the pipeline is driven without one).</summary>
+    public ModelContextProtocol.Server.RequestContext<ModelContextProtocol.Protocol.CallToolRequestParams>? Request { get; init; }
+
+    /// <summary>True when the caller asked only for the simulation (<c>dry_run: true</c>).</summary>
+    public bool DryRun => Arguments["dry_run"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<bool>(out var b) && b;
+
+    /// <summary>What the call would change (set by the plan stage).</summary>
+    public IReadOnlyList<PlannedChange> Changes { get; set; } = [];
+
+    /// <summary>The runtimes the changes target, by id (set by the plan stage).</summary>
+    public IReadOnlyDictionary<string, RuntimeAI.Core.Runtimes.Runtime> Targets { get; set; } =
+        new Dictionary<string, RuntimeAI.Core.Runtimes.Runtime>();
+
+    /// <summary>Every runtime of the inventory (for blast radius and budgets; set by the plan stage).</summary>
+    public IReadOnlyList<RuntimeAI.Core.Runtimes.Runtime> Inventory { get; set; } = [];
+
+    /// <summary>The combined policy decision over all changes.</summary>
+    public RuntimeAI.Core.Policies.PolicyDecision? Decision { get; set; }
+
+    /// <summary>The dry-run report of each change.</summary>
+    public List<RuntimeAI.Core.Governance.SimulationReport> Simulations { get; } = [];
+
+    /// <summary>Why a human must approve (empty when none is needed).</summary>
+    public List<string> ApprovalReasons { get; } = [];
+
+    public string? ProposalId { get; set; }
+
+    public string? Approver { get; set; }
 }
 
 /// <summary>What a stage says: go on, or stop with a refusal or an invalid-params error.</summary>
@@ -44,12 +74,17 @@ internal sealed record StageVerdict
     /// <summary>A tool result with isError (the call was understood and refused).</summary>
     public ToolResult? Refusal { get; init; }
 
+    /// <summary>An answer given instead of running the tool (a dry-run report, a pending proposal).</summary>
+    public ToolResult? Answer { get; init; }
+
     /// <summary>A JSON-RPC InvalidParams error message (the call was malformed).</summary>
     public string? InvalidParams { get; init; }
 
     public static StageVerdict Refuse(string code, string message) => new() { Refusal = ToolResult.Error(code, message) };
 
     public static StageVerdict Invalid(string message) => new() { InvalidParams = message };
+
+    public static StageVerdict Answered(ToolResult answer) => new() { Answer = answer };
 }
 
 /// <summary>One stage of the pipeline: small, ordered, failing closed.</summary>

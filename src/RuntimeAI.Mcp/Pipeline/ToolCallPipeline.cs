@@ -17,11 +17,15 @@ internal sealed class ToolCallPipeline(
     IAuditLog audit,
     SchemaFirewallStage schemaFirewall,
     AutonomyGateStage autonomyGate,
+    PlanStage plan,
+    PolicyStage policy,
+    DryRunStage dryRun,
+    ApprovalStage approval,
     TimeProvider time,
     ILogger<ToolCallPipeline> logger)
 {
     /// <summary>The stages after audit-begin, in the order they run.</summary>
-    internal IReadOnlyList<IToolCallStage> Stages { get; } = [schemaFirewall, autonomyGate];
+    internal IReadOnlyList<IToolCallStage> Stages { get; } = [schemaFirewall, plan, autonomyGate, policy, dryRun, approval];
 
     public async ValueTask<CallToolResult> InvokeAsync(
         ToolCallContext context,
@@ -70,6 +74,13 @@ internal sealed class ToolCallPipeline(
                     throw new McpProtocolException(message, McpErrorCode.InvalidParams);
                 }
 
+                if (verdict.Answer is { } answer)
+                {
+                    outcome = context.ProposalId is null ? "dry_run" : "pending_approval";
+                    result = ToolResultMapper.ToCallToolResult(answer);
+                    return result;
+                }
+
                 if (verdict.Refusal is { } refusal)
                 {
                     outcome = "refused";
@@ -90,6 +101,12 @@ internal sealed class ToolCallPipeline(
         }
         catch (McpProtocolException)
         {
+            throw;
+        }
+        catch (InputRequiredException)
+        {
+            // MRTR: the client asks its human and retries; this call ends without a change.
+            outcome = "input_required";
             throw;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -117,6 +134,10 @@ internal sealed class ToolCallPipeline(
                 Detail = detail,
                 OperationId = ReadString(structured, "operation_id"),
                 RuntimeId = ReadString(structured, "runtime_id") ?? AsString(context.Arguments["runtime_id"]),
+                Decision = context.Decision?.ToJsonObject(),
+                ProposalId = context.ProposalId,
+                Approver = context.Approver,
+                DryRunSummary = context.Simulations.Count == 0 ? null : string.Join(" | ", context.Simulations.Select(s => s.Summary)),
             }, CancellationToken.None).ConfigureAwait(false);
         }
     }

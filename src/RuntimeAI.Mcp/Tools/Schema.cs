@@ -222,6 +222,13 @@ internal static class Schema
     public static Prop Reasoning() =>
         Optional("reasoning", String("Your reason (audited).", maxLength: 4000));
 
+    /// <summary>The governance inputs every execute tool accepts: simulate only, or redeem an approval.</summary>
+    public static Prop[] Governed() =>
+    [
+        Optional("dry_run", Boolean("Simulate only; change nothing.", false)),
+        Optional("proposal_id", String("Approved proposal for this call.", "^prp_[0-9A-HJKMNP-TV-Z]{26}$")),
+    ];
+
     /// <summary>A list page: <c>{items: [...], next_page_token}</c>.</summary>
     public static JsonObject PageOf(JsonObject item) => Object(
         Required("items", Array(item)),

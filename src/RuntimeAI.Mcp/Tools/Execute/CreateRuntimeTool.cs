@@ -18,7 +18,7 @@ internal sealed class CreateRuntimeTool : RuntimeTool
         "Create a runtime (a VM today) from a size (nano 1/512Mi … 2xlarge 8/32Gi) and labels. It gets a disk and starts. " +
         "Returns the Operation with runtime_id. Undo with delete_runtime.";
 
-    public override JsonObject InputSchema { get; } = Schema.Object(
+    public override JsonObject InputSchema { get; } = Schema.Object([
         Schema.Required("name", Schema.String(null, "^[a-z0-9][a-z0-9-]{0,62}$")),
         Schema.Required("type", Schema.Enum(null, ["vm", "vcluster"])),
         Schema.Optional("tenant_id", Schema.String(maxLength: 128)),
@@ -28,7 +28,7 @@ internal sealed class CreateRuntimeTool : RuntimeTool
             Schema.Optional("networking", Schema.Object(
                 Schema.Optional("exposure", Schema.Enum(null, ["private", "internal", "public"])),
                 Schema.Optional("egress_policy", Schema.Enum(null, ["restricted", "open"])))))),
-        Schema.Reasoning());
+        .. Schema.Governed(), Schema.Reasoning()]);
 
     public override JsonObject OutputSchema { get; } = Schema.OperationRow();
 

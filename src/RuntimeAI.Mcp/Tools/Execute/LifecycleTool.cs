@@ -79,7 +79,7 @@ internal sealed class StartRuntimeTool : LifecycleTool
         "Start (power on) a stopped runtime. Returns the Operation; the runtime is running when it succeeds. " +
         "Fails if the runtime is already running.";
 
-    public override JsonObject InputSchema { get; } = Schema.Object(Schema.RuntimeId(), Schema.Reasoning());
+    public override JsonObject InputSchema { get; } = Schema.Object([Schema.RuntimeId(), .. Schema.Governed(), Schema.Reasoning()]);
 }
 
 internal sealed class StopRuntimeTool : LifecycleTool
@@ -96,11 +96,11 @@ internal sealed class StopRuntimeTool : LifecycleTool
         "Gracefully shut down a running runtime, waiting up to timeout_seconds. If the guest does not stop in time " +
         "the call fails and the runtime keeps running, unless force is true (then it is powered off: unsaved data is lost).";
 
-    public override JsonObject InputSchema { get; } = Schema.Object(
+    public override JsonObject InputSchema { get; } = Schema.Object([
         Schema.RuntimeId(),
         Schema.Optional("force", Schema.Boolean("Power off if graceful shutdown times out.", false)),
         Schema.Optional("timeout_seconds", Schema.Integer("Graceful shutdown wait.", 1, 600, 30)),
-        Schema.Reasoning());
+        .. Schema.Governed(), Schema.Reasoning()]);
 
     protected override LifecycleRequest BuildRequest(ToolCall call) => base.BuildRequest(call) with
     {
@@ -121,7 +121,7 @@ internal sealed class RestartRuntimeTool : LifecycleTool
     public override string Description =>
         "Reboot a running runtime (graceful). Workloads inside are interrupted. Returns the Operation.";
 
-    public override JsonObject InputSchema { get; } = Schema.Object(Schema.RuntimeId(), Schema.Reasoning());
+    public override JsonObject InputSchema { get; } = Schema.Object([Schema.RuntimeId(), .. Schema.Governed(), Schema.Reasoning()]);
 }
 
 internal sealed class ScaleRuntimeTool : LifecycleTool
@@ -136,12 +136,12 @@ internal sealed class ScaleRuntimeTool : LifecycleTool
         "Change a runtime's vCPUs and memory, by size name (nano…2xlarge) or explicit vcpus/memory_mib. Applied live when " +
         "the hypervisor allows, else to the config with restart_required in the result. Returns the Operation.";
 
-    public override JsonObject InputSchema { get; } = Schema.Object(
+    public override JsonObject InputSchema { get; } = Schema.Object([
         Schema.RuntimeId(),
         Schema.Optional("size", Schema.Enum(null, SizeTable.Names)),
         Schema.Optional("vcpus", Schema.Integer(null, 1, 64)),
         Schema.Optional("memory_mib", Schema.Integer(null, 64, 262144)),
-        Schema.Reasoning());
+        .. Schema.Governed(), Schema.Reasoning()]);
 
     protected override LifecycleRequest BuildRequest(ToolCall call) => base.BuildRequest(call) with
     {
@@ -163,11 +163,11 @@ internal sealed class SnapshotRuntimeTool : LifecycleTool
         "Take a named snapshot of a runtime so it can be restored later with restore_snapshot. Cheap and safe; " +
         "take one before risky changes. Returns the Operation (result.snapshot is the name).";
 
-    public override JsonObject InputSchema { get; } = Schema.Object(
+    public override JsonObject InputSchema { get; } = Schema.Object([
         Schema.RuntimeId(),
         Schema.Required("name", Schema.String(null, "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")),
         Schema.Optional("description", Schema.String(null, maxLength: 500)),
-        Schema.Reasoning());
+        .. Schema.Governed(), Schema.Reasoning()]);
 
     protected override LifecycleRequest BuildRequest(ToolCall call) => base.BuildRequest(call) with
     {
@@ -190,10 +190,10 @@ internal sealed class RestoreSnapshotTool : LifecycleTool
         "Revert a runtime to one of its snapshots (see list_snapshots). Everything since the snapshot is lost. " +
         "Returns the Operation.";
 
-    public override JsonObject InputSchema { get; } = Schema.Object(
+    public override JsonObject InputSchema { get; } = Schema.Object([
         Schema.RuntimeId(),
         Schema.Required("snapshot", Schema.String("Snapshot name.", "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")),
-        Schema.Reasoning());
+        .. Schema.Governed(), Schema.Reasoning()]);
 
     protected override LifecycleRequest BuildRequest(ToolCall call) => base.BuildRequest(call) with { SnapshotName = call.GetString("snapshot") };
 }
@@ -212,10 +212,10 @@ internal sealed class DeleteRuntimeTool : LifecycleTool
         "Delete a runtime: power it off, remove its definition, snapshots and (unless keep_disk) its disk. " +
         "Irreversible. Returns the Operation.";
 
-    public override JsonObject InputSchema { get; } = Schema.Object(
+    public override JsonObject InputSchema { get; } = Schema.Object([
         Schema.RuntimeId(),
         Schema.Optional("keep_disk", Schema.Boolean(null, false)),
-        Schema.Reasoning());
+        .. Schema.Governed(), Schema.Reasoning()]);
 
     protected override LifecycleRequest BuildRequest(ToolCall call) => base.BuildRequest(call) with { KeepDisk = call.GetBool("keep_disk") };
 }

@@ -1,0 +1,107 @@
+using System.CommandLine;
+using RuntimeAI.Core.Common;
+using RuntimeAI.Core.Governance;
+using RuntimeAI.Storage.Sqlite;
+
+namespace RuntimeAI.Host;
+
+/// <summary>
+/// <c>runtimeai approve|reject ID</c> and <c>runtimeai proposals</c>: how a human merges (or
+/// closes) what an agent proposed. The approver is the local user; an approval binds the exact
+/// actions the proposal holds (their digest), runs once, and expires with the proposal.
+/// </summary>
+internal static class ProposalCommand
+{
+    public static IEnumerable<Command> Create()
+    {
+        yield return Decide("approve", ProposalStatus.Approved, "Approve a pending proposal so the agent's retry (with proposal_id) runs it once.");
+        yield return Decide("reject", ProposalStatus.Rejected, "Reject a pending proposal; the agent's retry is refused.");
+
+        var dataDir = Cli.DataDirOption();
+        var all = new Option<bool>("--all") { Description = "Include decided and drafted proposals, not only pending ones." };
+        var list = new Command("proposals", "List proposals waiting for a human (newest first).") { dataDir, all };
+        list.SetAction(async (parse, ct) =>
+        {
+            var options = Cli.LoadOptions(new ServerConfig.Flags { DataDir = parse.GetValue(dataDir) });
+            using var database = SqliteDatabase.Open(options.DataDir);
+            var proposals = await new SqliteProposalStore(database).ListAsync(parse.GetValue(all) ? null : ProposalStatus.Pending, 200, ct);
+            if (proposals.Count == 0)
+            {
+                await Console.Error.WriteLineAsync(parse.GetValue(all) ? "runtimeai: no proposals" : "runtimeai: no pending proposals");
+                return 0;
+            }
+
+            foreach (var p in proposals)
+            {
+                Console.Out.WriteLine($"{p.ProposalId}  {EnumText.Name(p.Status),-9} {p.Severity,-8} {p.Title}  by {p.ProposedBy}");
+                if (p.DryRunSummary is not null)
+                {
+                    Console.Out.WriteLine($"    dry run: {p.DryRunSummary}");
+                }
+
+                if (p.ApprovalReasons.Count > 0)
+                {
+                    Console.Out.WriteLine($"    needs approval: {string.Join("; ", p.ApprovalReasons)}");
+                }
+
+                if (p.Reasoning is not null)
+                {
+                    Console.Out.WriteLine($"    agent's reasoning (unverified): {p.Reasoning}");
+                }
+            }
+
+            return 0;
+        });
+        yield return list;
+    }
+
+    private static Command Decide(string verb, ProposalStatus outcome, string description)
+    {
+        var id = new Argument<string>("proposal_id") { Description = "The proposal id (prp_…)." };
+        var reason = new Option<string?>("--reason") { Description = "Why (kept with the proposal and shown to the agent)." };
+        var dataDir = Cli.DataDirOption();
+        var command = new Command(verb, description) { id, reason, dataDir };
+        command.SetAction(async (parse, ct) =>
+        {
+            var options = Cli.LoadOptions(new ServerConfig.Flags { DataDir = parse.GetValue(dataDir) });
+            using var database = SqliteDatabase.Open(options.DataDir);
+            var store = new SqliteProposalStore(database);
+            var proposalId = parse.GetValue(id)!;
+            var proposal = await store.GetAsync(proposalId, ct)
+                ?? throw new CliException($"proposal '{proposalId}' does not exist in {options.DataDir}; list them with 'runtimeai proposals'", 1);
+            if (proposal.Status != ProposalStatus.Pending)
+            {
+                throw new CliException($"proposal '{proposalId}' is {EnumText.Name(proposal.Status)}, not pending; only pending proposals can be decided", 1);
+            }
+
+            var now = TimeProvider.System.GetUtcNow();
+            if (proposal.ExpiresAt is { } expires && expires < now)
+            {
+                await store.TransitionAsync(proposal with { Status = ProposalStatus.Expired }, ProposalStatus.Pending, ct);
+                throw new CliException($"proposal '{proposalId}' expired at {expires:u}; the agent must propose again", 1);
+            }
+
+            var approver = $"human:{Environment.UserName}";
+            if (string.Equals(approver, proposal.ProposedBy, StringComparison.Ordinal))
+            {
+                throw new CliException($"'{approver}' proposed '{proposalId}' and cannot also approve it; another person must decide", 1);
+            }
+
+            var decided = proposal with
+            {
+                Status = outcome,
+                DecidedBy = approver,
+                DecidedAt = now,
+                DecisionReason = parse.GetValue(reason),
+            };
+            if (!await store.TransitionAsync(decided, ProposalStatus.Pending, ct))
+            {
+                throw new CliException($"proposal '{proposalId}' was decided by someone else a moment ago; check 'runtimeai proposals --all'", 1);
+            }
+
+            await Console.Error.WriteLineAsync($"runtimeai: {proposalId} {EnumText.Name(outcome)} by {approver}: {proposal.Title}");
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,213 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol.Protocol;
+using RuntimeAI.Core.Common;
+using RuntimeAI.Core.Governance;
+using RuntimeAI.Mcp.Tools;
+
+namespace RuntimeAI.Mcp.Pipeline;
+
+/// <summary>
+/// "AI proposals are draft PRs; a human merges them." When a change needs a human, the call
+/// either asks the human in the client (elicitation, when the client offers it) or becomes a
+/// pending proposal and does nothing. A retry that carries an approved <c>proposal_id</c> runs
+/// once, and only if the plan is exactly the one that was approved (same digest).
+/// </summary>
+internal sealed class ApprovalStage(IProposalStore proposals, IdGenerator ids, RequestStateProtector requestState, TimeProvider time) : IToolCallStage
+{
+    /// <summary>How long a pending proposal waits for a human.</summary>
+    public static readonly TimeSpan ProposalLifetime = TimeSpan.FromHours(24);
+
+    public async ValueTask<StageVerdict> RunAsync(ToolCallContext context, CancellationToken cancellationToken)
+    {
+        if (context.Changes.Count == 0 || context.ApprovalReasons.Count == 0)
+        {
+            return StageVerdict.Continue;
+        }
+
+        var actions = new JsonArray(context.Changes.Select(c => (JsonNode)CoreJson.ToNode(c.Action, CoreJsonContext.Default.RuntimeAction)).ToArray());
+        var runtimeId = context.Changes[0].RuntimeId;
+        var digest = Proposal.ComputeDigest(context.ToolName, runtimeId, actions);
+
+        if (context.Arguments["proposal_id"] is JsonValue idValue && idValue.TryGetValue<string>(out var proposalId))
+        {
+            return await RedeemAsync(context, proposalId, digest, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (AskWithMrtr(context, digest) is { } redeemed)
+        {
+            return redeemed;
+        }
+
+        if (await AskInClientAsync(context, cancellationToken).ConfigureAwait(false) is { } answered)
+        {
+            return answered;
+        }
+
+        var now = time.GetUtcNow();
+        var proposal = new Proposal
+        {
+            ProposalId = ids.New("prp"),
+            Status = ProposalStatus.Pending,
+            Title = $"{context.ToolName} {(runtimeId ?? context.Arguments["name"]?.ToString() ?? string.Empty)}".Trim(),
+            Severity = context.Simulations.Any(s => !s.Reversible || s.Disruptive) ? "high" : "medium",
+            Tool = context.ToolName,
+            Arguments = StripControl(context.Arguments),
+            RuntimeId = runtimeId,
+            Actions = actions,
+            Digest = digest,
+            ProposedBy = context.Principal,
+            Reasoning = context.Reasoning,
+            DryRunSummary = string.Join(" | ", context.Simulations.Select(s => s.Summary)),
+            ApprovalReasons = context.ApprovalReasons.ToList(),
+            CreatedAt = now,
+            ExpiresAt = now + ProposalLifetime,
+        };
+        await proposals.SaveAsync(proposal, cancellationToken).ConfigureAwait(false);
+        context.ProposalId = proposal.ProposalId;
+        var structured = new JsonObject
+        {
+            ["status"] = "pending_approval",
+            ["proposal_id"] = proposal.ProposalId,
+            ["expires_at"] = proposal.ExpiresAt?.ToString("O", CultureInfo.InvariantCulture),
+            ["approval_reasons"] = new JsonArray(proposal.ApprovalReasons.Select(r => (JsonNode)JsonValue.Create(r)).ToArray()),
+            ["dry_run"] = proposal.DryRunSummary,
+            ["how_to_approve"] = $"a human runs: runtimeai approve {proposal.ProposalId}",
+            ["then"] = $"call {context.ToolName} again with the same arguments plus \"proposal_id\": \"{proposal.ProposalId}\"; poll with get_proposal",
+        };
+        return StageVerdict.Answered(ToolResult.Ok(structured,
+            $"NOT executed: {context.ToolName} needs a human approval ({string.Join("; ", proposal.ApprovalReasons)}). " +
+            $"Proposal {proposal.ProposalId} is pending until {proposal.ExpiresAt:u}; a human approves it with 'runtimeai approve {proposal.ProposalId}', " +
+            "then repeat this call with proposal_id. Poll with get_proposal."));
+    }
+
+    private async Task<StageVerdict> RedeemAsync(ToolCallContext context, string proposalId, string digest, CancellationToken cancellationToken)
+    {
+        var proposal = await proposals.GetAsync(proposalId, cancellationToken).ConfigureAwait(false);
+        if (proposal is null)
+        {
+            return StageVerdict.Refuse("approval_invalid", $"proposal '{proposalId}' does not exist; omit proposal_id to create a new proposal");
+        }
+
+        if (proposal.Status != ProposalStatus.Approved)
+        {
+            return StageVerdict.Refuse("approval_invalid",
+                $"proposal '{proposalId}' is {EnumText.Name(proposal.Status)}, not approved; " +
+                (proposal.Status == ProposalStatus.Pending ? "wait for a human to approve it (poll get_proposal)" : "omit proposal_id to create a new proposal"));
+        }
+
+        if (proposal.ExpiresAt is { } expires && expires < time.GetUtcNow())
+        {
+            return StageVerdict.Refuse("approval_invalid", $"the approval of '{proposalId}' expired at {expires:u}; omit proposal_id to propose again");
+        }
+
+        if (!string.Equals(proposal.Digest, digest, StringComparison.Ordinal))
+        {
+            return StageVerdict.Refuse("approval_invalid",
+                $"proposal '{proposalId}' approved a different change (tool or arguments differ); an approval covers exactly the approved actions — omit proposal_id to propose this one");
+        }
+
+        var executed = proposal with { Status = ProposalStatus.Executed };
+        if (!await proposals.TransitionAsync(executed, ProposalStatus.Approved, cancellationToken).ConfigureAwait(false))
+        {
+            return StageVerdict.Refuse("approval_invalid", $"proposal '{proposalId}' was already used; an approval runs once");
+        }
+
+        context.ProposalId = proposalId;
+        context.Approver = proposal.DecidedBy;
+        return StageVerdict.Continue;
+    }
+
+    /// <summary>
+    /// Multi round-trip request (MRTR): when the client declared elicitation and the session
+    /// supports MRTR (protocol 2026-07-28, or the SDK's bridge on older sessions), the first call
+    /// ends with an InputRequired result carrying the prompt and a protected request state; the
+    /// client's retry carries the human's answer. Null when MRTR cannot be used.
+    /// </summary>
+    private StageVerdict? AskWithMrtr(ToolCallContext context, string digest)
+    {
+        var server = context.Request?.Server;
+        var parameters = context.Request?.Params;
+        if (server is null || parameters is null || !server.IsMrtrSupported || server.ClientCapabilities?.Elicitation is null)
+        {
+            return null;
+        }
+
+        if (parameters.InputResponses?.TryGetValue("approval", out var response) == true && parameters.RequestState is { } state)
+        {
+            if (!requestState.TryRedeem(state, context.Principal, digest, out var why))
+            {
+                return StageVerdict.Refuse("approval_invalid", $"{why}; nothing was changed");
+            }
+
+            var answer = response.RawValue;
+            var approved = answer.ValueKind == System.Text.Json.JsonValueKind.Object
+                           && answer.TryGetProperty("action", out var action) && action.GetString() == "accept"
+                           && answer.TryGetProperty("content", out var content) && content.ValueKind == System.Text.Json.JsonValueKind.Object
+                           && content.TryGetProperty("approve", out var approve) && approve.ValueKind == System.Text.Json.JsonValueKind.True;
+            if (!approved)
+            {
+                return StageVerdict.Refuse("approval_rejected", $"the human in the client did not approve {context.ToolName}; nothing was changed");
+            }
+
+            context.Approver = $"human-in-client:{context.Client ?? "unknown"}";
+            return StageVerdict.Continue;
+        }
+
+        throw new InputRequiredException(
+            new Dictionary<string, InputRequest> { ["approval"] = InputRequest.ForElicitation(Prompt(context)) },
+            requestState.Issue(context.Principal, digest));
+    }
+
+    private static ElicitRequestParams Prompt(ToolCallContext context) => new()
+    {
+        Message = $"RuntimeAI: an agent asks to run {context.ToolName}.\n" +
+                  $"Why approval is needed: {string.Join("; ", context.ApprovalReasons)}\n" +
+                  $"Dry run: {string.Join(" | ", context.Simulations.Select(s => s.Summary))}\n" +
+                  (context.Reasoning is null ? string.Empty : $"Agent's reasoning (unverified): {context.Reasoning}\n") +
+                  "Approve this change?",
+        RequestedSchema = new ElicitRequestParams.RequestSchema
+        {
+            Properties = new Dictionary<string, ElicitRequestParams.PrimitiveSchemaDefinition>
+            {
+                ["approve"] = new ElicitRequestParams.BooleanSchema { Description = "Approve the change" },
+            },
+            Required = ["approve"],
+        },
+    };
+
+    /// <summary>
+    /// Asks the human in the client when the client declared elicitation on a session that can
+    /// carry it (stdio or a stateful HTTP session). Null when the client cannot be asked.
+    /// </summary>
+    private static async Task<StageVerdict?> AskInClientAsync(ToolCallContext context, CancellationToken cancellationToken)
+    {
+        var server = context.Request?.Server;
+        if (server?.ClientCapabilities?.Elicitation is null || context.Transport == "http" && server.SessionId is null)
+        {
+            return null;
+        }
+
+        var result = await server.ElicitAsync(Prompt(context), cancellationToken).ConfigureAwait(false);
+        var approved = result.Action == "accept"
+                       && result.Content is { } content
+                       && content.TryGetValue("approve", out var value)
+                       && value.ValueKind == System.Text.Json.JsonValueKind.True;
+        if (!approved)
+        {
+            return StageVerdict.Refuse("approval_rejected", $"the human in the client did not approve {context.ToolName}; nothing was changed");
+        }
+
+        context.Approver = $"human-in-client:{context.Client ?? "unknown"}";
+        return StageVerdict.Continue;
+    }
+
+    private static JsonObject StripControl(JsonObject arguments)
+    {
+        var copy = RuntimeAI.Core.Audit.SecretRedactor.Redact(arguments)!;
+        copy.Remove("proposal_id");
+        copy.Remove("dry_run");
+        return copy;
+    }
+}

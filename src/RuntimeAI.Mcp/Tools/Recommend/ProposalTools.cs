@@ -1,0 +1,84 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using RuntimeAI.Core.Common;
+using RuntimeAI.Core.Governance;
+
+namespace RuntimeAI.Mcp.Tools.Recommend;
+
+internal sealed class GetProposalTool : RuntimeTool
+{
+    public override string Name => "get_proposal";
+
+    public override string Title => "Get a proposal";
+
+    public override ToolTier Tier => ToolTier.Observe;
+
+    public override string Description =>
+        "Read a proposal (a change waiting for a human, or a drafted recommendation): status pending|approved|rejected|" +
+        "executed|expired|draft, who decided and why. Poll it after an execute tool returned pending_approval.";
+
+    public override JsonObject InputSchema { get; } = Schema.Object(
+        Schema.Required("proposal_id", Schema.String(null, "^prp_[0-9A-HJKMNP-TV-Z]{26}$")), Schema.Reasoning());
+
+    public override JsonObject OutputSchema { get; } = Schema.Row("proposal_id", "status", "title");
+
+    public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
+    {
+        var id = call.GetString("proposal_id")!;
+        var proposal = await call.Services.GetRequiredService<IProposalStore>().GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (proposal is null)
+        {
+            return ToolResult.Error("not_found", $"proposal '{id}' does not exist; use the proposal_id an execute tool or draft_recommendation returned");
+        }
+
+        var node = CoreJson.ToNode(proposal, CoreJsonContext.Default.Proposal);
+        return ToolResult.Ok(node, $"Proposal {id} ({proposal.Title}) is {EnumText.Name(proposal.Status)}" +
+            (proposal.DecidedBy is null ? "." : $", decided by {proposal.DecidedBy}{(proposal.DecisionReason is null ? "" : $": {proposal.DecisionReason}")}."));
+    }
+}
+
+internal sealed class DraftRecommendationTool : RuntimeTool
+{
+    public override string Name => "draft_recommendation";
+
+    public override string Title => "Draft a recommendation";
+
+    public override ToolTier Tier => ToolTier.Recommend;
+
+    public override string Description =>
+        "Record a recommendation for a human: a title, severity, your reasoning and the actions you propose. Nothing runs; " +
+        "it is stored with its reasoning for review. Use it when you may not (or should not) act yourself.";
+
+    public override JsonObject InputSchema { get; } = Schema.Object(
+        Schema.Required("title", Schema.String(null, maxLength: 200, minLength: 3)),
+        Schema.Required("severity", Schema.Enum(null, ["info", "warning", "critical"])),
+        Schema.Required("reasoning", Schema.String(null, maxLength: 8000, minLength: 3)),
+        Schema.Optional("runtime_id", Schema.String(null, Schema.RuntimeIdPattern)),
+        Schema.Optional("proposed_actions", Schema.Array(Analyse.Simulation.ActionSchema(), maxItems: 20)));
+
+    public override JsonObject OutputSchema { get; } = Schema.Row("proposal_id", "status");
+
+    public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
+    {
+        var ids = call.Services.GetRequiredService<IdGenerator>();
+        var time = call.Services.GetRequiredService<TimeProvider>();
+        var actions = call.Arguments["proposed_actions"]?.DeepClone() as JsonArray ?? [];
+        var runtimeId = call.GetString("runtime_id");
+        var proposal = new Proposal
+        {
+            ProposalId = ids.New("prp"),
+            Status = ProposalStatus.Draft,
+            Title = call.GetString("title")!,
+            Severity = call.GetString("severity")!,
+            RuntimeId = runtimeId,
+            Actions = actions,
+            Digest = Proposal.ComputeDigest(Name, runtimeId, actions),
+            ProposedBy = Hosting.McpServerSetup.PrincipalName(call.User, call.Services.GetRequiredService<Hosting.RuntimeAiServerOptions>().TransportLabel),
+            Reasoning = call.GetString("reasoning"),
+            CreatedAt = time.GetUtcNow(),
+        };
+        await call.Services.GetRequiredService<IProposalStore>().SaveAsync(proposal, cancellationToken).ConfigureAwait(false);
+        return ToolResult.Ok(new JsonObject { ["proposal_id"] = proposal.ProposalId, ["status"] = "draft" },
+            $"Recommendation {proposal.ProposalId} recorded for human review; nothing was executed.");
+    }
+}
