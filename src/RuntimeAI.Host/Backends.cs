@@ -41,6 +41,7 @@ internal static class Backends
 
         services.AddSingleton<DriverRegistry>();
         services.AddSingleton<RuntimeLifecycle>();
+        services.AddBackendHealthMonitor();
         services.AddHostedService<BackendStartup>();
         services.AddSagaExecution();
     }

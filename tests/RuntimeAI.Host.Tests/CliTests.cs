@@ -37,6 +37,33 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task BadAutonomyScopes_EveryProblemListed()
+    {
+        var dir = TestPaths.NewDataDir();
+        var config = Path.Combine(dir, "config.json");
+        await File.WriteAllTextAsync(config, """{"autonomy_scopes": [{"labels": {"env": "prod"}, "level": "yolo"}, {"level": "copilot"}]}""");
+
+        var (code, _, stderr) = await ServerProcess.RunAsync("tools", "list", "--config", config, "--data-dir", dir);
+
+        Assert.Equal(2, code);
+        AssertCleanError(stderr, "autonomy_scopes'[0] has no valid level");
+        Assert.Contains("autonomy_scopes'[1] selects every runtime", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AutonomyScopes_RaiseTheLevelForAScope_ExecuteToolsListed()
+    {
+        var dir = TestPaths.NewDataDir();
+        var config = Path.Combine(dir, "config.json");
+        await File.WriteAllTextAsync(config, """{"autonomy": "advisor", "autonomy_scopes": [{"labels": {"env": "dev"}, "level": "autonomous"}]}""");
+
+        var (code, stdout, _) = await ServerProcess.RunAsync("tools", "list", "--config", config, "--data-dir", dir);
+
+        Assert.Equal(0, code);
+        Assert.Contains("create_runtime", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnreadableConfig_NamesTheFile()
     {
         var (code, _, stderr) = await ServerProcess.RunAsync("serve", "--config", "/nonexistent/runtimeai.json");

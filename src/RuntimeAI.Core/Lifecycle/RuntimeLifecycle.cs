@@ -14,7 +14,7 @@ namespace RuntimeAI.Core.Lifecycle;
 /// <summary>A lifecycle request that cannot run, with a message that names the cause and the fix.</summary>
 public sealed class LifecycleException(string code, string message) : Exception(message)
 {
-    /// <summary>Machine-readable code: not_found, invalid_state, no_backend, invalid_size.</summary>
+    /// <summary>Machine-readable code: not_found, invalid_state, no_backend, invalid_size, safe_mode.</summary>
     public string Code { get; } = code;
 }
 
@@ -28,7 +28,8 @@ public sealed class RuntimeLifecycle(
     DriverRegistry drivers,
     IdGenerator ids,
     TimeProvider time,
-    ILogger<RuntimeLifecycle> logger)
+    ILogger<RuntimeLifecycle> logger,
+    BackendHealthMonitor? health = null)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
 
@@ -40,6 +41,7 @@ public sealed class RuntimeLifecycle(
         var driver = drivers.ForType(request.Type)
             ?? throw new LifecycleException("no_backend",
                 $"no backend serves runtimes of type '{EnumText.Name(request.Type)}'; start the server with a backend for it (e.g. --libvirt qemu:///system for vm, or --sandbox)");
+        health?.ThrowIfReadOnly(driver);
         var size = request.Spec.Size ?? "nano";
         if (!SizeTable.TryGet(size, out _))
         {
@@ -115,6 +117,7 @@ public sealed class RuntimeLifecycle(
         try
         {
             var (runtime, driver, backendRef) = await ResolveAsync(request.RuntimeId, cancellationToken).ConfigureAwait(false);
+            health?.ThrowIfReadOnly(driver);
             var verb = EnumText.Name(request.Action);
             var operation = NewOperation(runtime.Id, verb);
             await inventory.SaveOperationAsync(operation, cancellationToken).ConfigureAwait(false);
@@ -183,6 +186,7 @@ public sealed class RuntimeLifecycle(
         try
         {
             var (runtime, driver, backendRef) = await ResolveAsync(runtimeId, cancellationToken).ConfigureAwait(false);
+            health?.ThrowIfReadOnly(driver);
             await driver.DeleteSnapshotAsync(backendRef, snapshotName, cancellationToken).ConfigureAwait(false);
             await AppendEventAsync(runtime.Id, "lifecycle.snapshot_deleted", EventSeverity.Info, actor,
                 new JsonObject { ["snapshot"] = snapshotName }, cancellationToken).ConfigureAwait(false);

@@ -14,6 +14,7 @@ internal static class ToolCatalog
         new GetRuntimeStatusTool(),
         new ListSnapshotsTool(),
         new GetMetricsTool(),
+        new GetAuditTrailTool(),
         new Execute.CreateRuntimeTool(),
         new Execute.StartRuntimeTool(),
         new Execute.StopRuntimeTool(),
