@@ -80,6 +80,11 @@ internal sealed class ExecuteActionsTool : RuntimeTool
 
     public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
     {
+        if (call.GetBool("dry_run"))
+        {
+            return DryRunNotAnswered(Name);
+        }
+
         var executor = call.Services.GetRequiredService<SagaExecutor>();
         var actions = (call.Arguments["actions"] as JsonArray ?? []).Select(item => new RuntimeAction
         {
@@ -128,6 +133,13 @@ internal sealed class ExecuteActionsTool : RuntimeTool
                     $"{operation.Action} on {operation.RuntimeId} is {EnumText.Name(operation.Status)} (operation {operation.OperationId}){replay}; poll get_operation.");
         }
     }
+
+    /// <summary>
+    /// The pipeline's dry-run stage answers <c>dry_run: true</c> before a tool runs; if a call still
+    /// gets here, it fails closed instead of executing what was meant as a simulation.
+    /// </summary>
+    internal static ToolResult DryRunNotAnswered(string tool) => ToolResult.Error("dry_run_unavailable",
+        $"{tool} was called with dry_run: true but no dry-run stage answered it, so nothing was executed; call simulate_action or check_policy instead");
 
     /// <summary>Who is calling, named the way the pipeline's audit names them.</summary>
     internal static string PrincipalOf(ToolCall call) =>

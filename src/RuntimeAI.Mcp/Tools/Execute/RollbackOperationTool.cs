@@ -42,6 +42,11 @@ internal sealed class RollbackOperationTool : RuntimeTool
 
     public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
     {
+        if (call.GetBool("dry_run"))
+        {
+            return ExecuteActionsTool.DryRunNotAnswered(Name);
+        }
+
         var executor = call.Services.GetRequiredService<SagaExecutor>();
         try
         {
