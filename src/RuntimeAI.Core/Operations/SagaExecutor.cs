@@ -310,7 +310,7 @@ public sealed class SagaExecutor(
                 Action = RollbackAction,
                 CreatedAt = time.GetUtcNow(),
                 Progress = new OperationProgress(0, $"rolling back {operationId}"),
-                Result = new JsonObject { ["rolls_back"] = operationId },
+                Result = new JsonObject { ["rolls_back"] = operationId, ["executor_process"] = SagaProcess.Current() },
             };
             await store.SaveStepsAsync(rollbackId, steps, CancellationToken.None).ConfigureAwait(false);
             await inventory.SaveOperationAsync(operation, CancellationToken.None).ConfigureAwait(false);
@@ -355,6 +355,14 @@ public sealed class SagaExecutor(
         var unfinished = await inventory.ListUnfinishedOperationsAsync(cancellationToken).ConfigureAwait(false);
         foreach (var operation in unfinished.Where(o => o.Action is ExecuteAction or RollbackAction && o.RuntimeId is not null))
         {
+            // Another live process (a server, or a `runtimeai call` on the same data dir) may be
+            // running this saga right now: only settle what a dead process left behind.
+            if (SagaProcess.IsAlive(operation.Result?["executor_process"]))
+            {
+                logger.LogInformation("Saga {Operation} is running in another live process; not touching it", operation.OperationId);
+                continue;
+            }
+
             try
             {
                 await RecoverOneAsync(operation, cancellationToken).ConfigureAwait(false);
@@ -441,6 +449,7 @@ public sealed class SagaExecutor(
                 Action = ExecuteAction,
                 CreatedAt = time.GetUtcNow(),
                 Progress = new OperationProgress(0, $"{steps.Count} step(s) planned"),
+                Result = new JsonObject { ["executor_process"] = SagaProcess.Current() },
             };
 
             // Intents and compensations are durable before anything touches the runtime.
