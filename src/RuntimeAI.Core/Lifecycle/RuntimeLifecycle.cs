@@ -18,6 +18,33 @@ public sealed class LifecycleException(string code, string message) : Exception(
     public string Code { get; } = code;
 }
 
+/// <summary>A runtime's mutation lock held across several lifecycle calls (see <see cref="RuntimeLifecycle.HoldAsync"/>).</summary>
+public sealed class RuntimeHold : IDisposable
+{
+    private readonly SemaphoreSlim _gate;
+
+    internal RuntimeHold(string runtimeId, SemaphoreSlim gate)
+    {
+        RuntimeId = runtimeId;
+        _gate = gate;
+    }
+
+    /// <summary>The runtime whose mutations are held.</summary>
+    public string RuntimeId { get; }
+
+    internal bool Released { get; private set; }
+
+    /// <summary>Releases the lock.</summary>
+    public void Dispose()
+    {
+        if (!Released)
+        {
+            Released = true;
+            _gate.Release();
+        }
+    }
+}
+
 /// <summary>
 /// Runs lifecycle actions as Operations: the operation and the runtime's new state are durable
 /// before the call returns, every change leaves an event carrying what would undo it, and
@@ -31,6 +58,7 @@ public sealed class RuntimeLifecycle(
     ILogger<RuntimeLifecycle> logger,
     BackendHealthMonitor? health = null)
 {
+    private static readonly AsyncLocal<RuntimeHold?> s_held = new();
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
 
     /// <summary>Creates a runtime on the first backend that serves its type.</summary>
@@ -113,7 +141,12 @@ public sealed class RuntimeLifecycle(
     {
         ArgumentNullException.ThrowIfNull(request);
         var gate = _locks.GetOrAdd(request.RuntimeId, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var held = IsHeldHere(request.RuntimeId);
+        if (!held)
+        {
+            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
             var (runtime, driver, backendRef) = await ResolveAsync(request.RuntimeId, cancellationToken).ConfigureAwait(false);
@@ -143,7 +176,10 @@ public sealed class RuntimeLifecycle(
         }
         finally
         {
-            gate.Release();
+            if (!held)
+            {
+                gate.Release();
+            }
         }
     }
 
@@ -182,7 +218,12 @@ public sealed class RuntimeLifecycle(
     public async Task DeleteSnapshotAsync(string runtimeId, string snapshotName, string actor, CancellationToken cancellationToken)
     {
         var gate = _locks.GetOrAdd(runtimeId, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var held = IsHeldHere(runtimeId);
+        if (!held)
+        {
+            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
             var (runtime, driver, backendRef) = await ResolveAsync(runtimeId, cancellationToken).ConfigureAwait(false);
@@ -193,8 +234,45 @@ public sealed class RuntimeLifecycle(
         }
         finally
         {
-            gate.Release();
+            if (!held)
+            {
+                gate.Release();
+            }
         }
+    }
+
+    /// <summary>
+    /// Takes the runtime's mutation lock for a sequence of calls (a saga), so no other mutation of
+    /// the runtime runs between them. Pass the hold to <see cref="Enter"/> in the flow that makes
+    /// the calls; dispose it to release the lock.
+    /// </summary>
+    public async Task<RuntimeHold> HoldAsync(string runtimeId, CancellationToken cancellationToken)
+    {
+        var gate = _locks.GetOrAdd(runtimeId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new RuntimeHold(runtimeId, gate);
+    }
+
+    /// <summary>
+    /// Marks the current async flow as the holder of <paramref name="hold"/>: <see cref="RunAsync"/>
+    /// and <see cref="DeleteSnapshotAsync"/> for that runtime, called from this flow, then run
+    /// under the held lock instead of waiting for it. Not async on purpose: the mark must stay in
+    /// the caller's execution context. Dispose the result to remove the mark.
+    /// </summary>
+    public static IDisposable Enter(RuntimeHold hold)
+    {
+        ArgumentNullException.ThrowIfNull(hold);
+        var previous = s_held.Value;
+        s_held.Value = hold;
+        return new HeldScope(previous);
+    }
+
+    private static bool IsHeldHere(string runtimeId) =>
+        s_held.Value is { Released: false } hold && string.Equals(hold.RuntimeId, runtimeId, StringComparison.Ordinal);
+
+    private sealed class HeldScope(RuntimeHold? previous) : IDisposable
+    {
+        public void Dispose() => s_held.Value = previous;
     }
 
     /// <summary>

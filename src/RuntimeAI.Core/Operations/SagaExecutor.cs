@@ -43,7 +43,7 @@ public sealed record SagaOutcome(Operation Operation, IReadOnlyList<SagaStep> St
 /// destructive step (stop, restart, restore) is preceded by an automatic snapshot
 /// <c>auto-before-&lt;op&gt;-&lt;n&gt;</c>. When a step fails, the completed steps are compensated in
 /// reverse order; a compensation that keeps failing marks the operation <c>stuck</c> with what a
-/// human must do. Sagas on one runtime are serialized; steps run through
+/// human must do. The runtime's mutation lock is held for the whole saga; steps run through
 /// <see cref="RuntimeLifecycle"/>, so every step and compensation is also a lifecycle operation
 /// with its own event.
 /// </summary>
@@ -68,7 +68,6 @@ public sealed class SagaExecutor(
     private const int CompensationRetries = 3;
     private static readonly TimeSpan s_firstRetryDelay = TimeSpan.FromSeconds(1);
 
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<SagaOutcome>> _inflight = new(StringComparer.Ordinal);
 
     /// <summary>The name of the automatic snapshot taken before action <paramref name="actionIndex"/>.</summary>
@@ -274,8 +273,8 @@ public sealed class SagaExecutor(
             ?? throw new SagaException("not_found", $"operation '{operationId}' does not exist; use the operation_id an execute tool returned");
         var runtimeId = original.RuntimeId
             ?? throw new SagaException("not_reversible", $"operation '{operationId}' ({original.Action}) targets no runtime; nothing to roll back");
-        var gate = Gate(runtimeId);
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var hold = await lifecycle.HoldAsync(runtimeId, cancellationToken).ConfigureAwait(false);
+        var held = RuntimeLifecycle.Enter(hold);
         try
         {
             // Re-read under the lock: a concurrent rollback of the same operation must see the first one.
@@ -340,7 +339,8 @@ public sealed class SagaExecutor(
         }
         finally
         {
-            gate.Release();
+            held.Dispose();
+            hold.Dispose();
         }
     }
 
@@ -384,8 +384,8 @@ public sealed class SagaExecutor(
     private async Task RecoverOneAsync(Operation operation, CancellationToken cancellationToken)
     {
         var runtimeId = operation.RuntimeId!;
-        var gate = Gate(runtimeId);
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var hold = await lifecycle.HoldAsync(runtimeId, cancellationToken).ConfigureAwait(false);
+        var held = RuntimeLifecycle.Enter(hold);
         try
         {
             var steps = (await store.GetStepsAsync(operation.OperationId, cancellationToken).ConfigureAwait(false)).ToList();
@@ -428,16 +428,18 @@ public sealed class SagaExecutor(
         }
         finally
         {
-            gate.Release();
+            held.Dispose();
+            hold.Dispose();
         }
     }
 
     private async Task<SagaOutcome> RunSagaAsync(
         string operationId, Runtime runtime, IReadOnlyList<SagaCommand> commands, string actor, IdempotencyRecord? claim, IProgress<OperationProgress>? progress)
     {
-        // Sagas of one runtime never interleave; each step is also serialized by RuntimeLifecycle.
-        var gate = Gate(runtime.Id);
-        await gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        // The runtime's mutation lock is held for the whole saga: no other saga and no single
+        // lifecycle call on this runtime runs between two steps.
+        var hold = await lifecycle.HoldAsync(runtime.Id, CancellationToken.None).ConfigureAwait(false);
+        var held = RuntimeLifecycle.Enter(hold);
         try
         {
             var steps = Plan(operationId, commands).Select(s => s with { UpdatedAt = time.GetUtcNow() }).ToList();
@@ -523,7 +525,8 @@ public sealed class SagaExecutor(
         }
         finally
         {
-            gate.Release();
+            held.Dispose();
+            hold.Dispose();
         }
     }
 
@@ -824,7 +827,6 @@ public sealed class SagaExecutor(
             : null;
     }
 
-    private SemaphoreSlim Gate(string runtimeId) => _locks.GetOrAdd(runtimeId, _ => new SemaphoreSlim(1, 1));
 
     private static JsonArray Describe(IEnumerable<SagaStep> steps) =>
         new(steps.Select(s =>
