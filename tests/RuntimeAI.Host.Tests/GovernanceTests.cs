@@ -223,6 +223,26 @@ public sealed class GovernanceTests
     }
 
     [Fact]
+    public async Task CheckPolicy_SequenceOfActions_EachJudgedFromThePreviousState()
+    {
+        await using var session = await StartAsync(TestPaths.NewDataDir(), AutonomyLevel.Autonomous);
+        var id = await CreateAsync(session.Client);
+
+        var result = await session.Client.CallToolAsync("check_policy", new Dictionary<string, object?>
+        {
+            ["runtime_id"] = id,
+            ["actions"] = new[] { new Dictionary<string, object?> { ["type"] = "stop" }, new Dictionary<string, object?> { ["type"] = "start" }, new Dictionary<string, object?> { ["type"] = "start" } },
+        });
+
+        var simulations = result.StructuredContent!.Value.GetProperty("simulations");
+        Assert.False(simulations[0].GetProperty("blocked").GetBoolean());
+        Assert.Equal("stopped", simulations[1].GetProperty("from_state").GetString());
+        Assert.False(simulations[1].GetProperty("blocked").GetBoolean());
+        Assert.True(simulations[2].GetProperty("blocked").GetBoolean());
+        Assert.Equal("would be blocked by safety", result.StructuredContent!.Value.GetProperty("verdict").GetString());
+    }
+
+    [Fact]
     public async Task DraftRecommendation_IsStoredForHumans()
     {
         var dataDir = TestPaths.NewDataDir();

@@ -350,7 +350,10 @@ public sealed class RuntimeLifecycle(
             return;
         }
 
-        if (driverEvent.NewState is { } state && state != runtime.State && runtime.State != RuntimeState.Deleted)
+        // An event older than the last recorded change is history (e.g. the "stopped" of a restart
+        // delivered after the restart was recorded as running): keep it as an event, not as state.
+        var newer = runtime.UpdatedAt is not { } updated || driverEvent.Ts > updated;
+        if (driverEvent.NewState is { } state && state != runtime.State && runtime.State != RuntimeState.Deleted && newer)
         {
             await inventory.SaveRuntimeAsync(runtime with { State = state, UpdatedAt = driverEvent.Ts }, "backend event", cancellationToken).ConfigureAwait(false);
         }

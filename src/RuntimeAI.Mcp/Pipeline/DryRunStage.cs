@@ -19,10 +19,18 @@ internal sealed class DryRunStage(DryRunSimulator simulator) : IToolCallStage
             return StageVerdict.Continue;
         }
 
+        // Changes are simulated in order: each one starts from the state the previous left behind
+        // (so [stop, start] is valid), and a step after a blocked one is judged from the recorded state.
+        var simulated = new Dictionary<string, RuntimeAI.Core.Runtimes.Runtime>(context.Targets, StringComparer.Ordinal);
         foreach (var change in context.Changes)
         {
-            var target = change.RuntimeId is { } id && context.Targets.TryGetValue(id, out var runtime) ? runtime : null;
-            context.Simulations.Add(await simulator.SimulateAsync(target, change.Action, context.Inventory, cancellationToken).ConfigureAwait(false));
+            var target = change.RuntimeId is { } id && simulated.TryGetValue(id, out var runtime) ? runtime : null;
+            var report = await simulator.SimulateAsync(target, change.Action, context.Inventory, cancellationToken).ConfigureAwait(false);
+            context.Simulations.Add(report);
+            if (target is not null && report.ToState is { } next && !report.Blocked)
+            {
+                simulated[target.Id] = target with { State = next };
+            }
         }
 
         foreach (var disruptive in context.Simulations.Where(s => s.Disruptive))
