@@ -23,6 +23,10 @@ internal static class Cli
         root.Subcommands.Add(CreateCallCommand());
         root.Subcommands.Add(CreateCatalogCommand());
         root.Subcommands.Add(KubeSimCommand.Create());
+        foreach (var command in ProposalCommand.Create())
+        {
+            root.Subcommands.Add(command);
+        }
         root.Subcommands.Add(AuditCommand.Create());
         root.Subcommands.Add(PolicyCommand.Create());
 

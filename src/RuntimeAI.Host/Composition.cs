@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using RuntimeAI.Core.Audit;
+using RuntimeAI.Core.Governance;
+using RuntimeAI.Core.Policies;
 using RuntimeAI.Core.Inventory;
 using RuntimeAI.Mcp.Hosting;
 using RuntimeAI.Mcp.Http;
@@ -21,6 +23,7 @@ internal static class Composition
         services.AddSingleton<IRuntimeInventory, SqliteRuntimeInventory>();
         services.AddSingleton<IAuditHasher, CanonicalAuditHasher>();
         services.AddSingleton<IAuditLog, SqliteAuditLog>();
+        services.AddSingleton<IProposalStore, SqliteProposalStore>();
         services.AddSingleton<RuntimeAI.Core.Operations.ISagaStore, SqliteSagaStore>();
         services.AddSingleton<RuntimeAI.Core.Operations.IIdempotencyStore, SqliteIdempotencyStore>();
         services.AddSingleton<RuntimeAI.Core.Governance.IPolicySource>(SqlitePolicyStore.LoadRegistry(database, options.PoliciesDir, TimeProvider.System));

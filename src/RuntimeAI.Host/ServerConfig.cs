@@ -15,7 +15,7 @@ internal sealed class ServerConfig
     private static readonly string[] s_knownKeys =
     [
         "transport", "urls", "data_dir", "autonomy", "sandbox", "libvirt", "max_request_body_bytes",
-        "allowed_origins", "allowed_hosts", "log_file", "log_level", "policies_dir", "admins",
+        "allowed_origins", "allowed_hosts", "log_file", "log_level", "policies_dir", "admins", "autonomy_scopes",
     ];
 
     public List<string> Errors { get; } = [];
@@ -125,6 +125,7 @@ internal sealed class ServerConfig
                     case "log_level": Options.LogLevel = ReadString(property.Value, where) ?? Options.LogLevel; break;
                     case "policies_dir": Options.PoliciesDir = ReadString(property.Value, where); break;
                     case "admins": ReadList(property.Value, where, Options.Admins); break;
+                    case "autonomy_scopes": ReadScopes(property.Value, where); break;
                     default:
                         Errors.Add($"{where} is not a known setting; known settings are {string.Join(", ", s_knownKeys)}");
                         break;
@@ -278,6 +279,74 @@ internal sealed class ServerConfig
 
         Errors.Add($"{where} must be a string");
         return null;
+    }
+
+    private void ReadScopes(JsonElement value, string where)
+    {
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            Errors.Add($"{where} must be an array like [{{\"labels\": {{\"env\": \"prod\"}}, \"level\": \"copilot\"}}]");
+            return;
+        }
+
+        var index = 0;
+        foreach (var item in value.EnumerateArray())
+        {
+            var at = $"{where}[{index++}]";
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                Errors.Add($"{at} must be an object with level and tenant and/or labels");
+                continue;
+            }
+
+            string? tenant = null;
+            var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+            AutonomyLevel? level = null;
+            foreach (var member in item.EnumerateObject())
+            {
+                switch (member.Name)
+                {
+                    case "tenant":
+                        tenant = ReadString(member.Value, $"{at}.tenant");
+                        break;
+                    case "labels" when member.Value.ValueKind == JsonValueKind.Object:
+                        foreach (var label in member.Value.EnumerateObject())
+                        {
+                            if (label.Value.ValueKind == JsonValueKind.String)
+                            {
+                                labels[label.Name] = label.Value.GetString()!;
+                            }
+                            else
+                            {
+                                Errors.Add($"{at}.labels.{label.Name} must be a string");
+                            }
+                        }
+
+                        break;
+                    case "level" when member.Value.ValueKind == JsonValueKind.String
+                                      && Enum.TryParse<AutonomyLevel>(member.Value.GetString(), ignoreCase: true, out var parsed)
+                                      && !int.TryParse(member.Value.GetString(), out _):
+                        level = parsed;
+                        break;
+                    default:
+                        Errors.Add($"{at}.{member.Name} is not valid; a scope has level (advisor|copilot|guardian|autonomous), tenant (string) and labels (object of strings)");
+                        break;
+                }
+            }
+
+            if (level is null)
+            {
+                Errors.Add($"{at} has no valid level; use advisor, copilot, guardian or autonomous");
+            }
+            else if (tenant is null && labels.Count == 0)
+            {
+                Errors.Add($"{at} selects every runtime; give a tenant or labels, or set the global autonomy instead");
+            }
+            else
+            {
+                Options.AutonomyScopes.Add(new RuntimeAI.Core.Governance.AutonomyScope { Tenant = tenant, Labels = labels, Level = level.Value });
+            }
+        }
     }
 
     private void ReadList(JsonElement value, string where, IList<string> target)

@@ -17,6 +17,12 @@ public sealed class RuntimeAiServerOptions
     /// <summary>The global autonomy level.</summary>
     public AutonomyLevel Autonomy { get; set; } = AutonomyLevel.Advisor;
 
+    /// <summary>Per-scope levels (tenant and/or labels) that override <see cref="Autonomy"/> for matching runtimes.</summary>
+    public IList<RuntimeAI.Core.Governance.AutonomyScope> AutonomyScopes { get; } = [];
+
+    /// <summary>The most permissive level any runtime can get (decides which tools tools/list shows).</summary>
+    public AutonomyLevel HighestAutonomy => AutonomyScopes.Select(s => s.Level).Append(Autonomy).Max();
+
     /// <summary>Use the embedded sandbox backends (libvirt test:///default) instead of real ones.</summary>
     public bool Sandbox { get; set; }
 
