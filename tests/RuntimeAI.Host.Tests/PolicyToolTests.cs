@@ -172,4 +172,25 @@ public sealed class PolicyToolTests
             Assert.Equal(["scratch"], Ids(await OkAsync(client, "list_policies", "{}")));
         }
     }
+
+    [Fact]
+    public async Task PutThenDelete_DenyRule_GatesTheVeryNextExecuteCall()
+    {
+        var allowAll = TestPaths.NewDataDir();
+        await File.WriteAllTextAsync(Path.Combine(allowAll, "allow.yaml"), "id: allow\nrules:\n  - id: allow-everything\n    kind: allow_action\n");
+        await using var session = await InProcessSession.StartAsync(
+            new RuntimeAiServerOptions { DataDir = TestPaths.NewDataDir(), PoliciesDir = allowAll, Autonomy = AutonomyLevel.Autonomous, Sandbox = true },
+            CancellationToken.None);
+        var created = await OkAsync(session.Client, "create_runtime", """{"name": "scratch-vm", "type": "vm", "labels": {"tier": "scratch"}}""");
+        var id = created.GetProperty("runtime_id").GetString()!;
+        await OkAsync(session.Client, "put_policy", DenyScratchDelete);
+
+        var denied = await ErrorAsync(session.Client, "delete_runtime", $$"""{"runtime_id": "{{id}}"}""");
+
+        Assert.Contains("denied by policy", denied, StringComparison.Ordinal);
+        Assert.Contains("deny-scratch-delete", denied, StringComparison.Ordinal);
+
+        await OkAsync(session.Client, "delete_policy", """{"policy_id": "scratch"}""");
+        await OkAsync(session.Client, "delete_runtime", $$"""{"runtime_id": "{{id}}"}""");
+    }
 }

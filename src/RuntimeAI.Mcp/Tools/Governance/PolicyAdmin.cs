@@ -18,9 +18,7 @@ internal static class PolicyAdmin
 
     /// <summary>The caller's principal name, exactly as the pipeline records it in the audit trail.</summary>
     public static string Principal(ToolCall call, RuntimeAiServerOptions options) =>
-        call.User?.Identity is { IsAuthenticated: true, Name: { } name }
-            ? name
-            : $"{options.TransportLabel}:{Environment.UserName}";
+        McpServerSetup.PrincipalName(call.User, options.TransportLabel);
 
     /// <summary>Null when the caller is an admin; otherwise the refusal to return.</summary>
     public static ToolResult? RefuseUnlessAdmin(ToolCall call, string tool, out string principal)
