@@ -243,6 +243,36 @@ public sealed class GovernanceTests
     }
 
     [Fact]
+    public async Task BudgetGuardrail_MutationsPerWindow_DeniesOnceSpentAndNamesTheRule()
+    {
+        var policies = TestPolicies.With("""
+            policies:
+              - id: allow
+                name: allow
+                rules:
+                  - id: allow-all
+                    kind: allow_action
+              - id: budget
+                name: Two mutations an hour
+                rules:
+                  - id: two-per-hour
+                    kind: budget_guardrail
+                    params:
+                      max_mutations_per_window: 2
+                      window: 1h
+            """);
+        await using var session = await StartAsync(TestPaths.NewDataDir(), AutonomyLevel.Autonomous, policies);
+        var id = await CreateAsync(session.Client);
+
+        var second = await session.Client.CallToolAsync("snapshot_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["name"] = "b1" });
+        var third = await session.Client.CallToolAsync("snapshot_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["name"] = "b2" });
+
+        Assert.True(second.IsError != true, Text(second));
+        Assert.True(third.IsError);
+        Assert.Contains("two-per-hour", Text(third), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task DraftRecommendation_IsStoredForHumans()
     {
         var dataDir = TestPaths.NewDataDir();

@@ -111,6 +111,22 @@ public sealed class PipelineTests
     }
 
     [Fact]
+    public async Task Reasoning_WithPlantedSecret_IsRedactedInTheAuditTrail()
+    {
+        var dataDir = TestPaths.NewDataDir();
+        const string token = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+        await using (var session = await StartAsync(dataDir))
+        {
+            await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["reasoning"] = $"used the token {token} to look" });
+        }
+
+        var record = Assert.Single(await AuditAsync(dataDir));
+        Assert.DoesNotContain(token, record.Begin.Reasoning, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, record.Begin.Arguments!.ToJsonString(), StringComparison.Ordinal);
+        Assert.Contains("used the token", record.Begin.Reasoning, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ListRuntimes_Paging_WalksEveryItemOnceInStableOrder()
     {
         var dataDir = TestPaths.NewDataDir();

@@ -59,11 +59,9 @@ public static class McpServerSetup
                 filters.AddListToolsFilter(next => async (context, cancellationToken) =>
                 {
                     var result = await next(context, cancellationToken).ConfigureAwait(false);
-                    var autonomy = context.Services!.GetRequiredService<RuntimeAiServerOptions>().HighestAutonomy;
-                    if (autonomy == AutonomyLevel.Advisor)
-                    {
-                        result.Tools = result.Tools.Where(t => ToolCatalog.Find(t.Name)?.Tier != ToolTier.Execute).ToList();
-                    }
+                    var options = context.Services!.GetRequiredService<RuntimeAiServerOptions>();
+                    result.Tools = result.Tools.Where(t => ToolCatalog.Find(t.Name) is not { Tier: ToolTier.Execute } tool
+                        || (tool.TargetsRuntimes ? options.HighestAutonomy : options.Autonomy) != AutonomyLevel.Advisor).ToList();
 
                     return result;
                 });

@@ -58,7 +58,7 @@ internal sealed class ApprovalStage(IProposalStore proposals, IdGenerator ids, R
             Actions = actions,
             Digest = digest,
             ProposedBy = context.Principal,
-            Reasoning = context.Reasoning,
+            Reasoning = context.Reasoning is null ? null : RuntimeAI.Core.Audit.SecretRedactor.RedactText(context.Reasoning),
             DryRunSummary = string.Join(" | ", context.Simulations.Select(s => s.Summary)),
             ApprovalReasons = context.ApprovalReasons.ToList(),
             CreatedAt = now,

@@ -46,7 +46,7 @@ internal sealed class ToolCallPipeline(
             Transport = context.Transport,
             Arguments = SecretRedactor.Redact(context.Arguments),
             AutonomyLevel = context.Autonomy.ToString().ToLowerInvariant(),
-            Reasoning = context.Reasoning,
+            Reasoning = context.Reasoning is null ? null : SecretRedactor.RedactText(context.Reasoning),
             IdempotencyKey = AsString(context.Arguments["idempotency_key"]),
         }, cancellationToken).ConfigureAwait(false);
 
@@ -131,7 +131,7 @@ internal sealed class ToolCallPipeline(
                 CallId = context.CallId,
                 Ts = time.GetUtcNow(),
                 Outcome = outcome,
-                Detail = detail,
+                Detail = detail is null ? null : SecretRedactor.RedactText(detail),
                 OperationId = ReadString(structured, "operation_id"),
                 RuntimeId = ReadString(structured, "runtime_id") ?? AsString(context.Arguments["runtime_id"]),
                 Decision = context.Decision?.ToJsonObject(),

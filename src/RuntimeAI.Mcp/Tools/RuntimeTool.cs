@@ -50,6 +50,12 @@ internal abstract class RuntimeTool
     /// <summary>True when the tool reaches systems outside this server (real infrastructure).</summary>
     public virtual bool OpenWorld => Tier == ToolTier.Execute;
 
+    /// <summary>
+    /// True when the tool changes runtimes (so per-scope autonomy applies to it); false for
+    /// execute tools that change the server itself (policies), which follow the global level.
+    /// </summary>
+    public virtual bool TargetsRuntimes => Tier == ToolTier.Execute;
+
     public abstract JsonObject InputSchema { get; }
 
     public abstract JsonObject OutputSchema { get; }

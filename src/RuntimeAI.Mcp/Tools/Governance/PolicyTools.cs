@@ -54,6 +54,8 @@ internal sealed class PutPolicyTool : RuntimeTool
 
     public override ToolTier Tier => ToolTier.Execute;
 
+    public override bool TargetsRuntimes => false;
+
     public override bool OpenWorld => false;
 
     public override bool Idempotent => true;
@@ -105,6 +107,8 @@ internal sealed class DeletePolicyTool : RuntimeTool
     public override string Title => "Delete a policy";
 
     public override ToolTier Tier => ToolTier.Execute;
+
+    public override bool TargetsRuntimes => false;
 
     public override bool OpenWorld => false;
 
