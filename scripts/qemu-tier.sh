@@ -147,6 +147,14 @@ dotnet build tests/RuntimeAI.Drivers.Libvirt.Tests -c "$CONFIGURATION" -v q --no
 dotnet test tests/RuntimeAI.Drivers.Libvirt.Tests -c "$CONFIGURATION" --no-build --filter "Category=Qemu&Category!=QemuDaemonLoss" --logger "console;verbosity=normal" $(trx qemu-tier)
 rc=$?
 
+# 5b. One saga through the MCP boundary on the real hypervisor, cross-checked with virsh.
+say "running the saga tier (tests/RuntimeAI.Host.Tests, Category=Qemu) against $URI"
+dotnet build tests/RuntimeAI.Host.Tests -c "$CONFIGURATION" -v q --nologo || { say "build failed"; exit 1; }
+# shellcheck disable=SC2046
+dotnet test tests/RuntimeAI.Host.Tests -c "$CONFIGURATION" --no-build --filter "Category=Qemu" --logger "console;verbosity=normal" $(trx qemu-tier-saga)
+saga_rc=$?
+[ "$rc" -eq 0 ] && rc=$saga_rc
+
 # 6. The daemon going away mid-call: only against the libvirtd this script started (the test kills it).
 if [ -n "${LIBVIRTD_PID:-}" ]; then
   say "running the daemon-loss test (kills libvirtd pid $LIBVIRTD_PID mid-call)"
