@@ -136,3 +136,32 @@ public sealed class LifecycleToolTests
         Assert.InRange(cpu.GetProperty("value").GetDouble(), 0, 100);
     }
 }
+
+/// <summary>Runtimes whose backend no longer has them are reported, not left failing every call.</summary>
+public sealed class VanishedRuntimeTests
+{
+    [Fact]
+    public async Task SandboxRestartedEmpty_RuntimeMarkedErrorWithEvent_DeleteRemovesTheRecord()
+    {
+        var dataDir = TestPaths.NewDataDir();
+        var seeded = await InventorySeed.AddRuntimesAsync(dataDir, 1);
+        using (var db = RuntimeAI.Storage.Sqlite.SqliteDatabase.Open(dataDir))
+        {
+            // A runtime recorded on the sandbox backend whose VM no longer exists there.
+            await new RuntimeAI.Storage.Sqlite.SqliteRuntimeInventory(db).SaveRuntimeAsync(seeded[0] with
+            {
+                Backend = new RuntimeAI.Core.Runtimes.RuntimeBackendRef(RuntimeAI.Core.Runtimes.BackendKind.VmBackend, "libvirt:test:///default#00000000-0000-0000-0000-00000000beef"),
+            }, "test", CancellationToken.None);
+        }
+
+        await using var session = await InProcessSession.StartAsync(
+            new RuntimeAiServerOptions { DataDir = dataDir, Autonomy = AutonomyLevel.Autonomous, Sandbox = true, PoliciesDir = TestPolicies.AllowAll() }, CancellationToken.None);
+        var record = await session.Client.CallToolAsync("get_runtime", new Dictionary<string, object?> { ["runtime_id"] = seeded[0].Id });
+        var events = await session.Client.CallToolAsync("get_events", new Dictionary<string, object?> { ["runtime_id"] = seeded[0].Id });
+        var deleted = await session.Client.CallToolAsync("delete_runtime", new Dictionary<string, object?> { ["runtime_id"] = seeded[0].Id });
+
+        Assert.Equal("error", record.StructuredContent!.Value.GetProperty("state").GetString());
+        Assert.Equal("inventory.vanished", events.StructuredContent!.Value.GetProperty("items")[0].GetProperty("type").GetString());
+        Assert.Equal("succeeded", deleted.StructuredContent!.Value.GetProperty("status").GetString());
+    }
+}

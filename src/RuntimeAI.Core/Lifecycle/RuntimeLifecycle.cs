@@ -295,6 +295,7 @@ public sealed class RuntimeLifecycle(
                 continue;
             }
 
+            await MarkVanishedAsync(driver, found, cancellationToken).ConfigureAwait(false);
             foreach (var item in found)
             {
                 var known = await inventory.FindRuntimeByBackendRefAsync(item.BackendRef, cancellationToken).ConfigureAwait(false);
@@ -338,6 +339,44 @@ public sealed class RuntimeLifecycle(
         }
 
         return imported;
+    }
+
+    /// <summary>
+    /// Runtimes the inventory places on <paramref name="driver"/> that the backend no longer has
+    /// (deleted outside RuntimeAI, or a sandbox that restarted empty) go to state error with an
+    /// event, instead of failing every later call with "not found".
+    /// </summary>
+    private async Task MarkVanishedAsync(IRuntimeDriver driver, IReadOnlyList<DiscoveredRuntime> found, CancellationToken cancellationToken)
+    {
+        var present = found.Select(f => f.BackendRef).ToHashSet(StringComparer.Ordinal);
+        var presentIds = found.Where(f => f.RuntimeId is not null).Select(f => f.RuntimeId!).ToHashSet(StringComparer.Ordinal);
+        string? token = null;
+        do
+        {
+            var page = await inventory.ListRuntimesAsync(new RuntimeQuery { PageSize = 200, PageToken = token }, cancellationToken).ConfigureAwait(false);
+            foreach (var runtime in page.Items)
+            {
+                if (runtime.Backend?.Ref is not { } backendRef
+                    || !backendRef.StartsWith(driver.Name + "#", StringComparison.Ordinal)
+                    || present.Contains(backendRef) || presentIds.Contains(runtime.Id)
+                    || runtime.State is RuntimeState.Error or RuntimeState.Deleted)
+                {
+                    continue;
+                }
+
+                await inventory.SaveRuntimeAsync(runtime with { State = RuntimeState.Error, UpdatedAt = time.GetUtcNow() }, "vanished from backend", cancellationToken).ConfigureAwait(false);
+                await AppendEventAsync(runtime.Id, "inventory.vanished", EventSeverity.Warning, "system", new JsonObject
+                {
+                    ["backend"] = driver.Name,
+                    ["detail"] = driver.IsSandbox
+                        ? "the sandbox backend starts empty on every server start; this runtime only existed in an earlier run"
+                        : "the backend no longer has this runtime (deleted outside RuntimeAI?); delete_runtime removes the record",
+                }, cancellationToken).ConfigureAwait(false);
+            }
+
+            token = page.NextPageToken;
+        }
+        while (token is not null);
     }
 
     /// <summary>Records a lifecycle event the backend reported on its own.</summary>
@@ -399,7 +438,15 @@ public sealed class RuntimeLifecycle(
             case ActionType.Restore:
                 return (await driver.RestoreSnapshotAsync(backendRef, request.SnapshotName!, cancellationToken).ConfigureAwait(false), null);
             case ActionType.Delete:
-                return (await driver.DeleteAsync(backendRef, new DeleteOptions(request.KeepDisk), cancellationToken).ConfigureAwait(false), null);
+                try
+                {
+                    return (await driver.DeleteAsync(backendRef, new DeleteOptions(request.KeepDisk), cancellationToken).ConfigureAwait(false), null);
+                }
+                catch (RuntimeDriverException ex) when (ex.Code == "not_found")
+                {
+                    // The backend no longer has it: deleting the record is all that is left to do.
+                    return (new MutationResult { PreviousState = runtime.State, NewState = RuntimeState.Deleted, Notes = ["the backend no longer had this runtime; only the record was removed"] }, null);
+                }
             default:
                 throw new LifecycleException("unsupported_action", $"action '{EnumText.Name(request.Action)}' is not a lifecycle action of this server");
         }
