@@ -27,7 +27,7 @@ internal static class Composition
         services.AddSingleton<RuntimeAI.Core.Operations.ISagaStore, SqliteSagaStore>();
         services.AddSingleton<RuntimeAI.Core.Operations.IIdempotencyStore, SqliteIdempotencyStore>();
         services.AddSingleton<RuntimeAI.Core.Governance.IPolicySource>(SqlitePolicyStore.LoadRegistry(database, options.PoliciesDir, TimeProvider.System));
-        services.AddSingleton<HttpEndpoints.ReadinessCheck>(_ => ct => Task.FromResult(File.Exists(database.Path) ? null : $"database {database.Path} is missing"));
+        services.AddSingleton<HttpEndpoints.ReadinessCheck>(_ => _ => Task.FromResult(database.CheckReadiness()));
         return database;
     }
 

@@ -168,6 +168,23 @@ public sealed class SqliteDatabase : IDisposable
         return db;
     }
 
+    /// <summary>Null when the database answers a query; otherwise what is wrong (for /readyz).</summary>
+    public string? CheckReadiness()
+    {
+        try
+        {
+            using var connection = OpenConnection();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT COUNT(*) FROM runtimes";
+            command.ExecuteScalar();
+            return null;
+        }
+        catch (SqliteException ex)
+        {
+            return $"database {Path} does not answer: {ex.Message}";
+        }
+    }
+
     /// <summary>Opens a connection with the pragmas every connection needs.</summary>
     internal SqliteConnection OpenConnection()
     {

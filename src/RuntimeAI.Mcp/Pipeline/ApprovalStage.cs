@@ -10,7 +10,7 @@ namespace RuntimeAI.Mcp.Pipeline;
 
 /// <summary>
 /// "AI proposals are draft PRs; a human merges them." When a change needs a human, the call
-/// either asks the human in the client (elicitation, when the client offers it) or becomes a
+/// either asks the human in the client (MRTR elicitation, when the client offers it) or becomes a
 /// pending proposal and does nothing. A retry that carries an approved <c>proposal_id</c> runs
 /// once, and only if the plan is exactly the one that was approved (same digest).
 /// </summary>
@@ -38,11 +38,6 @@ internal sealed class ApprovalStage(IProposalStore proposals, IdGenerator ids, R
         if (AskWithMrtr(context, digest) is { } redeemed)
         {
             return redeemed;
-        }
-
-        if (await AskInClientAsync(context, cancellationToken).ConfigureAwait(false) is { } answered)
-        {
-            return answered;
         }
 
         var now = time.GetUtcNow();
@@ -176,32 +171,6 @@ internal sealed class ApprovalStage(IProposalStore proposals, IdGenerator ids, R
             Required = ["approve"],
         },
     };
-
-    /// <summary>
-    /// Asks the human in the client when the client declared elicitation on a session that can
-    /// carry it (stdio or a stateful HTTP session). Null when the client cannot be asked.
-    /// </summary>
-    private static async Task<StageVerdict?> AskInClientAsync(ToolCallContext context, CancellationToken cancellationToken)
-    {
-        var server = context.Request?.Server;
-        if (server?.ClientCapabilities?.Elicitation is null || context.Transport == "http" && server.SessionId is null)
-        {
-            return null;
-        }
-
-        var result = await server.ElicitAsync(Prompt(context), cancellationToken).ConfigureAwait(false);
-        var approved = result.Action == "accept"
-                       && result.Content is { } content
-                       && content.TryGetValue("approve", out var value)
-                       && value.ValueKind == System.Text.Json.JsonValueKind.True;
-        if (!approved)
-        {
-            return StageVerdict.Refuse("approval_rejected", $"the human in the client did not approve {context.ToolName}; nothing was changed");
-        }
-
-        context.Approver = $"human-in-client:{context.Client ?? "unknown"}";
-        return StageVerdict.Continue;
-    }
 
     private static JsonObject StripControl(JsonObject arguments)
     {

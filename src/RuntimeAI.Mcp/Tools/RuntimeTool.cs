@@ -71,7 +71,23 @@ internal abstract class RuntimeTool
 }
 
 /// <summary>One change a tool call would make: the target runtime (null for a create) and the action.</summary>
-internal sealed record PlannedChange(string? RuntimeId, RuntimeAI.Core.Actions.RuntimeAction Action);
+internal sealed record PlannedChange(string? RuntimeId, RuntimeAI.Core.Actions.RuntimeAction Action)
+{
+    /// <summary>The call's arguments as action parameters, without the target and the pipeline's own inputs.</summary>
+    public static JsonObject ParametersOf(JsonObject arguments)
+    {
+        var parameters = new JsonObject();
+        foreach (var (key, value) in arguments)
+        {
+            if (key is not ("runtime_id" or "reasoning" or "dry_run" or "proposal_id"))
+            {
+                parameters[key] = value?.DeepClone();
+            }
+        }
+
+        return parameters;
+    }
+}
 
 /// <summary>One invocation of a tool, as the handler sees it.</summary>
 internal sealed record ToolCall(
@@ -81,6 +97,9 @@ internal sealed record ToolCall(
     IProgress<ProgressNotificationValue> Progress,
     RequestContext<ModelContextProtocol.Protocol.CallToolRequestParams>? Request)
 {
+    /// <summary>Who is calling, named exactly as the pipeline names them in the audit trail.</summary>
+    public string Principal { get; init; } = "anonymous";
+
     public string? GetString(string name) => Arguments[name]?.GetValue<string>();
 
     public int GetInt(string name, int fallback) => Arguments[name] is JsonValue v ? (int)v.GetValue<double>() : fallback;

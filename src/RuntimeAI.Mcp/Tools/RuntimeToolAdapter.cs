@@ -2,7 +2,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
+using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Server;
+using RuntimeAI.Mcp.Hosting;
 
 namespace RuntimeAI.Mcp.Tools;
 
@@ -35,8 +37,12 @@ internal sealed class RuntimeToolAdapter : McpServerTool
         var progress = request.Params?.ProgressToken is { } token
             ? new ProgressReporter(request.Server, token)
             : (IProgress<ProgressNotificationValue>)new Progress<ProgressNotificationValue>();
-        var call = new ToolCall(arguments, request.Services ?? throw new InvalidOperationException("request has no service scope"),
-            request.User, progress, request);
+        var services = request.Services ?? throw new InvalidOperationException("request has no service scope");
+        var call = new ToolCall(arguments, services,
+            request.User, progress, request)
+        {
+            Principal = McpServerSetup.PrincipalName(request.User, services.GetRequiredService<RuntimeAiServerOptions>().TransportLabel),
+        };
         ToolResult result;
         try
         {

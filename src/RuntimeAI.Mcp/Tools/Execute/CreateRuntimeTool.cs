@@ -32,19 +32,8 @@ internal sealed class CreateRuntimeTool : RuntimeTool
 
     public override JsonObject OutputSchema { get; } = Schema.OperationRow();
 
-    public override IReadOnlyList<PlannedChange> PlanChanges(JsonObject arguments)
-    {
-        var parameters = new JsonObject();
-        foreach (var (key, value) in arguments)
-        {
-            if (key is not ("reasoning" or "dry_run" or "proposal_id"))
-            {
-                parameters[key] = value?.DeepClone();
-            }
-        }
-
-        return [new PlannedChange(null, new Core.Actions.RuntimeAction { Type = Core.Actions.ActionType.Create, Params = parameters })];
-    }
+    public override IReadOnlyList<PlannedChange> PlanChanges(JsonObject arguments) =>
+        [new PlannedChange(null, new Core.Actions.RuntimeAction { Type = Core.Actions.ActionType.Create, Params = PlannedChange.ParametersOf(arguments) })];
 
     public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
     {

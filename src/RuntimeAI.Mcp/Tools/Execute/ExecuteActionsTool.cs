@@ -98,7 +98,7 @@ internal sealed class ExecuteActionsTool : RuntimeTool
             {
                 RuntimeId = call.GetString("runtime_id")!,
                 Actions = actions,
-                Principal = PrincipalOf(call),
+                Principal = call.Principal,
                 IdempotencyKey = call.GetString("idempotency_key"),
             }, LifecycleTool.ProgressOf(call), cancellationToken).ConfigureAwait(false);
         }
@@ -140,10 +140,4 @@ internal sealed class ExecuteActionsTool : RuntimeTool
     /// </summary>
     internal static ToolResult DryRunNotAnswered(string tool) => ToolResult.Error("dry_run_unavailable",
         $"{tool} was called with dry_run: true but no dry-run stage answered it, so nothing was executed; call simulate_action or check_policy instead");
-
-    /// <summary>Who is calling, named the way the pipeline's audit names them.</summary>
-    internal static string PrincipalOf(ToolCall call) =>
-        call.User?.Identity is { IsAuthenticated: true, Name: { } name }
-            ? name
-            : $"{call.Services.GetRequiredService<RuntimeAiServerOptions>().TransportLabel}:{Environment.UserName}";
 }

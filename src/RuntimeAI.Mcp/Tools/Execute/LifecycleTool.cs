@@ -27,19 +27,8 @@ internal abstract class LifecycleTool : RuntimeTool
         Action = Action,
     };
 
-    public override IReadOnlyList<PlannedChange> PlanChanges(JsonObject arguments)
-    {
-        var parameters = new JsonObject();
-        foreach (var (key, value) in arguments)
-        {
-            if (key is not ("runtime_id" or "reasoning" or "dry_run" or "proposal_id"))
-            {
-                parameters[key] = value?.DeepClone();
-            }
-        }
-
-        return [new PlannedChange(arguments["runtime_id"]?.GetValue<string>(), new RuntimeAction { Type = Action, Params = parameters })];
-    }
+    public override IReadOnlyList<PlannedChange> PlanChanges(JsonObject arguments) =>
+        [new PlannedChange(arguments["runtime_id"]?.GetValue<string>(), new RuntimeAction { Type = Action, Params = PlannedChange.ParametersOf(arguments) })];
 
     public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
     {

@@ -16,15 +16,11 @@ internal static class PolicyAdmin
 {
     public const string InProcessTransport = "in-process";
 
-    /// <summary>The caller's principal name, exactly as the pipeline records it in the audit trail.</summary>
-    public static string Principal(ToolCall call, RuntimeAiServerOptions options) =>
-        McpServerSetup.PrincipalName(call.User, options.TransportLabel);
-
     /// <summary>Null when the caller is an admin; otherwise the refusal to return.</summary>
     public static ToolResult? RefuseUnlessAdmin(ToolCall call, string tool, out string principal)
     {
         var options = call.Services.GetRequiredService<RuntimeAiServerOptions>();
-        principal = Principal(call, options);
+        principal = call.Principal;
         if (options.TransportLabel == InProcessTransport || options.Admins.Contains(principal, StringComparer.Ordinal))
         {
             return null;

@@ -41,7 +41,7 @@ internal sealed class GetAuditTrailTool : RuntimeTool
 
     public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
     {
-        var principal = Principal(call);
+        var principal = call.Principal;
         var tool = call.GetString("tool");
         var runtimeId = call.GetString("runtime_id");
         var since = call.GetString("since") is { } s
@@ -79,12 +79,6 @@ internal sealed class GetAuditTrailTool : RuntimeTool
               (next is null ? "." : "; more with next_page_token.");
         return ToolResult.Ok(new JsonObject { ["items"] = items, ["next_page_token"] = next }, text);
     }
-
-    // Must match McpServerSetup.PrincipalName, which stamps the principal on every audit record.
-    private static string Principal(ToolCall call) =>
-        call.User?.Identity is { IsAuthenticated: true, Name: { } name }
-            ? name
-            : $"{call.Services.GetRequiredService<RuntimeAiServerOptions>().TransportLabel}:{Environment.UserName}";
 
     private static string? Detail(string? detail)
     {

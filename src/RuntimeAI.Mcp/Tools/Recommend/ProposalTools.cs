@@ -73,7 +73,7 @@ internal sealed class DraftRecommendationTool : RuntimeTool
             RuntimeId = runtimeId,
             Actions = actions,
             Digest = Proposal.ComputeDigest(Name, runtimeId, actions),
-            ProposedBy = Hosting.McpServerSetup.PrincipalName(call.User, call.Services.GetRequiredService<Hosting.RuntimeAiServerOptions>().TransportLabel),
+            ProposedBy = call.Principal,
             Reasoning = call.GetString("reasoning"),
             CreatedAt = time.GetUtcNow(),
         };
