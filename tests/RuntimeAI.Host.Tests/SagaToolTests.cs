@@ -320,26 +320,23 @@ public sealed partial class SagaToolTests
     }
 
     [Fact]
-    public async Task ExecuteActions_SingleActionToolCalledMidSaga_RunsAfterTheSagaNotBetweenItsSteps()
+    public async Task ExecuteActions_SingleActionToolRacingASaga_NeverLandsBetweenItsSteps()
     {
         await using var session = await StartAsync();
         var client = session.Client;
         var (id, _) = await CreateAsync(client);
         var actions = Enumerable.Range(0, 20).Select(i => Action("scale", new() { ["size"] = i % 2 == 0 ? "micro" : "nano" })).ToArray();
 
+        // Both calls race; whatever the interleaving, the single action must land wholly before the
+        // saga or wholly after it, never between its steps (timing decides which, not the verdict).
         var saga = CallOkAsync(client, "execute_actions", new() { ["runtime_id"] = id, ["actions"] = actions });
-        while (!saga.IsCompleted && !(await SagaEventsAsync(client, id)).Any(e => e.GetProperty("type").GetString() == "saga.started"))
-        {
-            await Task.Delay(5);
-        }
-
-        var startedBeforeSagaEnded = !saga.IsCompleted;
-        await CallOkAsync(client, "snapshot_runtime", new() { ["runtime_id"] = id, ["name"] = "mid-saga" });
-        await saga;
+        var single = CallOkAsync(client, "snapshot_runtime", new() { ["runtime_id"] = id, ["name"] = "mid-saga" });
+        await Task.WhenAll(saga, single);
 
         var all = await CallOkAsync(client, "get_events", new() { ["runtime_id"] = id, ["page_size"] = 200 });
         var types = all.GetProperty("items").EnumerateArray().Reverse().Select(e => e.GetProperty("type").GetString()).ToList();
-        Assert.True(startedBeforeSagaEnded, "the single call should have been made while the saga ran");
-        Assert.True(types.IndexOf("lifecycle.snapshot_taken") > types.IndexOf("saga.succeeded"), string.Join(", ", types));
+        var snapshot = types.IndexOf("lifecycle.snapshot_taken");
+        Assert.True(snapshot >= 0, string.Join(", ", types));
+        Assert.True(snapshot < types.IndexOf("saga.started") || snapshot > types.IndexOf("saga.succeeded"), string.Join(", ", types));
     }
 }
