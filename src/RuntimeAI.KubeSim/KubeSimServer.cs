@@ -29,6 +29,7 @@ public sealed class KubeSimServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly KubeSimOptions _options;
     private readonly ConcurrentDictionary<string, SimulatedApi> _virtualClusters = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, List<(ResourceType Type, System.Text.Json.Nodes.JsonObject Object)>> _virtualClusterSnapshots = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _reconcileGate = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
@@ -209,6 +210,7 @@ public sealed class KubeSimServer : IAsyncDisposable
     {
         Reconciler.Run(Host);
         VirtualClusterController.Reconcile(this);
+        VirtualClusterSnapshotController.Reconcile(this, _virtualClusterSnapshots);
         foreach (var vc in _virtualClusters.Values)
         {
             Reconciler.Run(vc);

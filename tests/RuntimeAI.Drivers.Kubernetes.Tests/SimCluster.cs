@@ -1,30 +1,26 @@
-using Microsoft.Extensions.Time.Testing;
 using RuntimeAI.Drivers.Kubernetes.Cluster;
 using RuntimeAI.KubeSim;
 
 namespace RuntimeAI.Drivers.Kubernetes.Tests;
 
 /// <summary>
-/// KubeSim (the Kubernetes API simulator) on loopback with a fake clock, plus a <see cref="KubeCluster"/>
-/// that reaches it over real HTTP through KubernetesClient and the simulator's kubeconfig file.
+/// KubeSim (the Kubernetes API simulator) on loopback with its controllers running in the background
+/// on short delays, plus a <see cref="KubeCluster"/> that reaches it over real HTTP through
+/// KubernetesClient and the simulator's kubeconfig file. Drivers wait for the world to converge as
+/// they would on a real cluster.
 /// </summary>
 internal sealed class SimCluster : IAsyncDisposable
 {
     private readonly string _dir;
 
-    private SimCluster(KubeSimServer server, FakeTimeProvider time, string dir, KubeCluster cluster)
+    private SimCluster(KubeSimServer server, string dir, KubeCluster cluster)
     {
         Server = server;
-        Time = time;
         _dir = dir;
         Cluster = cluster;
     }
 
-    public static readonly DateTimeOffset Epoch = new(2026, 3, 2, 8, 0, 0, TimeSpan.Zero);
-
     public KubeSimServer Server { get; }
-
-    public FakeTimeProvider Time { get; }
 
     public KubeCluster Cluster { get; }
 
@@ -32,11 +28,13 @@ internal sealed class SimCluster : IAsyncDisposable
 
     public static async Task<SimCluster> StartAsync(string? seedYaml = null, Func<KubeClusterOptions, KubeClusterOptions>? configure = null)
     {
-        var time = new FakeTimeProvider(Epoch);
         var server = await KubeSimServer.StartAsync(new KubeSimOptions
         {
-            TimeProvider = time,
-            RunControllersInBackground = false,
+            RunControllersInBackground = true,
+            ControllerInterval = TimeSpan.FromMilliseconds(20),
+            PodStartDelay = TimeSpan.FromMilliseconds(50),
+            VirtualMachineStartDelay = TimeSpan.FromMilliseconds(50),
+            VirtualMachineStopDelay = TimeSpan.FromMilliseconds(50),
             SeedYaml = seedYaml,
         }, CancellationToken.None);
         var dir = Directory.CreateTempSubdirectory("runtimeai-k8s-").FullName;
@@ -51,16 +49,29 @@ internal sealed class SimCluster : IAsyncDisposable
             ConvergeTimeout = TimeSpan.FromSeconds(20),
         };
         options = configure?.Invoke(options) ?? options;
-        // Retries wait on the real clock (a few ms); the simulator's world runs on the fake one.
-        return new SimCluster(server, time, dir, new KubeCluster(options, TimeProvider.System));
+        return new SimCluster(server, dir, new KubeCluster(options, TimeProvider.System));
     }
 
-    /// <summary>Lets the controllers settle, moves the simulated clock, and lets them settle again.</summary>
-    public async Task AdvanceAsync(TimeSpan by)
+    /// <summary>A KubernetesClient inside a virtual cluster, through the kubeconfig its vc-NAME Secret holds.</summary>
+    public k8s.Kubernetes Inside(string ns, string name)
     {
-        await Server.RunControllersOnceAsync();
-        Time.Advance(by);
-        await Server.RunControllersOnceAsync();
+        using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(Server.CreateVirtualClusterKubeconfigYaml(ns, name)));
+        return new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(stream));
+    }
+
+    /// <summary>Polls (real clock) until <paramref name="condition"/> holds; fails the test with <paramref name="what"/> after 20 s.</summary>
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = TimeProvider.System.GetUtcNow().AddSeconds(20);
+        while (!await condition())
+        {
+            if (TimeProvider.System.GetUtcNow() > deadline)
+            {
+                Assert.Fail("timed out waiting for " + what);
+            }
+
+            await Task.Delay(25);
+        }
     }
 
     public async ValueTask DisposeAsync()
