@@ -300,34 +300,5 @@ public sealed partial class VclusterDriver : IRuntimeDriver
         return any ? (cpu, memory) : null;
     }
 
-    internal sealed record NodeRoom(string Name, long AllocatableMilliCpu, long AllocatableMiB, long FreeMilliCpu, long FreeMiB);
-
-    internal async Task<IReadOnlyList<NodeRoom>> FreeByNodeAsync(CancellationToken cancellationToken)
-    {
-        var nodes = await _cluster.CallAsync("list nodes", (c, ct) => c.CoreV1.ListNodeAsync(cancellationToken: ct), cancellationToken).ConfigureAwait(false);
-        var pods = await _cluster.CallAsync("list pods", (c, ct) => c.CoreV1.ListPodForAllNamespacesAsync(cancellationToken: ct), cancellationToken).ConfigureAwait(false);
-        var rooms = new List<NodeRoom>();
-        foreach (var node in nodes.Items)
-        {
-            var ready = node.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true && node.Spec?.Unschedulable != true;
-            if (!ready)
-            {
-                continue;
-            }
-
-            var cpu = KubeQuantities.MilliCpu(KubeQuantities.Get(node.Status!.Allocatable, "cpu"));
-            var memory = KubeQuantities.MiB(KubeQuantities.Get(node.Status.Allocatable, "memory"));
-            var onNode = pods.Items.Where(p => p.Spec?.NodeName == node.Metadata.Name && p.Status?.Phase is not ("Succeeded" or "Failed"));
-            long usedCpu = 0, usedMemory = 0;
-            foreach (var container in onNode.SelectMany(p => p.Spec.Containers))
-            {
-                usedCpu += KubeQuantities.MilliCpu(KubeQuantities.Get(container.Resources?.Requests, "cpu"));
-                usedMemory += KubeQuantities.MiB(KubeQuantities.Get(container.Resources?.Requests, "memory"));
-            }
-
-            rooms.Add(new NodeRoom(node.Metadata.Name, cpu, memory, cpu - usedCpu, memory - usedMemory));
-        }
-
-        return rooms;
-    }
+    internal Task<IReadOnlyList<NodeRoom>> FreeByNodeAsync(CancellationToken cancellationToken) => NodeRoom.ListAsync(_cluster, cancellationToken);
 }
