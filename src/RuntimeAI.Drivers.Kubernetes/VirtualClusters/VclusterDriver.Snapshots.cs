@@ -28,8 +28,8 @@ public sealed partial class VclusterDriver
         }
 
         var requestName = RequestName(plane.Release, "snapshot", name);
-        var url = SnapshotUrl(plane.Release, name);
-        var labels = RequestLabels(plane.Release, VclusterNames.SnapshotRequest, name);
+        var url = SnapshotUrl(plane.Release, KubeNames.ObjectName(name));
+        var labels = RequestLabels(plane.Release, VclusterNames.SnapshotRequest);
         var request = new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = requestName },
@@ -39,7 +39,7 @@ public sealed partial class VclusterDriver
         var now = _time.GetUtcNow().UtcDateTime;
         await _cluster.CallAsync($"create snapshot options secret {plane.Namespace}/{requestName}", (c, ct) => c.CoreV1.CreateNamespacedSecretAsync(new V1Secret
         {
-            Metadata = new V1ObjectMeta { Name = requestName, NamespaceProperty = plane.Namespace, Labels = labels },
+            Metadata = new V1ObjectMeta { Name = requestName, NamespaceProperty = plane.Namespace, Labels = labels, Annotations = new Dictionary<string, string>(StringComparer.Ordinal) { [VclusterNames.SnapshotName] = name } },
             Data = new Dictionary<string, byte[]>(StringComparer.Ordinal)
             {
                 ["snapshotOptions"] = Encoding.UTF8.GetBytes(new JsonObject { ["type"] = "container", ["container"] = new JsonObject { ["path"] = url["container://".Length..] } }.ToJsonString()),
@@ -54,7 +54,9 @@ public sealed partial class VclusterDriver
                     Name = requestName,
                     NamespaceProperty = plane.Namespace,
                     Labels = labels,
-                    Annotations = description is null ? null : new Dictionary<string, string>(StringComparer.Ordinal) { [VclusterNames.Description] = description },
+                    Annotations = description is null
+                        ? new Dictionary<string, string>(StringComparer.Ordinal) { [VclusterNames.SnapshotName] = name }
+                        : new Dictionary<string, string>(StringComparer.Ordinal) { [VclusterNames.SnapshotName] = name, [VclusterNames.Description] = description },
                 },
                 Data = new Dictionary<string, string>(StringComparer.Ordinal) { ["snapshotRequest"] = request.ToJsonString() },
             }, plane.Namespace, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
@@ -83,7 +85,7 @@ public sealed partial class VclusterDriver
         return maps.Items
             .Where(m => Phase(m, "snapshotRequest").Phase == "Completed")
             .Select(m => new SnapshotInfo(
-                m.Metadata.Labels[VclusterNames.SnapshotName],
+                KubeMeta.Label(m.Metadata.Annotations, VclusterNames.SnapshotName) ?? m.Metadata.Name,
                 KubeMeta.Label(m.Metadata.Annotations, VclusterNames.Description),
                 m.Metadata.CreationTimestamp is { } t ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)) : DateTimeOffset.MinValue,
                 RuntimeState.Running,
@@ -114,10 +116,10 @@ public sealed partial class VclusterDriver
         var request = new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = requestName },
-            ["spec"] = new JsonObject { ["url"] = SnapshotUrl(plane.Release, snapshotName) },
+            ["spec"] = new JsonObject { ["url"] = SnapshotUrl(plane.Release, KubeNames.ObjectName(snapshotName)) },
             ["status"] = new JsonObject { ["phase"] = "New" },
         };
-        var labels = RequestLabels(plane.Release, VclusterNames.RestoreRequest, snapshotName);
+        var labels = RequestLabels(plane.Release, VclusterNames.RestoreRequest);
         await _cluster.CallAsync($"create restore request {plane.Namespace}/{requestName}", (c, ct) => c.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap
         {
             Metadata = new V1ObjectMeta { Name = requestName, NamespaceProperty = plane.Namespace, Labels = labels },
@@ -148,13 +150,12 @@ public sealed partial class VclusterDriver
         await DeleteRequestAsync(plane.Namespace, requestName, cancellationToken).ConfigureAwait(false);
     }
 
-    private static string RequestName(string vcluster, string kind, string name) => $"{vcluster}-{kind}-{name}".ToLowerInvariant();
+    private static string RequestName(string vcluster, string kind, string name) => KubeNames.ObjectName($"{vcluster}-{kind}-{name}");
 
-    private static Dictionary<string, string> RequestLabels(string vcluster, string requestLabel, string snapshot) => new(StringComparer.Ordinal)
+    private static Dictionary<string, string> RequestLabels(string vcluster, string requestLabel) => new(StringComparer.Ordinal)
     {
         [requestLabel] = "true",
         [VclusterNames.VclusterName] = vcluster,
-        [VclusterNames.SnapshotName] = snapshot,
     };
 
     private static (string Phase, string? Message) Phase(V1ConfigMap map, string key)

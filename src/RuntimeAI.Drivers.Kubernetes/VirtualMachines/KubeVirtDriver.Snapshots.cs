@@ -14,7 +14,7 @@ public sealed partial class KubeVirtDriver
         var (ns, vmName) = KubeRefs.Parse(Name, backendRef);
         var vm = await GetVmAsync(ns, vmName, cancellationToken).ConfigureAwait(false);
         var (state, _) = StateOf(vm);
-        var objectName = $"{vmName}-{name}".ToLowerInvariant();
+        var objectName = KubeNames.ObjectName($"{vmName}-{name}");
         var snapshot = new JsonObject
         {
             ["apiVersion"] = "snapshot.kubevirt.io/v1beta1",
@@ -23,8 +23,7 @@ public sealed partial class KubeVirtDriver
             {
                 ["name"] = objectName,
                 ["namespace"] = ns,
-                ["labels"] = new JsonObject { [SnapshotNameLabel] = name },
-                ["annotations"] = description is null ? null : new JsonObject { [DescriptionAnnotation] = description },
+                ["annotations"] = description is null ? new JsonObject { [SnapshotNameAnnotation] = name } : new JsonObject { [SnapshotNameAnnotation] = name, [DescriptionAnnotation] = description },
             },
             ["spec"] = new JsonObject { ["source"] = new JsonObject { ["apiGroup"] = "kubevirt.io", ["kind"] = "VirtualMachine", ["name"] = vmName } },
         };
@@ -57,7 +56,7 @@ public sealed partial class KubeVirtDriver
         return (await SnapshotObjectsAsync(ns, vmName, cancellationToken).ConfigureAwait(false))
             .Where(s => s["status"]?["readyToUse"]?.GetValue<bool>() == true)
             .Select(s => new SnapshotInfo(
-                Str(s, "metadata", "labels", SnapshotNameLabel) ?? Str(s, "metadata", "name")!,
+                Str(s, "metadata", "annotations", SnapshotNameAnnotation) ?? Str(s, "metadata", "name")!,
                 Str(s, "metadata", "annotations", DescriptionAnnotation),
                 Created(s),
                 RuntimeState.Running,
@@ -73,8 +72,8 @@ public sealed partial class KubeVirtDriver
     {
         var (ns, vmName) = KubeRefs.Parse(Name, backendRef);
         var snapshots = await SnapshotObjectsAsync(ns, vmName, cancellationToken).ConfigureAwait(false);
-        var snapshot = snapshots.FirstOrDefault(s => (Str(s, "metadata", "labels", SnapshotNameLabel) ?? Str(s, "metadata", "name")) == snapshotName)
-            ?? throw new RuntimeDriverException($"VirtualMachine {ns}/{vmName} has no snapshot '{snapshotName}'; list_snapshots shows: {string.Join(", ", snapshots.Select(s => Str(s, "metadata", "labels", SnapshotNameLabel) ?? Str(s, "metadata", "name")).DefaultIfEmpty("(none)"))}") { Code = "not_found" };
+        var snapshot = snapshots.FirstOrDefault(s => (Str(s, "metadata", "annotations", SnapshotNameAnnotation) ?? Str(s, "metadata", "name")) == snapshotName)
+            ?? throw new RuntimeDriverException($"VirtualMachine {ns}/{vmName} has no snapshot '{snapshotName}'; list_snapshots shows: {string.Join(", ", snapshots.Select(s => Str(s, "metadata", "annotations", SnapshotNameAnnotation) ?? Str(s, "metadata", "name")).DefaultIfEmpty("(none)"))}") { Code = "not_found" };
         var vm = await GetVmAsync(ns, vmName, cancellationToken).ConfigureAwait(false);
         var (before, _) = StateOf(vm);
         var notes = new List<string>();
@@ -122,7 +121,7 @@ public sealed partial class KubeVirtDriver
     {
         var (ns, vmName) = KubeRefs.Parse(Name, backendRef);
         var snapshot = (await SnapshotObjectsAsync(ns, vmName, cancellationToken).ConfigureAwait(false))
-            .FirstOrDefault(s => (Str(s, "metadata", "labels", SnapshotNameLabel) ?? Str(s, "metadata", "name")) == snapshotName)
+            .FirstOrDefault(s => (Str(s, "metadata", "annotations", SnapshotNameAnnotation) ?? Str(s, "metadata", "name")) == snapshotName)
             ?? throw new RuntimeDriverException($"VirtualMachine {ns}/{vmName} has no snapshot '{snapshotName}'") { Code = "not_found" };
         await _cluster.SendAsync(HttpMethod.Delete, $"{SnapshotApi}/namespaces/{ns}/virtualmachinesnapshots/{Str(snapshot, "metadata", "name")}", null, cancellationToken).ConfigureAwait(false);
     }

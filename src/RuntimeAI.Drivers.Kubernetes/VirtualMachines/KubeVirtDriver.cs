@@ -27,7 +27,7 @@ public sealed partial class KubeVirtDriver : IRuntimeDriver
     private const string RuntimeIdAnnotation = "runtimeai.io/runtime-id";
     private const string LabelsAnnotation = "runtimeai.io/labels";
     private const string TenantLabel = "runtimeai.io/tenant";
-    private const string SnapshotNameLabel = "runtimeai.io/snapshot-name";
+    private const string SnapshotNameAnnotation = "runtimeai.io/snapshot-name";
     private const string DescriptionAnnotation = "runtimeai.io/description";
 
     private readonly KubeCluster _cluster;

@@ -198,6 +198,22 @@ public sealed class VclusterDriverTests
     }
 
     [Fact]
+    public async Task SnapshotAsync_NameNotValidForKubernetes_IsStoredUnderAValidObjectNameAndListedAsGiven()
+    {
+        await using var sim = await SimCluster.StartAsync(Seed);
+        var driver = new VclusterDriver(sim.Cluster, TimeProvider.System);
+        const string backendRef = "vcluster:kubesim#vcluster-dev/dev";
+        await SimCluster.EventuallyAsync(async () => (await driver.ObserveAsync(backendRef, default)).State == RuntimeState.Running, "dev to run");
+
+        await driver.SnapshotAsync(backendRef, "auto-before-op_01ABC-3", null, default);
+
+        Assert.Equal(["auto-before-op_01ABC-3"], (await driver.ListSnapshotsAsync(backendRef, default)).Select(s => s.Name));
+        Assert.NotNull(await sim.Cluster.Client.CoreV1.ReadNamespacedConfigMapAsync("dev-snapshot-auto-before-op-01abc-3", "vcluster-dev"));
+        await driver.DeleteSnapshotAsync(backendRef, "auto-before-op_01ABC-3", default);
+        Assert.Empty(await driver.ListSnapshotsAsync(backendRef, default));
+    }
+
+    [Fact]
     public async Task RestoreSnapshotAsync_UnknownName_ListsTheKnownOnes()
     {
         await using var sim = await SimCluster.StartAsync(Seed);
