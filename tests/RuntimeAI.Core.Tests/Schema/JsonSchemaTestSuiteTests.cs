@@ -81,9 +81,9 @@ public sealed class JsonSchemaTestSuiteTests
         var dir = SuiteDirectory();
         Assert.True(dir is not null, $"The JSON-Schema-Test-Suite files are missing. Run `{FetchCommand}` from the repository root first.");
 
-        if (s_excluded.ContainsKey($"{file} | {group} | *") || s_excluded.ContainsKey($"{file} | {group} | {test}"))
+        if (s_excluded.TryGetValue($"{file} | {group} | *", out var reason) || s_excluded.TryGetValue($"{file} | {group} | {test}", out reason))
         {
-            return; // excluded with a reason above
+            Assert.Skip($"out of scope: {reason}");
         }
 
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir!, file)));
