@@ -20,7 +20,7 @@ public sealed class KubernetesSagaTests
         var dev = list.GetProperty("items").EnumerateArray().Single(r => r.GetProperty("name").GetString() == "dev").GetProperty("id").GetString()!;
         for (var i = 0; i < 100 && (await CallOkAsync(client, "get_runtime_status", new() { ["runtime_id"] = dev })).GetProperty("state").GetString() != "running"; i++)
         {
-            await Task.Delay(100);
+            await Task.Delay(100, cancellationToken: TestContext.Current.CancellationToken);
         }
 
         var before = await CallOkAsync(client, "get_runtime", new() { ["runtime_id"] = dev });

@@ -56,7 +56,7 @@ public sealed class KubernetesSandboxTests
                 break;
             }
 
-            await Task.Delay(100);
+            await Task.Delay(100, cancellationToken: TestContext.Current.CancellationToken);
         }
 
         Assert.Equal("running", status.GetProperty("state").GetString());
@@ -83,9 +83,9 @@ public sealed class KubernetesSandboxTests
                 }
             },
         });
-        await using var client = await McpClient.CreateAsync(transport);
+        await using var client = await McpClient.CreateAsync(transport, cancellationToken: TestContext.Current.CancellationToken);
 
-        var tools = await client.ListToolsAsync();
+        var tools = await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.NotEmpty(tools);
         lock (stderr)
@@ -102,7 +102,7 @@ public sealed class KubernetesSandboxTests
         var dataDir = TestPaths.NewDataDir();
         Directory.CreateDirectory(dataDir);
         var kubeconfig = Path.Combine(dataDir, "lab.kubeconfig");
-        await File.WriteAllTextAsync(kubeconfig, cluster.CreateKubeconfigYaml("lab"));
+        await File.WriteAllTextAsync(kubeconfig, cluster.CreateKubeconfigYaml("lab"), cancellationToken: TestContext.Current.CancellationToken);
         var options = new RuntimeAiServerOptions { DataDir = dataDir, Autonomy = AutonomyLevel.Advisor, PoliciesDir = TestPolicies.AllowAll() };
         options.Kubeconfigs.Add(kubeconfig + "#lab");
         await using var session = await InProcessSession.StartAsync(options, CancellationToken.None);

@@ -50,7 +50,7 @@ public sealed class KubernetesGovernanceTests
             Params = new JsonObject { ["name"] = "big", ["type"] = "vcluster", ["namespace"] = "small-team", ["spec"] = new JsonObject { ["size"] = "large" } },
         };
 
-        var report = await simulator.SimulateAsync(null, action, [], default);
+        var report = await simulator.SimulateAsync(null, action, [], TestContext.Current.CancellationToken);
 
         Assert.True(report.Blocked);
         Assert.Contains("ResourceQuota small-team/cap would be exceeded: requests.cpu used 0 + requested 6 > hard 2; raise the quota or choose a smaller size", report.BlockingReasons);
@@ -64,25 +64,25 @@ public sealed class KubernetesGovernanceTests
         await using var sim = await SimCluster.StartAsync(Seed);
         var driver = new VclusterDriver(sim.Cluster, TimeProvider.System);
         const string backendRef = "vcluster:kubesim#vcluster-dev/dev";
-        await SimCluster.EventuallyAsync(async () => (await driver.ObserveAsync(backendRef, default)).Details.ContainsKey("nodes"), "dev's API");
+        await SimCluster.EventuallyAsync(async () => (await driver.ObserveAsync(backendRef, TestContext.Current.CancellationToken)).Details.ContainsKey("nodes"), "dev's API");
         using (var inside = sim.Inside("vcluster-dev", "dev"))
         {
             await inside.CoreV1.CreateNamespacedPodAsync(new V1Pod
             {
                 Metadata = new V1ObjectMeta { Name = "api", Labels = new Dictionary<string, string> { ["app"] = "api" } },
                 Spec = new V1PodSpec { Containers = [new V1Container { Name = "api", Image = "ghcr.io/acme/api:1" }] },
-            }, "default");
+            }, "default", cancellationToken: TestContext.Current.CancellationToken);
         }
 
         await sim.Cluster.Client.PolicyV1.CreateNamespacedPodDisruptionBudgetAsync(new V1PodDisruptionBudget
         {
             Metadata = new V1ObjectMeta { Name = "synced-api" },
             Spec = new V1PodDisruptionBudgetSpec { MinAvailable = 1, Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["vcluster.loft.sh/managed-by"] = "dev" } } },
-        }, "vcluster-dev");
+        }, "vcluster-dev", cancellationToken: TestContext.Current.CancellationToken);
         await SimCluster.EventuallyAsync(async () => (await sim.Cluster.Client.PolicyV1.ReadNamespacedPodDisruptionBudgetAsync("synced-api", "vcluster-dev")).Status?.CurrentHealthy == 1, "the budget to see the synced pod");
         var simulator = new DryRunSimulator(new DriverRegistry([driver]));
 
-        var report = await simulator.SimulateAsync(Vcluster(backendRef), new RuntimeAction { Type = ActionType.Stop }, [], default);
+        var report = await simulator.SimulateAsync(Vcluster(backendRef), new RuntimeAction { Type = ActionType.Stop }, [], TestContext.Current.CancellationToken);
 
         Assert.True(report.Blocked);
         Assert.Contains(report.BlockingReasons, r => r.StartsWith("PodDisruptionBudget vcluster-dev/synced-api (minAvailable 1, 1 healthy) allows 0 disruption(s); the pause would disrupt 1", StringComparison.Ordinal));
@@ -98,17 +98,17 @@ public sealed class KubernetesGovernanceTests
         var kubevirt = new KubeVirtDriver(sim.Cluster, TimeProvider.System);
         var monitor = new BackendHealthMonitor(new DriverRegistry([vcluster, kubevirt]), TimeProvider.System, NullLogger<BackendHealthMonitor>.Instance);
         const string backendRef = "vcluster:kubesim#vcluster-dev/dev";
-        await SimCluster.EventuallyAsync(async () => (await vcluster.ObserveAsync(backendRef, default)).State == RuntimeState.Running, "dev to run");
-        Assert.All(await monitor.ProbeAllAsync(default), s => Assert.True(s.Healthy));
+        await SimCluster.EventuallyAsync(async () => (await vcluster.ObserveAsync(backendRef, TestContext.Current.CancellationToken)).State == RuntimeState.Running, "dev to run");
+        Assert.All(await monitor.ProbeAllAsync(TestContext.Current.CancellationToken), s => Assert.True(s.Healthy));
 
         sim.Server.Faults.FailRequests(503);
-        var during = await monitor.ProbeAllAsync(default);
+        var during = await monitor.ProbeAllAsync(TestContext.Current.CancellationToken);
         var refused = Assert.Throws<LifecycleException>(() => monitor.ThrowIfReadOnly(vcluster));
-        var direct = await Assert.ThrowsAsync<KubeApiException>(() => vcluster.StopAsync(backendRef, new StopOptions(false, TimeSpan.FromSeconds(5)), default));
+        var direct = await Assert.ThrowsAsync<KubeApiException>(() => vcluster.StopAsync(backendRef, new StopOptions(false, TimeSpan.FromSeconds(5)), TestContext.Current.CancellationToken));
         sim.Server.Faults.ClearErrors();
-        var after = await monitor.ProbeAllAsync(default);
+        var after = await monitor.ProbeAllAsync(TestContext.Current.CancellationToken);
         monitor.ThrowIfReadOnly(vcluster);
-        var stopped = await vcluster.StopAsync(backendRef, new StopOptions(false, TimeSpan.FromSeconds(5)), default);
+        var stopped = await vcluster.StopAsync(backendRef, new StopOptions(false, TimeSpan.FromSeconds(5)), TestContext.Current.CancellationToken);
 
         Assert.Equal(["vcluster:kubesim", "kubevirt:kubesim"], during.Where(s => s.SafeMode).Select(s => s.Backend));
         Assert.Equal("safe_mode", refused.Code);

@@ -31,7 +31,7 @@ public sealed class VclusterDriverTests
         var driver = new VclusterDriver(sim.Cluster, TimeProvider.System);
 
         await SimCluster.EventuallyAsync(async () => (await driver.DiscoverAsync(default)).SingleOrDefault()?.State == RuntimeState.Running, "dev to run");
-        var dev = (await driver.DiscoverAsync(default)).Single();
+        var dev = (await driver.DiscoverAsync(TestContext.Current.CancellationToken)).Single();
 
         Assert.Equal("vcluster:kubesim#vcluster-dev/dev", dev.BackendRef);
         Assert.Equal("dev", dev.Name);
@@ -44,10 +44,10 @@ public sealed class VclusterDriverTests
         await using var sim = await SimCluster.StartAsync();
         var driver = new VclusterDriver(sim.Cluster, TimeProvider.System);
 
-        var created = await driver.CreateAsync("rt_1", Request("team-a", "small"), default);
+        var created = await driver.CreateAsync("rt_1", Request("team-a", "small"), TestContext.Current.CancellationToken);
 
         var k = sim.Cluster.Client;
-        var sts = await k.AppsV1.ReadNamespacedStatefulSetAsync("team-a", "vcluster-team-a");
+        var sts = await k.AppsV1.ReadNamespacedStatefulSetAsync("team-a", "vcluster-team-a", cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal("vcluster:kubesim#vcluster-team-a/team-a", created.BackendRef);
         Assert.Equal(RuntimeState.Running, created.State);
         Assert.Equal((1, 2048L), (created.Vcpus, created.MemoryMiB));
@@ -55,10 +55,10 @@ public sealed class VclusterDriverTests
         Assert.Equal("rt_1", sts.Metadata.Annotations[VclusterNames.RuntimeId]);
         Assert.Equal(VclusterTemplate.Version, sts.Metadata.Annotations[VclusterNames.TemplateVersion]);
         Assert.Equal("2Gi", sts.Spec.Template.Spec.Containers[0].Resources.Requests["memory"].ToString());
-        Assert.NotNull(await k.CoreV1.ReadNamespacedServiceAsync("team-a-headless", "vcluster-team-a"));
-        Assert.NotNull(await k.CoreV1.ReadNamespacedServiceAccountAsync("vc-team-a", "vcluster-team-a"));
-        Assert.NotNull(await k.CoreV1.ReadNamespacedSecretAsync("vc-config-team-a", "vcluster-team-a"));
-        Assert.Contains((await k.CoreV1.ListNamespacedPersistentVolumeClaimAsync("vcluster-team-a")).Items, c => c.Metadata.Name == "data-team-a-0");
+        Assert.NotNull(await k.CoreV1.ReadNamespacedServiceAsync("team-a-headless", "vcluster-team-a", cancellationToken: TestContext.Current.CancellationToken));
+        Assert.NotNull(await k.CoreV1.ReadNamespacedServiceAccountAsync("vc-team-a", "vcluster-team-a", cancellationToken: TestContext.Current.CancellationToken));
+        Assert.NotNull(await k.CoreV1.ReadNamespacedSecretAsync("vc-config-team-a", "vcluster-team-a", cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Contains((await k.CoreV1.ListNamespacedPersistentVolumeClaimAsync("vcluster-team-a", cancellationToken: TestContext.Current.CancellationToken)).Items, c => c.Metadata.Name == "data-team-a-0");
         await SimCluster.EventuallyAsync(async () => (await k.CoreV1.ListNamespacedSecretAsync("vcluster-team-a")).Items.Any(s => s.Metadata.Name == "vc-team-a"), "the kubeconfig Secret vc-team-a");
     }
 
@@ -68,10 +68,10 @@ public sealed class VclusterDriverTests
         await using var sim = await SimCluster.StartAsync(Seed);
         var driver = new VclusterDriver(sim.Cluster, TimeProvider.System);
 
-        var ex = await Assert.ThrowsAsync<RuntimeDriverException>(() => driver.CreateAsync("rt_2", Request("dev", "nano") with { Namespace = "vcluster-dev" }, default));
+        var ex = await Assert.ThrowsAsync<RuntimeDriverException>(() => driver.CreateAsync("rt_2", Request("dev", "nano") with { Namespace = "vcluster-dev" }, TestContext.Current.CancellationToken));
 
         Assert.Equal("already_exists", ex.Code);
-        Assert.Single((await sim.Cluster.Client.AppsV1.ListNamespacedStatefulSetAsync("vcluster-dev")).Items);
+        Assert.Single((await sim.Cluster.Client.AppsV1.ListNamespacedStatefulSetAsync("vcluster-dev", cancellationToken: TestContext.Current.CancellationToken)).Items);
     }
 
     [Fact]
@@ -79,7 +79,7 @@ public sealed class VclusterDriverTests
     {
         await using var sim = await SimCluster.StartAsync();
         var driver = new VclusterDriver(sim.Cluster, TimeProvider.System);
-        var created = await driver.CreateAsync("rt_3", Request("ha", "large"), default);
+        var created = await driver.CreateAsync("rt_3", Request("ha", "large"), TestContext.Current.CancellationToken);
         var k = sim.Cluster.Client;
         await SimCluster.EventuallyAsync(async () => (await k.CoreV1.ListNamespacedSecretAsync("vcluster-ha")).Items.Any(s => s.Metadata.Name == "vc-ha"), "vc-ha");
         using (var inside = sim.Inside("vcluster-ha", "ha"))
@@ -88,17 +88,17 @@ public sealed class VclusterDriverTests
             {
                 Metadata = new V1ObjectMeta { Name = "web" },
                 Spec = new V1PodSpec { Containers = [new V1Container { Name = "nginx", Image = "nginx:1.27" }] },
-            }, "default");
+            }, "default", cancellationToken: TestContext.Current.CancellationToken);
         }
 
         await SimCluster.EventuallyAsync(async () => (await k.CoreV1.ListNamespacedPodAsync("vcluster-ha", labelSelector: "vcluster.loft.sh/managed-by=ha")).Items.Count == 1, "the synced pod on the host");
 
-        var stopped = await driver.StopAsync(created.BackendRef, new StopOptions(false, TimeSpan.FromSeconds(30)), default);
-        var paused = await k.AppsV1.ReadNamespacedStatefulSetAsync("ha", "vcluster-ha");
-        var hostPodsWhilePaused = (await k.CoreV1.ListNamespacedPodAsync("vcluster-ha")).Items;
-        var claimsWhilePaused = (await k.CoreV1.ListNamespacedPersistentVolumeClaimAsync("vcluster-ha")).Items;
-        var started = await driver.StartAsync(created.BackendRef, default);
-        var resumed = await k.AppsV1.ReadNamespacedStatefulSetAsync("ha", "vcluster-ha");
+        var stopped = await driver.StopAsync(created.BackendRef, new StopOptions(false, TimeSpan.FromSeconds(30)), TestContext.Current.CancellationToken);
+        var paused = await k.AppsV1.ReadNamespacedStatefulSetAsync("ha", "vcluster-ha", cancellationToken: TestContext.Current.CancellationToken);
+        var hostPodsWhilePaused = (await k.CoreV1.ListNamespacedPodAsync("vcluster-ha", cancellationToken: TestContext.Current.CancellationToken)).Items;
+        var claimsWhilePaused = (await k.CoreV1.ListNamespacedPersistentVolumeClaimAsync("vcluster-ha", cancellationToken: TestContext.Current.CancellationToken)).Items;
+        var started = await driver.StartAsync(created.BackendRef, TestContext.Current.CancellationToken);
+        var resumed = await k.AppsV1.ReadNamespacedStatefulSetAsync("ha", "vcluster-ha", cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal((RuntimeState.Running, RuntimeState.Stopped), (stopped.PreviousState, stopped.NewState));
         Assert.Equal(0, paused.Spec.Replicas);
@@ -106,7 +106,7 @@ public sealed class VclusterDriverTests
         Assert.Equal("3", paused.Metadata.Annotations[VclusterNames.PausedReplicas]);
         Assert.Empty(hostPodsWhilePaused);
         Assert.Equal(3, claimsWhilePaused.Count);
-        Assert.NotNull(await k.CoreV1.ReadNamespacedServiceAsync("ha", "vcluster-ha"));
+        Assert.NotNull(await k.CoreV1.ReadNamespacedServiceAsync("ha", "vcluster-ha", cancellationToken: TestContext.Current.CancellationToken));
         Assert.Equal(RuntimeState.Running, started.NewState);
         Assert.Equal(3, resumed.Spec.Replicas);
         Assert.Equal(3, resumed.Status.ReadyReplicas);
@@ -120,11 +120,11 @@ public sealed class VclusterDriverTests
     {
         await using var sim = await SimCluster.StartAsync();
         var driver = new VclusterDriver(sim.Cluster, TimeProvider.System);
-        var created = await driver.CreateAsync("rt_4", Request("p", "nano"), default);
-        await driver.StopAsync(created.BackendRef, new StopOptions(false, TimeSpan.FromSeconds(30)), default);
+        var created = await driver.CreateAsync("rt_4", Request("p", "nano"), TestContext.Current.CancellationToken);
+        await driver.StopAsync(created.BackendRef, new StopOptions(false, TimeSpan.FromSeconds(30)), TestContext.Current.CancellationToken);
 
-        var ex = await Assert.ThrowsAsync<RuntimeDriverException>(() => driver.StopAsync(created.BackendRef, new StopOptions(false, TimeSpan.FromSeconds(30)), default));
-        var observed = await driver.ObserveAsync(created.BackendRef, default);
+        var ex = await Assert.ThrowsAsync<RuntimeDriverException>(() => driver.StopAsync(created.BackendRef, new StopOptions(false, TimeSpan.FromSeconds(30)), TestContext.Current.CancellationToken));
+        var observed = await driver.ObserveAsync(created.BackendRef, TestContext.Current.CancellationToken);
 
         Assert.Equal("invalid_state", ex.Code);
         Assert.Contains("already paused; start_runtime resumes it", ex.Message, StringComparison.Ordinal);
@@ -137,12 +137,12 @@ public sealed class VclusterDriverTests
     {
         await using var sim = await SimCluster.StartAsync();
         var driver = new VclusterDriver(sim.Cluster, TimeProvider.System);
-        var created = await driver.CreateAsync("rt_5", Request("r", "nano"), default);
-        var before = (await sim.Cluster.Client.CoreV1.ListNamespacedPodAsync("vcluster-r", labelSelector: "app=vcluster,release=r")).Items.Single().Metadata.Uid;
+        var created = await driver.CreateAsync("rt_5", Request("r", "nano"), TestContext.Current.CancellationToken);
+        var before = (await sim.Cluster.Client.CoreV1.ListNamespacedPodAsync("vcluster-r", labelSelector: "app=vcluster,release=r", cancellationToken: TestContext.Current.CancellationToken)).Items.Single().Metadata.Uid;
 
-        var result = await driver.RestartAsync(created.BackendRef, default);
-        var after = (await sim.Cluster.Client.CoreV1.ListNamespacedPodAsync("vcluster-r", labelSelector: "app=vcluster,release=r")).Items.Single();
-        var sts = await sim.Cluster.Client.AppsV1.ReadNamespacedStatefulSetAsync("r", "vcluster-r");
+        var result = await driver.RestartAsync(created.BackendRef, TestContext.Current.CancellationToken);
+        var after = (await sim.Cluster.Client.CoreV1.ListNamespacedPodAsync("vcluster-r", labelSelector: "app=vcluster,release=r", cancellationToken: TestContext.Current.CancellationToken)).Items.Single();
+        var sts = await sim.Cluster.Client.AppsV1.ReadNamespacedStatefulSetAsync("r", "vcluster-r", cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(RuntimeState.Running, result.NewState);
         Assert.NotEqual(before, after.Metadata.Uid);
@@ -154,11 +154,11 @@ public sealed class VclusterDriverTests
     {
         await using var sim = await SimCluster.StartAsync();
         var driver = new VclusterDriver(sim.Cluster, TimeProvider.System);
-        var created = await driver.CreateAsync("rt_6", Request("s", "nano"), default);
+        var created = await driver.CreateAsync("rt_6", Request("s", "nano"), TestContext.Current.CancellationToken);
 
-        var result = await driver.ScaleAsync(created.BackendRef, new ScaleTarget(2, 8192), default);
-        var sts = await sim.Cluster.Client.AppsV1.ReadNamespacedStatefulSetAsync("s", "vcluster-s");
-        var observed = await driver.ObserveAsync(created.BackendRef, default);
+        var result = await driver.ScaleAsync(created.BackendRef, new ScaleTarget(2, 8192), TestContext.Current.CancellationToken);
+        var sts = await sim.Cluster.Client.AppsV1.ReadNamespacedStatefulSetAsync("s", "vcluster-s", cancellationToken: TestContext.Current.CancellationToken);
+        var observed = await driver.ObserveAsync(created.BackendRef, TestContext.Current.CancellationToken);
 
         Assert.Equal(new ScaleTarget(1, 512), result.PreviousSize);
         Assert.Equal(new ScaleTarget(2, 8192), result.NewSize);
@@ -175,17 +175,17 @@ public sealed class VclusterDriverTests
         await using var sim = await SimCluster.StartAsync(Seed);
         var driver = new VclusterDriver(sim.Cluster, TimeProvider.System);
         const string backendRef = "vcluster:kubesim#vcluster-dev/dev";
-        await SimCluster.EventuallyAsync(async () => (await driver.ObserveAsync(backendRef, default)).State == RuntimeState.Running, "dev to run");
+        await SimCluster.EventuallyAsync(async () => (await driver.ObserveAsync(backendRef, TestContext.Current.CancellationToken)).State == RuntimeState.Running, "dev to run");
         using var inside = sim.Inside("vcluster-dev", "dev");
-        await inside.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "settings" }, Data = new Dictionary<string, string> { ["mode"] = "prod" } }, "apps");
+        await inside.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "settings" }, Data = new Dictionary<string, string> { ["mode"] = "prod" } }, "apps", cancellationToken: TestContext.Current.CancellationToken);
 
-        var snapshot = await driver.SnapshotAsync(backendRef, "before-upgrade", "nightly", default);
-        await inside.CoreV1.DeleteNamespacedConfigMapAsync("settings", "apps");
-        var listed = await driver.ListSnapshotsAsync(backendRef, default);
-        var restored = await driver.RestoreSnapshotAsync(backendRef, "before-upgrade", default);
-        var back = await inside.CoreV1.ReadNamespacedConfigMapAsync("settings", "apps");
-        var request = await sim.Cluster.Client.CoreV1.ReadNamespacedConfigMapAsync("dev-snapshot-before-upgrade", "vcluster-dev");
-        await driver.DeleteSnapshotAsync(backendRef, "before-upgrade", default);
+        var snapshot = await driver.SnapshotAsync(backendRef, "before-upgrade", "nightly", TestContext.Current.CancellationToken);
+        await inside.CoreV1.DeleteNamespacedConfigMapAsync("settings", "apps", cancellationToken: TestContext.Current.CancellationToken);
+        var listed = await driver.ListSnapshotsAsync(backendRef, TestContext.Current.CancellationToken);
+        var restored = await driver.RestoreSnapshotAsync(backendRef, "before-upgrade", TestContext.Current.CancellationToken);
+        var back = await inside.CoreV1.ReadNamespacedConfigMapAsync("settings", "apps", cancellationToken: TestContext.Current.CancellationToken);
+        var request = await sim.Cluster.Client.CoreV1.ReadNamespacedConfigMapAsync("dev-snapshot-before-upgrade", "vcluster-dev", cancellationToken: TestContext.Current.CancellationToken);
+        await driver.DeleteSnapshotAsync(backendRef, "before-upgrade", TestContext.Current.CancellationToken);
 
         Assert.Equal("before-upgrade", snapshot.Name);
         Assert.Equal(["before-upgrade"], listed.Select(s => s.Name));
@@ -194,7 +194,7 @@ public sealed class VclusterDriverTests
         Assert.Contains("container:///data/snapshots/dev-before-upgrade.tar.gz", request.Data["snapshotRequest"], StringComparison.Ordinal);
         Assert.Equal(RuntimeState.Running, restored.NewState);
         Assert.Equal("prod", back.Data["mode"]);
-        Assert.Empty(await driver.ListSnapshotsAsync(backendRef, default));
+        Assert.Empty(await driver.ListSnapshotsAsync(backendRef, TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -203,14 +203,14 @@ public sealed class VclusterDriverTests
         await using var sim = await SimCluster.StartAsync(Seed);
         var driver = new VclusterDriver(sim.Cluster, TimeProvider.System);
         const string backendRef = "vcluster:kubesim#vcluster-dev/dev";
-        await SimCluster.EventuallyAsync(async () => (await driver.ObserveAsync(backendRef, default)).State == RuntimeState.Running, "dev to run");
+        await SimCluster.EventuallyAsync(async () => (await driver.ObserveAsync(backendRef, TestContext.Current.CancellationToken)).State == RuntimeState.Running, "dev to run");
 
-        await driver.SnapshotAsync(backendRef, "auto-before-op_01ABC-3", null, default);
+        await driver.SnapshotAsync(backendRef, "auto-before-op_01ABC-3", null, TestContext.Current.CancellationToken);
 
-        Assert.Equal(["auto-before-op_01ABC-3"], (await driver.ListSnapshotsAsync(backendRef, default)).Select(s => s.Name));
-        Assert.NotNull(await sim.Cluster.Client.CoreV1.ReadNamespacedConfigMapAsync("dev-snapshot-auto-before-op-01abc-3", "vcluster-dev"));
-        await driver.DeleteSnapshotAsync(backendRef, "auto-before-op_01ABC-3", default);
-        Assert.Empty(await driver.ListSnapshotsAsync(backendRef, default));
+        Assert.Equal(["auto-before-op_01ABC-3"], (await driver.ListSnapshotsAsync(backendRef, TestContext.Current.CancellationToken)).Select(s => s.Name));
+        Assert.NotNull(await sim.Cluster.Client.CoreV1.ReadNamespacedConfigMapAsync("dev-snapshot-auto-before-op-01abc-3", "vcluster-dev", cancellationToken: TestContext.Current.CancellationToken));
+        await driver.DeleteSnapshotAsync(backendRef, "auto-before-op_01ABC-3", TestContext.Current.CancellationToken);
+        Assert.Empty(await driver.ListSnapshotsAsync(backendRef, TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -219,10 +219,10 @@ public sealed class VclusterDriverTests
         await using var sim = await SimCluster.StartAsync(Seed);
         var driver = new VclusterDriver(sim.Cluster, TimeProvider.System);
         const string backendRef = "vcluster:kubesim#vcluster-dev/dev";
-        await SimCluster.EventuallyAsync(async () => (await driver.ObserveAsync(backendRef, default)).State == RuntimeState.Running, "dev to run");
-        await driver.SnapshotAsync(backendRef, "one", null, default);
+        await SimCluster.EventuallyAsync(async () => (await driver.ObserveAsync(backendRef, TestContext.Current.CancellationToken)).State == RuntimeState.Running, "dev to run");
+        await driver.SnapshotAsync(backendRef, "one", null, TestContext.Current.CancellationToken);
 
-        var ex = await Assert.ThrowsAsync<RuntimeDriverException>(() => driver.RestoreSnapshotAsync(backendRef, "two", default));
+        var ex = await Assert.ThrowsAsync<RuntimeDriverException>(() => driver.RestoreSnapshotAsync(backendRef, "two", TestContext.Current.CancellationToken));
 
         Assert.Equal("not_found", ex.Code);
         Assert.Contains("no snapshot 'two'; list_snapshots shows: one", ex.Message, StringComparison.Ordinal);
@@ -233,15 +233,15 @@ public sealed class VclusterDriverTests
     {
         await using var sim = await SimCluster.StartAsync();
         var driver = new VclusterDriver(sim.Cluster, TimeProvider.System);
-        var created = await driver.CreateAsync("rt_7", Request("kd", "nano"), default);
+        var created = await driver.CreateAsync("rt_7", Request("kd", "nano"), TestContext.Current.CancellationToken);
 
-        var result = await driver.DeleteAsync(created.BackendRef, new DeleteOptions(KeepDisk: true), default);
+        var result = await driver.DeleteAsync(created.BackendRef, new DeleteOptions(KeepDisk: true), TestContext.Current.CancellationToken);
 
         var k = sim.Cluster.Client;
         Assert.Equal(RuntimeState.Deleted, result.NewState);
-        Assert.Empty((await k.AppsV1.ListNamespacedStatefulSetAsync("vcluster-kd")).Items);
-        Assert.Empty((await k.CoreV1.ListNamespacedServiceAsync("vcluster-kd")).Items);
-        Assert.Equal(["data-kd-0"], (await k.CoreV1.ListNamespacedPersistentVolumeClaimAsync("vcluster-kd")).Items.Select(c => c.Metadata.Name));
+        Assert.Empty((await k.AppsV1.ListNamespacedStatefulSetAsync("vcluster-kd", cancellationToken: TestContext.Current.CancellationToken)).Items);
+        Assert.Empty((await k.CoreV1.ListNamespacedServiceAsync("vcluster-kd", cancellationToken: TestContext.Current.CancellationToken)).Items);
+        Assert.Equal(["data-kd-0"], (await k.CoreV1.ListNamespacedPersistentVolumeClaimAsync("vcluster-kd", cancellationToken: TestContext.Current.CancellationToken)).Items.Select(c => c.Metadata.Name));
         Assert.Contains("kept 1 volume claim(s): data-kd-0", result.Notes);
     }
 
@@ -250,12 +250,12 @@ public sealed class VclusterDriverTests
     {
         await using var sim = await SimCluster.StartAsync();
         var driver = new VclusterDriver(sim.Cluster, TimeProvider.System);
-        var created = await driver.CreateAsync("rt_8", Request("gone", "nano"), default);
+        var created = await driver.CreateAsync("rt_8", Request("gone", "nano"), TestContext.Current.CancellationToken);
 
-        await driver.DeleteAsync(created.BackendRef, new DeleteOptions(KeepDisk: false), default);
+        await driver.DeleteAsync(created.BackendRef, new DeleteOptions(KeepDisk: false), TestContext.Current.CancellationToken);
 
-        Assert.DoesNotContain((await sim.Cluster.Client.CoreV1.ListNamespaceAsync()).Items, n => n.Metadata.Name == "vcluster-gone" && n.Status?.Phase != "Terminating");
-        Assert.Empty(await driver.DiscoverAsync(default));
+        Assert.DoesNotContain((await sim.Cluster.Client.CoreV1.ListNamespaceAsync(cancellationToken: TestContext.Current.CancellationToken)).Items, n => n.Metadata.Name == "vcluster-gone" && n.Status?.Phase != "Terminating");
+        Assert.Empty(await driver.DiscoverAsync(TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -263,15 +263,15 @@ public sealed class VclusterDriverTests
     {
         await using var sim = await SimCluster.StartAsync();
         var driver = new VclusterDriver(sim.Cluster, TimeProvider.System);
-        var created = await driver.CreateAsync("rt_9", Request("keep", "nano"), default);
+        var created = await driver.CreateAsync("rt_9", Request("keep", "nano"), TestContext.Current.CancellationToken);
         await sim.Cluster.Client.AppsV1.PatchNamespacedStatefulSetAsync(
-            new V1Patch("""{"metadata":{"annotations":{"loft.sh/non-deletable":"true"}}}""", V1Patch.PatchType.MergePatch), "keep", "vcluster-keep");
+            new V1Patch("""{"metadata":{"annotations":{"loft.sh/non-deletable":"true"}}}""", V1Patch.PatchType.MergePatch), "keep", "vcluster-keep", cancellationToken: TestContext.Current.CancellationToken);
 
-        var ex = await Assert.ThrowsAsync<RuntimeDriverException>(() => driver.DeleteAsync(created.BackendRef, new DeleteOptions(false), default));
+        var ex = await Assert.ThrowsAsync<RuntimeDriverException>(() => driver.DeleteAsync(created.BackendRef, new DeleteOptions(false), TestContext.Current.CancellationToken));
 
         Assert.Equal("protected", ex.Code);
         Assert.Contains("loft.sh/non-deletable=true", ex.Message, StringComparison.Ordinal);
-        Assert.Single((await sim.Cluster.Client.AppsV1.ListNamespacedStatefulSetAsync("vcluster-keep")).Items);
+        Assert.Single((await sim.Cluster.Client.AppsV1.ListNamespacedStatefulSetAsync("vcluster-keep", cancellationToken: TestContext.Current.CancellationToken)).Items);
     }
 
     [Fact]
@@ -280,11 +280,11 @@ public sealed class VclusterDriverTests
         await using var sim = await SimCluster.StartAsync(Seed);
         var driver = new VclusterDriver(sim.Cluster, TimeProvider.System);
         const string backendRef = "vcluster:kubesim#vcluster-dev/dev";
-        await SimCluster.EventuallyAsync(async () => (await driver.ObserveAsync(backendRef, default)).Details.ContainsKey("nodes"), "dev's API to answer");
+        await SimCluster.EventuallyAsync(async () => (await driver.ObserveAsync(backendRef, TestContext.Current.CancellationToken)).Details.ContainsKey("nodes"), "dev's API to answer");
 
-        var observed = await driver.ObserveAsync(backendRef, default);
+        var observed = await driver.ObserveAsync(backendRef, TestContext.Current.CancellationToken);
         using var inside = sim.Inside("vcluster-dev", "dev");
-        var nodesInside = (await inside.CoreV1.ListNodeAsync()).Items.Count;
+        var nodesInside = (await inside.CoreV1.ListNodeAsync(cancellationToken: TestContext.Current.CancellationToken)).Items.Count;
 
         Assert.Equal(RuntimeState.Running, observed.State);
         Assert.Equal(nodesInside.ToString(System.Globalization.CultureInfo.InvariantCulture), observed.Details["nodes"]);
@@ -300,17 +300,17 @@ public sealed class VclusterDriverTests
     {
         await using var sim = await SimCluster.StartAsync();
         var driver = new VclusterDriver(sim.Cluster, TimeProvider.System);
-        var created = await driver.CreateAsync("rt_10", Request("c", "nano"), default);
+        var created = await driver.CreateAsync("rt_10", Request("c", "nano"), TestContext.Current.CancellationToken);
 
         sim.Server.Faults.FailRequests(409, "/statefulsets/c", "PATCH", times: 1);
-        var once = await driver.StopAsync(created.BackendRef, new StopOptions(false, TimeSpan.FromSeconds(30)), default);
+        var once = await driver.StopAsync(created.BackendRef, new StopOptions(false, TimeSpan.FromSeconds(30)), TestContext.Current.CancellationToken);
         sim.Server.Faults.FailRequests(409, "/statefulsets/c", "PATCH", times: 2);
-        var twice = await Assert.ThrowsAsync<RuntimeDriverException>(() => driver.StartAsync(created.BackendRef, default));
+        var twice = await Assert.ThrowsAsync<RuntimeDriverException>(() => driver.StartAsync(created.BackendRef, TestContext.Current.CancellationToken));
 
         Assert.Equal(RuntimeState.Stopped, once.NewState);
         Assert.Equal("conflict", twice.Code);
         Assert.Contains("stale twice", twice.Message, StringComparison.Ordinal);
-        Assert.Equal(0, (await sim.Cluster.Client.AppsV1.ReadNamespacedStatefulSetAsync("c", "vcluster-c")).Spec.Replicas);
+        Assert.Equal(0, (await sim.Cluster.Client.AppsV1.ReadNamespacedStatefulSetAsync("c", "vcluster-c", cancellationToken: TestContext.Current.CancellationToken)).Spec.Replicas);
     }
 
     [Fact]
@@ -326,7 +326,7 @@ public sealed class VclusterDriverTests
             """);
         var driver = new VclusterDriver(sim.Cluster, TimeProvider.System);
 
-        var assessment = await driver.AssessAsync(new PlannedAction(ActionType.Create, null, new ScaleTarget(2, 8192), "big", "small-team"), default);
+        var assessment = await driver.AssessAsync(new PlannedAction(ActionType.Create, null, new ScaleTarget(2, 8192), "big", "small-team"), TestContext.Current.CancellationToken);
 
         Assert.Equal(["ResourceQuota small-team/cap would be exceeded: requests.memory used 0 + requested 24Gi > hard 4Gi; raise the quota or choose a smaller size"], assessment.BlockingReasons);
     }
@@ -337,25 +337,25 @@ public sealed class VclusterDriverTests
         await using var sim = await SimCluster.StartAsync(Seed);
         var driver = new VclusterDriver(sim.Cluster, TimeProvider.System);
         const string backendRef = "vcluster:kubesim#vcluster-dev/dev";
-        await SimCluster.EventuallyAsync(async () => (await driver.ObserveAsync(backendRef, default)).Details.ContainsKey("nodes"), "dev's API");
+        await SimCluster.EventuallyAsync(async () => (await driver.ObserveAsync(backendRef, TestContext.Current.CancellationToken)).Details.ContainsKey("nodes"), "dev's API");
         using (var inside = sim.Inside("vcluster-dev", "dev"))
         {
             await inside.CoreV1.CreateNamespacedPodAsync(new V1Pod
             {
                 Metadata = new V1ObjectMeta { Name = "db", Labels = new Dictionary<string, string> { ["app"] = "db" } },
                 Spec = new V1PodSpec { Containers = [new V1Container { Name = "pg", Image = "postgres:17" }] },
-            }, "apps");
+            }, "apps", cancellationToken: TestContext.Current.CancellationToken);
         }
 
         await sim.Cluster.Client.PolicyV1.CreateNamespacedPodDisruptionBudgetAsync(new V1PodDisruptionBudget
         {
             Metadata = new V1ObjectMeta { Name = "control-plane" },
             Spec = new V1PodDisruptionBudgetSpec { MinAvailable = 1, Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app"] = "vcluster" } } },
-        }, "vcluster-dev");
-        await SimCluster.EventuallyAsync(async () => (await driver.AssessAsync(new PlannedAction(ActionType.Stop, backendRef, null), default)).Disrupted.Count == 1
+        }, "vcluster-dev", cancellationToken: TestContext.Current.CancellationToken);
+        await SimCluster.EventuallyAsync(async () => (await driver.AssessAsync(new PlannedAction(ActionType.Stop, backendRef, null), TestContext.Current.CancellationToken)).Disrupted.Count == 1
                                                      && (await sim.Cluster.Client.PolicyV1.ReadNamespacedPodDisruptionBudgetAsync("control-plane", "vcluster-dev")).Status?.ExpectedPods == 1, "the synced pod and the budget status");
 
-        var assessment = await driver.AssessAsync(new PlannedAction(ActionType.Stop, backendRef, null), default);
+        var assessment = await driver.AssessAsync(new PlannedAction(ActionType.Stop, backendRef, null), TestContext.Current.CancellationToken);
 
         Assert.Equal(["pod apps/db"], assessment.Disrupted);
         Assert.Contains(assessment.BlockingReasons, r => r.StartsWith("PodDisruptionBudget vcluster-dev/control-plane (minAvailable 1, 1 healthy) allows 0 disruption(s); the pause would disrupt", StringComparison.Ordinal));

@@ -35,12 +35,12 @@ public sealed class KubeVirtDriverTests
     };
 
     private static async Task<JsonNode> VmAsync(SimCluster sim, string ns, string name) =>
-        (await sim.Cluster.SendAsync(HttpMethod.Get, $"/apis/kubevirt.io/v1/namespaces/{ns}/virtualmachines/{name}", null, default))!;
+        (await sim.Cluster.SendAsync(HttpMethod.Get, $"/apis/kubevirt.io/v1/namespaces/{ns}/virtualmachines/{name}", null, TestContext.Current.CancellationToken))!;
 
     private static async Task<KubeVirtDriver> RunningDbAsync(SimCluster sim)
     {
         var driver = new KubeVirtDriver(sim.Cluster, TimeProvider.System);
-        await SimCluster.EventuallyAsync(async () => (await driver.ObserveAsync(DbRef, default)).State == RuntimeState.Running, "db-vm to run");
+        await SimCluster.EventuallyAsync(async () => (await driver.ObserveAsync(DbRef, TestContext.Current.CancellationToken)).State == RuntimeState.Running, "db-vm to run");
         return driver;
     }
 
@@ -51,7 +51,7 @@ public sealed class KubeVirtDriverTests
         await RunningDbAsync(sim);
         var driver = new KubeVirtDriver(sim.Cluster, TimeProvider.System);
 
-        var vm = Assert.Single(await driver.DiscoverAsync(default));
+        var vm = Assert.Single(await driver.DiscoverAsync(TestContext.Current.CancellationToken));
 
         Assert.Equal((DbRef, "db-vm", RuntimeState.Running, 1, 4096L), (vm.BackendRef, vm.Name, vm.State, vm.Vcpus, vm.MemoryMiB));
     }
@@ -62,9 +62,9 @@ public sealed class KubeVirtDriverTests
         await using var sim = await SimCluster.StartAsync();
         var driver = new KubeVirtDriver(sim.Cluster, TimeProvider.System);
 
-        var created = await driver.CreateAsync("rt_1", Request("web", "small"), default);
+        var created = await driver.CreateAsync("rt_1", Request("web", "small"), TestContext.Current.CancellationToken);
         var vm = await VmAsync(sim, "default", "web");
-        var observed = await driver.ObserveAsync(created.BackendRef, default);
+        var observed = await driver.ObserveAsync(created.BackendRef, TestContext.Current.CancellationToken);
 
         Assert.Equal("kubevirt:kubesim#default/web", created.BackendRef);
         Assert.Equal((RuntimeState.Running, 1, 2048L), (created.State, created.Vcpus, created.MemoryMiB));
@@ -81,7 +81,7 @@ public sealed class KubeVirtDriverTests
         await using var sim = await SimCluster.StartAsync();
         var driver = new KubeVirtDriver(sim.Cluster, TimeProvider.System);
 
-        var created = await driver.CreateAsync("rt_2", Request("calc", "nano", new ResourceProfile { Cpu = 3, Memory = "3Gi" }), default);
+        var created = await driver.CreateAsync("rt_2", Request("calc", "nano", new ResourceProfile { Cpu = 3, Memory = "3Gi" }), TestContext.Current.CancellationToken);
         var vm = await VmAsync(sim, "default", "calc");
 
         Assert.Null(vm["spec"]!["instancetype"]);
@@ -96,11 +96,11 @@ public sealed class KubeVirtDriverTests
         await using var sim = await SimCluster.StartAsync(Seed);
         var driver = await RunningDbAsync(sim);
 
-        var stopped = await driver.StopAsync(DbRef, new StopOptions(false, TimeSpan.FromSeconds(30)), default);
+        var stopped = await driver.StopAsync(DbRef, new StopOptions(false, TimeSpan.FromSeconds(30)), TestContext.Current.CancellationToken);
         var halted = (await VmAsync(sim, "team-a", "db-vm"))["spec"]!["runStrategy"]!.GetValue<string>();
-        var started = await driver.StartAsync(DbRef, default);
+        var started = await driver.StartAsync(DbRef, TestContext.Current.CancellationToken);
         var always = (await VmAsync(sim, "team-a", "db-vm"))["spec"]!["runStrategy"]!.GetValue<string>();
-        var again = await Assert.ThrowsAsync<RuntimeDriverException>(() => driver.StartAsync(DbRef, default));
+        var again = await Assert.ThrowsAsync<RuntimeDriverException>(() => driver.StartAsync(DbRef, TestContext.Current.CancellationToken));
 
         Assert.Equal((RuntimeState.Running, RuntimeState.Stopped), (stopped.PreviousState, stopped.NewState));
         Assert.Equal("Halted", halted);
@@ -116,10 +116,10 @@ public sealed class KubeVirtDriverTests
     {
         await using var sim = await SimCluster.StartAsync(Seed);
         var driver = await RunningDbAsync(sim);
-        var before = (await sim.Cluster.SendAsync(HttpMethod.Get, "/apis/kubevirt.io/v1/namespaces/team-a/virtualmachineinstances/db-vm", null, default))!["metadata"]!["uid"]!.GetValue<string>();
+        var before = (await sim.Cluster.SendAsync(HttpMethod.Get, "/apis/kubevirt.io/v1/namespaces/team-a/virtualmachineinstances/db-vm", null, TestContext.Current.CancellationToken))!["metadata"]!["uid"]!.GetValue<string>();
 
-        var result = await driver.RestartAsync(DbRef, default);
-        var after = (await sim.Cluster.SendAsync(HttpMethod.Get, "/apis/kubevirt.io/v1/namespaces/team-a/virtualmachineinstances/db-vm", null, default))!["metadata"]!["uid"]!.GetValue<string>();
+        var result = await driver.RestartAsync(DbRef, TestContext.Current.CancellationToken);
+        var after = (await sim.Cluster.SendAsync(HttpMethod.Get, "/apis/kubevirt.io/v1/namespaces/team-a/virtualmachineinstances/db-vm", null, TestContext.Current.CancellationToken))!["metadata"]!["uid"]!.GetValue<string>();
 
         Assert.Equal(RuntimeState.Running, result.NewState);
         Assert.NotEqual(before, after);
@@ -130,9 +130,9 @@ public sealed class KubeVirtDriverTests
     {
         await using var sim = await SimCluster.StartAsync(Seed);
         var driver = await RunningDbAsync(sim);
-        await driver.StopAsync(DbRef, new StopOptions(false, TimeSpan.FromSeconds(30)), default);
+        await driver.StopAsync(DbRef, new StopOptions(false, TimeSpan.FromSeconds(30)), TestContext.Current.CancellationToken);
 
-        var ex = await Assert.ThrowsAsync<RuntimeDriverException>(() => driver.RestartAsync(DbRef, default));
+        var ex = await Assert.ThrowsAsync<RuntimeDriverException>(() => driver.RestartAsync(DbRef, TestContext.Current.CancellationToken));
 
         Assert.Equal("invalid_state", ex.Code);
         Assert.Contains("RunStategy Halted does not support manual restart requests", ex.Message, StringComparison.Ordinal);
@@ -145,7 +145,7 @@ public sealed class KubeVirtDriverTests
         await using var sim = await SimCluster.StartAsync(Seed);
         var driver = await RunningDbAsync(sim);
 
-        var result = await driver.ScaleAsync(DbRef, new ScaleTarget(2, 8192), default);
+        var result = await driver.ScaleAsync(DbRef, new ScaleTarget(2, 8192), TestContext.Current.CancellationToken);
         var vm = await VmAsync(sim, "team-a", "db-vm");
 
         Assert.Equal("u1.large", vm["spec"]!["instancetype"]!["name"]!.GetValue<string>());
@@ -160,10 +160,10 @@ public sealed class KubeVirtDriverTests
         await using var sim = await SimCluster.StartAsync(Seed);
         var driver = await RunningDbAsync(sim);
 
-        var snapshot = await driver.SnapshotAsync(DbRef, "pre-scale", "before scaling", default);
-        await driver.ScaleAsync(DbRef, new ScaleTarget(2, 8192), default);
-        var listed = await driver.ListSnapshotsAsync(DbRef, default);
-        var restored = await driver.RestoreSnapshotAsync(DbRef, "pre-scale", default);
+        var snapshot = await driver.SnapshotAsync(DbRef, "pre-scale", "before scaling", TestContext.Current.CancellationToken);
+        await driver.ScaleAsync(DbRef, new ScaleTarget(2, 8192), TestContext.Current.CancellationToken);
+        var listed = await driver.ListSnapshotsAsync(DbRef, TestContext.Current.CancellationToken);
+        var restored = await driver.RestoreSnapshotAsync(DbRef, "pre-scale", TestContext.Current.CancellationToken);
         var vm = await VmAsync(sim, "team-a", "db-vm");
 
         Assert.Equal("pre-scale", snapshot.Name);
@@ -178,15 +178,15 @@ public sealed class KubeVirtDriverTests
     {
         await using var sim = await SimCluster.StartAsync(Seed);
         var driver = await RunningDbAsync(sim);
-        await driver.SnapshotAsync(DbRef, "s1", null, default);
+        await driver.SnapshotAsync(DbRef, "s1", null, TestContext.Current.CancellationToken);
 
-        var result = await driver.DeleteAsync(DbRef, new DeleteOptions(false), default);
-        var snapshots = await sim.Cluster.SendAsync(HttpMethod.Get, "/apis/snapshot.kubevirt.io/v1beta1/namespaces/team-a/virtualmachinesnapshots", null, default);
+        var result = await driver.DeleteAsync(DbRef, new DeleteOptions(false), TestContext.Current.CancellationToken);
+        var snapshots = await sim.Cluster.SendAsync(HttpMethod.Get, "/apis/snapshot.kubevirt.io/v1beta1/namespaces/team-a/virtualmachinesnapshots", null, TestContext.Current.CancellationToken);
 
         Assert.Equal(RuntimeState.Deleted, result.NewState);
-        Assert.Empty(await driver.DiscoverAsync(default));
+        Assert.Empty(await driver.DiscoverAsync(TestContext.Current.CancellationToken));
         Assert.Empty(snapshots!["items"]!.AsArray());
-        var missing = await Assert.ThrowsAsync<RuntimeDriverException>(() => driver.ObserveAsync(DbRef, default));
+        var missing = await Assert.ThrowsAsync<RuntimeDriverException>(() => driver.ObserveAsync(DbRef, TestContext.Current.CancellationToken));
         Assert.Equal("not_found", missing.Code);
     }
 
@@ -199,10 +199,10 @@ public sealed class KubeVirtDriverTests
         {
             Metadata = new V1ObjectMeta { Name = "db" },
             Spec = new V1PodDisruptionBudgetSpec { MinAvailable = 1, Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["vm.kubevirt.io/name"] = "db-vm" } } },
-        }, "team-a");
+        }, "team-a", cancellationToken: TestContext.Current.CancellationToken);
         await SimCluster.EventuallyAsync(async () => (await sim.Cluster.Client.PolicyV1.ReadNamespacedPodDisruptionBudgetAsync("db", "team-a")).Status?.ExpectedPods == 1, "the budget's status");
 
-        var assessment = await driver.AssessAsync(new PlannedAction(ActionType.Stop, DbRef, null), default);
+        var assessment = await driver.AssessAsync(new PlannedAction(ActionType.Stop, DbRef, null), TestContext.Current.CancellationToken);
 
         var reason = Assert.Single(assessment.BlockingReasons);
         Assert.StartsWith("PodDisruptionBudget team-a/db (minAvailable 1, 1 healthy) allows 0 disruption(s); the stop would disrupt 1", reason, StringComparison.Ordinal);
@@ -215,7 +215,7 @@ public sealed class KubeVirtDriverTests
         await using var sim = await SimCluster.StartAsync();
         var driver = new KubeVirtDriver(sim.Cluster, TimeProvider.System);
 
-        var assessment = await driver.AssessAsync(new PlannedAction(ActionType.Create, null, new ScaleTarget(8, 65536), "huge", null), default);
+        var assessment = await driver.AssessAsync(new PlannedAction(ActionType.Create, null, new ScaleTarget(8, 65536), "huge", null), TestContext.Current.CancellationToken);
 
         var reason = Assert.Single(assessment.BlockingReasons);
         Assert.StartsWith("no node can fit the virt-launcher pod (800m CPU / 65756 MiB", reason, StringComparison.Ordinal);

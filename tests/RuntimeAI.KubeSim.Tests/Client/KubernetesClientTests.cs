@@ -38,8 +38,8 @@ public sealed class KubernetesClientTests
         await using var _ = sim;
         using var __ = client;
 
-        var version = await client.Version.GetCodeAsync();
-        var groups = await client.Apis.GetAPIVersionsAsync();
+        var version = await client.Version.GetCodeAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var groups = await client.Apis.GetAPIVersionsAsync(cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal("v1.32.0+kubesim", version.GitVersion);
         Assert.Contains(groups.Groups, g => g.Name == "kubevirt.io");
@@ -53,14 +53,14 @@ public sealed class KubernetesClientTests
         await using var _ = sim;
         using var __ = client;
 
-        var created = await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("a"), "default");
-        var fetched = await client.CoreV1.ReadNamespacedConfigMapAsync("a", "default");
+        var created = await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("a"), "default", cancellationToken: TestContext.Current.CancellationToken);
+        var fetched = await client.CoreV1.ReadNamespacedConfigMapAsync("a", "default", cancellationToken: TestContext.Current.CancellationToken);
         fetched.Data["k"] = "2";
-        var replaced = await client.CoreV1.ReplaceNamespacedConfigMapAsync(fetched, "a", "default");
+        var replaced = await client.CoreV1.ReplaceNamespacedConfigMapAsync(fetched, "a", "default", cancellationToken: TestContext.Current.CancellationToken);
         created.Data["k"] = "3";
-        var conflict = await Assert.ThrowsAsync<HttpOperationException>(() => client.CoreV1.ReplaceNamespacedConfigMapAsync(created, "a", "default"));
-        await client.CoreV1.DeleteNamespacedConfigMapAsync("a", "default");
-        var missing = await Assert.ThrowsAsync<HttpOperationException>(() => client.CoreV1.ReadNamespacedConfigMapAsync("a", "default"));
+        var conflict = await Assert.ThrowsAsync<HttpOperationException>(() => client.CoreV1.ReplaceNamespacedConfigMapAsync(created, "a", "default", cancellationToken: TestContext.Current.CancellationToken));
+        await client.CoreV1.DeleteNamespacedConfigMapAsync("a", "default", cancellationToken: TestContext.Current.CancellationToken);
+        var missing = await Assert.ThrowsAsync<HttpOperationException>(() => client.CoreV1.ReadNamespacedConfigMapAsync("a", "default", cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Equal("2", replaced.Data["k"]);
         Assert.Equal(HttpStatusCode.Conflict, conflict.Response.StatusCode);
@@ -75,21 +75,21 @@ public sealed class KubernetesClientTests
         using var __ = client;
         for (var i = 0; i < 7; i++)
         {
-            await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap($"cm{i}", group: i % 2 == 0 ? "even" : "odd"), "default");
+            await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap($"cm{i}", group: i % 2 == 0 ? "even" : "odd"), "default", cancellationToken: TestContext.Current.CancellationToken);
         }
 
-        var page = await client.CoreV1.ListNamespacedConfigMapAsync("default", labelSelector: "group=even", limit: 2);
+        var page = await client.CoreV1.ListNamespacedConfigMapAsync("default", labelSelector: "group=even", limit: 2, cancellationToken: TestContext.Current.CancellationToken);
         var all = new List<string>();
         string? token = null;
         do
         {
-            var next = await client.CoreV1.ListNamespacedConfigMapAsync("default", labelSelector: "group in (even,odd)", limit: 3, continueParameter: token);
+            var next = await client.CoreV1.ListNamespacedConfigMapAsync("default", labelSelector: "group in (even,odd)", limit: 3, continueParameter: token, cancellationToken: TestContext.Current.CancellationToken);
             all.AddRange(next.Items.Select(c => c.Metadata.Name));
             token = next.Metadata.ContinueProperty;
         }
         while (!string.IsNullOrEmpty(token));
 
-        var byField = await client.CoreV1.ListNamespacedConfigMapAsync("default", fieldSelector: "metadata.name=cm3");
+        var byField = await client.CoreV1.ListNamespacedConfigMapAsync("default", fieldSelector: "metadata.name=cm3", cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(2, page.Items.Count);
         Assert.False(string.IsNullOrEmpty(page.Metadata.ContinueProperty));
@@ -106,12 +106,12 @@ public sealed class KubernetesClientTests
         using var __ = client;
         await sim.CreateAsync("apis/apps/v1/namespaces/default/deployments", SimHost.Deployment("web", 1));
 
-        await client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch("""{"metadata":{"labels":{"a":"1"}}}""", V1Patch.PatchType.MergePatch), "web", "default");
-        await client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch("""[{"op":"replace","path":"/spec/replicas","value":2}]""", V1Patch.PatchType.JsonPatch), "web", "default");
+        await client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch("""{"metadata":{"labels":{"a":"1"}}}""", V1Patch.PatchType.MergePatch), "web", "default", cancellationToken: TestContext.Current.CancellationToken);
+        await client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch("""[{"op":"replace","path":"/spec/replicas","value":2}]""", V1Patch.PatchType.JsonPatch), "web", "default", cancellationToken: TestContext.Current.CancellationToken);
         var strategic = await client.AppsV1.PatchNamespacedDeploymentAsync(
-            new V1Patch("""{"spec":{"template":{"spec":{"containers":[{"name":"main","image":"nginx:1.28"}]}}}}""", V1Patch.PatchType.StrategicMergePatch), "web", "default");
+            new V1Patch("""{"spec":{"template":{"spec":{"containers":[{"name":"main","image":"nginx:1.28"}]}}}}""", V1Patch.PatchType.StrategicMergePatch), "web", "default", cancellationToken: TestContext.Current.CancellationToken);
         var applied = await client.CoreV1.PatchNamespacedConfigMapAsync(
-            new V1Patch("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"applied"},"data":{"x":"y"}}""", V1Patch.PatchType.ApplyPatch), "applied", "default", fieldManager: "runtimeai-tests");
+            new V1Patch("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"applied"},"data":{"x":"y"}}""", V1Patch.PatchType.ApplyPatch), "applied", "default", fieldManager: "runtimeai-tests", cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal("1", strategic.Metadata.Labels["a"]);
         Assert.Equal(2, strategic.Spec.Replicas);
@@ -126,12 +126,12 @@ public sealed class KubernetesClientTests
         var (sim, client) = await StartAsync();
         await using var _ = sim;
         using var __ = client;
-        await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("keep"), "default");
+        await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("keep"), "default", cancellationToken: TestContext.Current.CancellationToken);
 
-        await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("dry"), "default", dryRun: "All");
-        await client.CoreV1.DeleteNamespacedConfigMapAsync("keep", "default", dryRun: "All");
+        await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("dry"), "default", dryRun: "All", cancellationToken: TestContext.Current.CancellationToken);
+        await client.CoreV1.DeleteNamespacedConfigMapAsync("keep", "default", dryRun: "All", cancellationToken: TestContext.Current.CancellationToken);
 
-        var names = (await client.CoreV1.ListNamespacedConfigMapAsync("default")).Items.Select(c => c.Metadata.Name).ToList();
+        var names = (await client.CoreV1.ListNamespacedConfigMapAsync("default", cancellationToken: TestContext.Current.CancellationToken)).Items.Select(c => c.Metadata.Name).ToList();
         Assert.Contains("keep", names);
         Assert.DoesNotContain("dry", names);
     }
@@ -146,10 +146,10 @@ public sealed class KubernetesClientTests
         await sim.CreateAsync("apis/apps/v1/namespaces/default/deployments", SimHost.Deployment("b", 1));
         await sim.AdvanceAsync(TimeSpan.FromSeconds(3));
 
-        await client.AppsV1.DeleteNamespacedDeploymentAsync("a", "default", propagationPolicy: "Orphan");
-        await client.AppsV1.DeleteNamespacedDeploymentAsync("b", "default", propagationPolicy: "Background");
+        await client.AppsV1.DeleteNamespacedDeploymentAsync("a", "default", propagationPolicy: "Orphan", cancellationToken: TestContext.Current.CancellationToken);
+        await client.AppsV1.DeleteNamespacedDeploymentAsync("b", "default", propagationPolicy: "Background", cancellationToken: TestContext.Current.CancellationToken);
 
-        var sets = await client.AppsV1.ListNamespacedReplicaSetAsync("default");
+        var sets = await client.AppsV1.ListNamespacedReplicaSetAsync("default", cancellationToken: TestContext.Current.CancellationToken);
         Assert.StartsWith("a-", Assert.Single(sets.Items).Metadata.Name, StringComparison.Ordinal);
     }
 
@@ -161,8 +161,8 @@ public sealed class KubernetesClientTests
         using var __ = client;
         await sim.CreateAsync("apis/apps/v1/namespaces/default/deployments", SimHost.Deployment("web", 1));
 
-        var before = await client.AppsV1.ReadNamespacedDeploymentScaleAsync("web", "default");
-        var after = await client.AppsV1.PatchNamespacedDeploymentScaleAsync(new V1Patch("""{"spec":{"replicas":4}}""", V1Patch.PatchType.MergePatch), "web", "default");
+        var before = await client.AppsV1.ReadNamespacedDeploymentScaleAsync("web", "default", cancellationToken: TestContext.Current.CancellationToken);
+        var after = await client.AppsV1.PatchNamespacedDeploymentScaleAsync(new V1Patch("""{"spec":{"replicas":4}}""", V1Patch.PatchType.MergePatch), "web", "default", cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(1, before.Spec.Replicas);
         Assert.Equal(4, after.Spec.Replicas);
@@ -177,10 +177,10 @@ public sealed class KubernetesClientTests
         await sim.CreateAsync("apis/apps/v1/namespaces/default/deployments", SimHost.Deployment("web", 1));
         await sim.CreateAsync("apis/policy/v1/namespaces/default/poddisruptionbudgets", """{"metadata":{"name":"pdb"},"spec":{"minAvailable":1,"selector":{"matchLabels":{"app":"web"}}}}""");
         await sim.AdvanceAsync(TimeSpan.FromSeconds(3));
-        var pod = (await client.CoreV1.ListNamespacedPodAsync("default")).Items.Single().Metadata.Name;
+        var pod = (await client.CoreV1.ListNamespacedPodAsync("default", cancellationToken: TestContext.Current.CancellationToken)).Items.Single().Metadata.Name;
 
         var ex = await Assert.ThrowsAsync<HttpOperationException>(() => client.CoreV1.CreateNamespacedPodEvictionAsync(
-            new V1Eviction { Metadata = new V1ObjectMeta { Name = pod, NamespaceProperty = "default" } }, pod, "default"));
+            new V1Eviction { Metadata = new V1ObjectMeta { Name = pod, NamespaceProperty = "default" } }, pod, "default", cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Equal(HttpStatusCode.TooManyRequests, ex.Response.StatusCode);
         Assert.Contains("disruption budget", ex.Response.Content, StringComparison.Ordinal);
@@ -196,9 +196,9 @@ public sealed class KubernetesClientTests
         await sim.AdvanceAsync(TimeSpan.FromSeconds(3));
         await sim.AdvanceAsync(TimeSpan.FromSeconds(10));
 
-        await using var stream = await client.CoreV1.ReadNamespacedPodLogAsync("p1", "default", tailLines: 1);
+        await using var stream = await client.CoreV1.ReadNamespacedPodLogAsync("p1", "default", tailLines: 1, cancellationToken: TestContext.Current.CancellationToken);
         using var reader = new StreamReader(stream);
-        var text = await reader.ReadToEndAsync();
+        var text = await reader.ReadToEndAsync(cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Single(text.TrimEnd().Split('\n'));
     }
@@ -209,14 +209,14 @@ public sealed class KubernetesClientTests
         var (sim, client) = await StartAsync();
         await using var _ = sim;
         using var __ = client;
-        var list = await client.CoreV1.ListNamespacedConfigMapAsync("default");
+        var list = await client.CoreV1.ListNamespacedConfigMapAsync("default", cancellationToken: TestContext.Current.CancellationToken);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         // KubernetesClient.Aot has no watch helpers: a watch is a GET with watch=true, one JSON event per line.
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(client.BaseUri, $"api/v1/namespaces/default/configmaps?watch=true&resourceVersion={list.Metadata.ResourceVersion}"));
         using var response = await client.HttpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cts.Token));
 
-        await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("b"), "default");
+        await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("b"), "default", cancellationToken: TestContext.Current.CancellationToken);
         var line = await reader.ReadLineAsync(cts.Token);
         var watchEvent = JsonNode.Parse(line!)!;
 
@@ -230,16 +230,16 @@ public sealed class KubernetesClientTests
         var (sim, client) = await StartAsync();
         await using var _ = sim;
         using var __ = client;
-        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "team-a" } });
+        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "team-a" } }, cancellationToken: TestContext.Current.CancellationToken);
         var sts = RuntimeAI.KubeSim.Seeding.SeedLoader.VirtualClusterStatefulSet("dev", "team-a");
         await sim.CreateAsync("apis/apps/v1/namespaces/team-a/statefulsets", sts.ToJsonString());
         await sim.AdvanceAsync(TimeSpan.FromSeconds(3));
 
-        var secret = await client.CoreV1.ReadNamespacedSecretAsync("vc-dev", "team-a");
+        var secret = await client.CoreV1.ReadNamespacedSecretAsync("vc-dev", "team-a", cancellationToken: TestContext.Current.CancellationToken);
         using var inner = ClientFor(Encoding.UTF8.GetString(secret.Data["config"]));
-        await inner.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("inside"), "default");
+        await inner.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("inside"), "default", cancellationToken: TestContext.Current.CancellationToken);
 
-        Assert.Contains((await inner.CoreV1.ListNamespacedConfigMapAsync("default")).Items, c => c.Metadata.Name == "inside");
-        Assert.DoesNotContain((await client.CoreV1.ListNamespacedConfigMapAsync("default")).Items, c => c.Metadata.Name == "inside");
+        Assert.Contains((await inner.CoreV1.ListNamespacedConfigMapAsync("default", cancellationToken: TestContext.Current.CancellationToken)).Items, c => c.Metadata.Name == "inside");
+        Assert.DoesNotContain((await client.CoreV1.ListNamespacedConfigMapAsync("default", cancellationToken: TestContext.Current.CancellationToken)).Items, c => c.Metadata.Name == "inside");
     }
 }
