@@ -116,4 +116,45 @@ public sealed class KubernetesSandboxTests
         Assert.Equal("kubevirt:lab", status.GetProperty("backend").GetString());
         Assert.False(status.GetProperty("sandbox").GetBoolean());
     }
+
+    [Fact]
+    public async Task KubeVirtVm_SameToolsAsLibvirt_GetRuntimeSaysWhichBackend()
+    {
+        await using var session = await InProcessSession.StartAsync(
+            new RuntimeAiServerOptions { DataDir = TestPaths.NewDataDir(), Autonomy = AutonomyLevel.Autonomous, Sandbox = true, PoliciesDir = TestPolicies.AllowAll() },
+            TestContext.Current.CancellationToken);
+        var client = session.Client;
+
+        var created = await CallOkAsync(client, "create_runtime", new() { ["name"] = "kv-web", ["type"] = "vm", ["backend"] = "kubevirt:kubesim", ["spec"] = new Dictionary<string, object?> { ["size"] = "small" } });
+        var id = created.GetProperty("runtime_id").GetString()!;
+        var record = await CallOkAsync(client, "get_runtime", new() { ["runtime_id"] = id });
+        var stopped = await CallOkAsync(client, "stop_runtime", new() { ["runtime_id"] = id });
+        var started = await CallOkAsync(client, "start_runtime", new() { ["runtime_id"] = id });
+        var status = await CallOkAsync(client, "get_runtime_status", new() { ["runtime_id"] = id });
+
+        Assert.Equal("kubevirt:kubesim#default/kv-web", record.GetProperty("backend").GetProperty("ref").GetString());
+        Assert.Equal("k8s_backend", record.GetProperty("backend").GetProperty("kind").GetString());
+        Assert.Equal("succeeded", stopped.GetProperty("status").GetString());
+        Assert.Equal("succeeded", started.GetProperty("status").GetString());
+        Assert.Equal("running", status.GetProperty("state").GetString());
+        Assert.Equal("u1.small", status.GetProperty("details").GetProperty("instancetype").GetString());
+    }
+
+    [Fact]
+    public async Task CreateDryRun_OverTheSandboxQuota_IsBlockedWithTheQuotaNamed()
+    {
+        await using var session = await InProcessSession.StartAsync(
+            new RuntimeAiServerOptions { DataDir = TestPaths.NewDataDir(), Autonomy = AutonomyLevel.Copilot, Sandbox = true, PoliciesDir = TestPolicies.AllowAll() },
+            TestContext.Current.CancellationToken);
+
+        var simulated = await CallOkAsync(session.Client, "create_runtime", new()
+        {
+            ["name"] = "huge", ["type"] = "vm", ["backend"] = "kubevirt:kubesim", ["namespace"] = "vms",
+            ["spec"] = new Dictionary<string, object?> { ["size"] = "2xlarge" }, ["dry_run"] = true,
+        });
+
+        Assert.Equal("would be blocked by safety", simulated.GetProperty("verdict").GetString());
+        var reasons = simulated.GetProperty("simulations")[0].GetProperty("blocking_reasons").EnumerateArray().Select(r => r.GetString()!).ToList();
+        Assert.Contains(reasons, r => r.StartsWith("ResourceQuota vms/vms-quota would be exceeded: requests.memory used ", StringComparison.Ordinal) && r.EndsWith("> hard 24Gi; raise the quota or choose a smaller size", StringComparison.Ordinal));
+    }
 }
