@@ -37,6 +37,18 @@ internal sealed class FlippableDriver(string name) : IRuntimeDriver
         remove { }
     }
 
+    /// <summary>What <see cref="AssessAsync"/> answers; null keeps the interface's default (nothing to say).</summary>
+    public Func<PlannedAction, ActionAssessment>? Assess { get; set; }
+
+    /// <summary>Every action the dry-run asked this driver to assess.</summary>
+    public ConcurrentQueue<PlannedAction> Assessed { get; } = new();
+
+    public Task<ActionAssessment> AssessAsync(PlannedAction action, CancellationToken cancellationToken)
+    {
+        Assessed.Enqueue(action);
+        return Task.FromResult(Assess?.Invoke(action) ?? ActionAssessment.None);
+    }
+
     public void Fail(string detail) => _health = new BackendHealth(false, detail);
 
     public void Recover() => _health = new BackendHealth(true, "fake backend answers again");
