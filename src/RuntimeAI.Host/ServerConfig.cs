@@ -281,10 +281,24 @@ internal sealed class ServerConfig
 
         foreach (var entry in Options.Kubeconfigs)
         {
-            var path = entry.Split('#')[0];
+            var hash = entry.LastIndexOf('#');
+            var path = hash > 0 ? entry[..hash] : entry;
             if (!File.Exists(path))
             {
                 Errors.Add($"kubeconfig '{path}' does not exist; pass --kubeconfig FILE with a kubeconfig kubectl can read (e.g. ~/.kube/config)");
+                continue;
+            }
+
+            try
+            {
+                // Loads the file and resolves the context now, so a typo is a start-up error, not a failed backend.
+                new RuntimeAI.Drivers.Kubernetes.Cluster.KubeCluster(
+                    new RuntimeAI.Drivers.Kubernetes.Cluster.KubeClusterOptions { KubeconfigPath = path, Context = hash > 0 ? entry[(hash + 1)..] : null },
+                    TimeProvider.System).Dispose();
+            }
+            catch (ArgumentException ex)
+            {
+                Errors.Add(ex.Message);
             }
         }
 

@@ -8,7 +8,28 @@ public sealed class KubeconfigConfigTests
         var dir = TestPaths.NewDataDir();
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, "kubeconfig");
-        File.WriteAllText(path, "apiVersion: v1\nkind: Config\n");
+        File.WriteAllText(path, """
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: c
+              cluster: {server: "http://127.0.0.1:1"}
+            users:
+            - name: u
+              user: {token: t}
+            contexts:
+            - name: prod
+              context: {cluster: c, user: u}
+            - name: staging
+              context: {cluster: c, user: u}
+            - name: east
+              context: {cluster: c, user: u}
+            - name: lab
+              context: {cluster: c, user: u}
+            - name: x
+              context: {cluster: c, user: u}
+            current-context: prod
+            """);
         return path;
     }
 
@@ -56,5 +77,17 @@ public sealed class KubeconfigConfigTests
 
         Assert.Contains("kubeconfig '/nonexistent/kubeconfig' does not exist; pass --kubeconfig FILE with a kubeconfig kubectl can read (e.g. ~/.kube/config)", missing.Errors);
         Assert.Contains("--context needs --kubeconfig FILE (the file whose context it names)", stray.Errors);
+    }
+
+    [Fact]
+    public void Load_UnknownContext_IsAStartupErrorNamingTheFix()
+    {
+        var file = Kubeconfig();
+
+        var config = ServerConfig.Load(new ServerConfig.Flags { Kubeconfig = [file], Context = ["nope"] }, new Dictionary<string, string?>());
+
+        var error = Assert.Single(config.Errors);
+        Assert.StartsWith($"kubeconfig '{file}' context 'nope' cannot be used:", error, StringComparison.Ordinal);
+        Assert.EndsWith("Check the file with `kubectl --kubeconfig FILE config view` and pass an existing --context.", error, StringComparison.Ordinal);
     }
 }

@@ -359,7 +359,8 @@ public sealed partial class VclusterDriver
 
     private async Task<(ControlPlane Plane, IList<V1Pod> Pods)> WaitAsync(string ns, string name, Func<ControlPlane, IList<V1Pod>, bool> done, CancellationToken cancellationToken)
     {
-        var ((plane, pods), converged) = await Converge.UntilAsync(
+        // Not converged within ConvergeTimeout: the caller records the state the cluster shows (e.g. creating).
+        var ((plane, pods), _) = await Converge.UntilAsync(
             async ct =>
             {
                 var plane = await TryGetControlPlaneAsync(ns, name, ct).ConfigureAwait(false)
@@ -369,7 +370,6 @@ public sealed partial class VclusterDriver
             },
             x => done(x.plane, x.pods) || StateOf(x.plane, x.pods).State == RuntimeState.Error,
             _cluster.Options, _time, cancellationToken).ConfigureAwait(false);
-        _ = converged;
         return (plane, pods);
     }
 }
