@@ -7,8 +7,7 @@ using RuntimeAI.Core.Actions;
 using RuntimeAI.Core.Policies;
 using RuntimeAI.Core.Runtimes;
 
-var smoke = args.Contains("--smoke");
-var decisions = smoke ? 500 : 50_000;
+var decisions = args.Contains("--smoke") ? 500 : 50_000;
 var actions = Enum.GetValues<ActionType>();
 var rules = new List<PolicyRule>();
 for (var i = 0; i < 1000; i++)
@@ -62,5 +61,6 @@ Console.WriteLine("| p50 | p90 | p99 | max |");
 Console.WriteLine("|---|---|---|---|");
 Console.WriteLine($"| {P(0.5):F1} | {P(0.9):F1} | {P(0.99):F1} | {samples[^1]:F1} |");
 Console.WriteLine($"decision: {evaluator.Evaluate(input).Effect} ({string.Join(", ", evaluator.Evaluate(input).RuleIds.Take(5))}…)");
-// The smoke run checks the harness, not the target: 500 samples on a shared CI machine are noise.
-return smoke || P(0.99) < 1000 ? 0 : 1;
+// The smoke run proves the harness works (CI machines are shared and noisy); only a full run on an
+// idle machine judges the target.
+return args.Contains("--smoke") || P(0.99) < 1000 ? 0 : 1;
