@@ -22,10 +22,12 @@ internal static class ServeCommand
         var autonomy = Cli.AutonomyOption();
         var sandbox = Cli.SandboxOption();
         var libvirt = Cli.LibvirtOption();
+        var kubeconfig = Cli.KubeconfigOption();
+        var context = Cli.ContextOption();
         var policies = Cli.PoliciesOption();
         var logFile = new Option<string?>("--log-file") { Description = "Also write logs to this file (logs go to stderr, never stdout)." };
         var logLevel = new Option<string?>("--log-level") { Description = "trace, debug, information (default), warning, error." };
-        var command = new Command("serve", "Run the MCP server.") { transport, urls, dataDir, config, autonomy, sandbox, libvirt, logFile, logLevel, policies };
+        var command = new Command("serve", "Run the MCP server.") { transport, urls, dataDir, config, autonomy, sandbox, libvirt, kubeconfig, context, logFile, logLevel, policies };
         command.SetAction(async (parse, ct) =>
         {
             var options = Cli.LoadOptions(new ServerConfig.Flags
@@ -37,6 +39,8 @@ internal static class ServeCommand
                 Autonomy = parse.GetValue(autonomy),
                 Sandbox = parse.GetValue(sandbox) ? true : null,
                 Libvirt = parse.GetValue(libvirt) ?? [],
+                Kubeconfig = parse.GetValue(kubeconfig) ?? [],
+                Context = parse.GetValue(context) ?? [],
                 LogFile = parse.GetValue(logFile),
                 LogLevel = parse.GetValue(logLevel),
                 PoliciesDir = parse.GetValue(policies),
