@@ -15,7 +15,7 @@ internal sealed class ServerConfig
     private static readonly string[] s_knownKeys =
     [
         "transport", "urls", "data_dir", "autonomy", "sandbox", "libvirt", "max_request_body_bytes",
-        "allowed_origins", "allowed_hosts", "log_file", "log_level", "policies_dir", "admins", "autonomy_scopes",
+        "allowed_origins", "allowed_hosts", "log_file", "log_level", "policies_dir", "admins", "autonomy_scopes", "roles",
     ];
 
     public List<string> Errors { get; } = [];
@@ -126,6 +126,7 @@ internal sealed class ServerConfig
                     case "policies_dir": Options.PoliciesDir = ReadString(property.Value, where); break;
                     case "admins": ReadList(property.Value, where, Options.Admins); break;
                     case "autonomy_scopes": ReadScopes(property.Value, where); break;
+                    case "roles": ReadRoles(property.Value, where); break;
                     default:
                         Errors.Add($"{where} is not a known setting; known settings are {string.Join(", ", s_knownKeys)}");
                         break;
@@ -346,6 +347,39 @@ internal sealed class ServerConfig
             {
                 Options.AutonomyScopes.Add(new RuntimeAI.Core.Governance.AutonomyScope { Tenant = tenant, Labels = labels, Level = level.Value });
             }
+        }
+    }
+
+    private void ReadRoles(JsonElement value, string where)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            Errors.Add($"{where} must be an object of principal name to roles, like {{\"http:alice\": [\"approver\"]}}");
+            return;
+        }
+
+        foreach (var entry in value.EnumerateObject())
+        {
+            if (entry.Value.ValueKind != JsonValueKind.Array)
+            {
+                Errors.Add($"{where}.{entry.Name} must be an array of roles ({RuntimeAI.Core.Identity.RoleText.Valid})");
+                continue;
+            }
+
+            var roles = new List<RuntimeAI.Core.Identity.Role>();
+            foreach (var item in entry.Value.EnumerateArray())
+            {
+                if (item.ValueKind == JsonValueKind.String && RuntimeAI.Core.Identity.RoleText.TryParse(item.GetString(), out var role))
+                {
+                    roles.Add(role);
+                }
+                else
+                {
+                    Errors.Add($"{where}.{entry.Name}: '{item}' is not a role; use {RuntimeAI.Core.Identity.RoleText.Valid}");
+                }
+            }
+
+            Options.Roles[entry.Name] = roles;
         }
     }
 

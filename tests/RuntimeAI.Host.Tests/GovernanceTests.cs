@@ -18,6 +18,7 @@ public sealed class GovernanceTests
         InProcessSession.StartAsync(new RuntimeAiServerOptions
         {
             DataDir = dataDir, Autonomy = autonomy, Sandbox = true, PoliciesDir = policies ?? TestPolicies.AllowAll(),
+            LocalPrincipal = TestPrincipals.Agent,
         }, CancellationToken.None);
 
     private static string UniqueName() => "g-" + Guid.NewGuid().ToString("N")[..10];

@@ -1,11 +1,11 @@
 using System.Reflection;
-using System.Security.Claims;
 using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using RuntimeAI.Core.Common;
 using RuntimeAI.Core.Governance;
 using RuntimeAI.Core.Policies;
+using RuntimeAI.Mcp.Identity;
 using RuntimeAI.Mcp.Pipeline;
 using RuntimeAI.Mcp.Prompts;
 using RuntimeAI.Mcp.Resources;
@@ -35,6 +35,8 @@ public static class McpServerSetup
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IdGenerator>();
+        services.AddSingleton<PrincipalResolver>();
+        services.AddSingleton<AuthorizationStage>();
         services.AddSingleton<SchemaFirewallStage>();
         services.AddSingleton<AutonomyGateStage>();
         services.AddSingleton<PlanStage>();
@@ -60,8 +62,10 @@ public static class McpServerSetup
                 {
                     var result = await next(context, cancellationToken).ConfigureAwait(false);
                     var options = context.Services!.GetRequiredService<RuntimeAiServerOptions>();
-                    result.Tools = result.Tools.Where(t => ToolCatalog.Find(t.Name) is not { Tier: ToolTier.Execute } tool
-                        || (tool.TargetsRuntimes ? options.HighestAutonomy : options.Autonomy) != AutonomyLevel.Advisor).ToList();
+                    var principal = context.Services!.GetRequiredService<PrincipalResolver>().Resolve(context.User);
+                    result.Tools = result.Tools.Where(t => ToolCatalog.Find(t.Name) is not { } tool
+                        || (principal.Has(tool.RequiredRole)
+                            && (tool.Tier != ToolTier.Execute || (tool.TargetsRuntimes ? options.HighestAutonomy : options.Autonomy) != AutonomyLevel.Advisor))).ToList();
 
                     return result;
                 });
@@ -70,6 +74,7 @@ public static class McpServerSetup
                     var services = context.Services!;
                     var pipeline = services.GetRequiredService<ToolCallPipeline>();
                     var call = CreateContext(context, services);
+                    context.Items[ToolCallContext.ItemKey] = call;
                     return await pipeline.InvokeAsync(call, ct => next(context, ct), cancellationToken).ConfigureAwait(false);
                 });
             });
@@ -92,7 +97,7 @@ public static class McpServerSetup
             ToolName = request.Params?.Name ?? string.Empty,
             Tool = tool,
             Arguments = arguments,
-            Principal = PrincipalName(request.User, options.TransportLabel),
+            Principal = services.GetRequiredService<PrincipalResolver>().Resolve(request.User),
             User = request.User,
             Client = client,
             Transport = options.TransportLabel,
@@ -102,9 +107,4 @@ public static class McpServerSetup
             Request = request,
         };
     }
-
-    internal static string PrincipalName(ClaimsPrincipal? user, string transport) =>
-        user?.Identity is { IsAuthenticated: true, Name: { } name }
-            ? name
-            : $"{transport}:{Environment.UserName}";
 }

@@ -50,6 +50,16 @@ public sealed class RuntimeAiServerOptions
     /// <summary>Principal names allowed to call put_policy/delete_policy over MCP (the local CLI session always is).</summary>
     public IList<string> Admins { get; } = [];
 
+    /// <summary>
+    /// Roles granted by principal name, on top of what the transport or token gives (the local
+    /// transports give operator; a token gives its role claims), e.g. <c>{"http:alice": ["approver"]}</c>.
+    /// </summary>
+    public IDictionary<string, IReadOnlyList<RuntimeAI.Core.Identity.Role>> Roles { get; } =
+        new Dictionary<string, IReadOnlyList<RuntimeAI.Core.Identity.Role>>(StringComparer.Ordinal);
+
+    /// <summary>The principal of unauthenticated calls instead of the OS account (the CLI with --api-key).</summary>
+    public RuntimeAI.Core.Identity.Principal? LocalPrincipal { get; set; }
+
     /// <summary>The transport label recorded in the audit trail (stdio, http, in-process).</summary>
     public string TransportLabel { get; set; } = "stdio";
 

@@ -52,7 +52,7 @@ internal sealed class ApprovalStage(IProposalStore proposals, IdGenerator ids, R
             RuntimeId = runtimeId,
             Actions = actions,
             Digest = digest,
-            ProposedBy = context.Principal,
+            ProposedBy = context.Principal.Name,
             Reasoning = context.Reasoning is null ? null : RuntimeAI.Core.Audit.SecretRedactor.RedactText(context.Reasoning),
             DryRunSummary = string.Join(" | ", context.Simulations.Select(s => s.Summary)),
             ApprovalReasons = context.ApprovalReasons.ToList(),
@@ -131,7 +131,7 @@ internal sealed class ApprovalStage(IProposalStore proposals, IdGenerator ids, R
 
         if (parameters.InputResponses?.TryGetValue("approval", out var response) == true && parameters.RequestState is { } state)
         {
-            if (!requestState.TryRedeem(state, context.Principal, digest, out var why))
+            if (!requestState.TryRedeem(state, context.Principal.Name, digest, out var why))
             {
                 return StageVerdict.Refuse("approval_invalid", $"{why}; nothing was changed");
             }
@@ -152,7 +152,7 @@ internal sealed class ApprovalStage(IProposalStore proposals, IdGenerator ids, R
 
         throw new InputRequiredException(
             new Dictionary<string, InputRequest> { ["approval"] = InputRequest.ForElicitation(Prompt(context)) },
-            requestState.Issue(context.Principal, digest));
+            requestState.Issue(context.Principal.Name, digest));
     }
 
     private static ElicitRequestParams Prompt(ToolCallContext context) => new()

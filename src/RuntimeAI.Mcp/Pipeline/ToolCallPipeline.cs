@@ -15,6 +15,7 @@ namespace RuntimeAI.Mcp.Pipeline;
 /// </summary>
 internal sealed class ToolCallPipeline(
     IAuditLog audit,
+    AuthorizationStage authorization,
     SchemaFirewallStage schemaFirewall,
     AutonomyGateStage autonomyGate,
     PlanStage plan,
@@ -25,7 +26,7 @@ internal sealed class ToolCallPipeline(
     ILogger<ToolCallPipeline> logger)
 {
     /// <summary>The stages after audit-begin, in the order they run.</summary>
-    internal IReadOnlyList<IToolCallStage> Stages { get; } = [schemaFirewall, plan, autonomyGate, policy, dryRun, approval];
+    internal IReadOnlyList<IToolCallStage> Stages { get; } = [authorization, schemaFirewall, plan, autonomyGate, policy, dryRun, approval];
 
     public async ValueTask<CallToolResult> InvokeAsync(
         ToolCallContext context,
@@ -41,13 +42,13 @@ internal sealed class ToolCallPipeline(
             Ts = time.GetUtcNow(),
             Tool = context.ToolName,
             Tier = context.Tool?.Tier.ToString().ToLowerInvariant(),
-            Principal = context.Principal,
+            Principal = context.Principal.Name,
             Client = context.Client,
             Transport = context.Transport,
             Arguments = SecretRedactor.Redact(context.Arguments),
             AutonomyLevel = context.Autonomy.ToString().ToLowerInvariant(),
             Reasoning = context.Reasoning is null ? null : SecretRedactor.RedactText(context.Reasoning),
-            IdempotencyKey = AsString(context.Arguments["idempotency_key"]),
+            IdempotencyKey = context.IdempotencyKey,
         }, cancellationToken).ConfigureAwait(false);
 
         var outcome = "error";

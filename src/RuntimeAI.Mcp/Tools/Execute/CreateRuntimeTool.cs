@@ -14,6 +14,8 @@ internal sealed class CreateRuntimeTool : RuntimeTool
 
     public override ToolTier Tier => ToolTier.Execute;
 
+    public override string? TenantArgument => "tenant_id";
+
     public override string Description =>
         "Create a runtime (a VM today) from a size (nano 1/512Mi … 2xlarge 8/32Gi) and labels. It gets a disk and starts. " +
         "Returns the Operation with runtime_id. Undo with delete_runtime.";
