@@ -109,6 +109,17 @@ public sealed class SqliteDatabase : IDisposable
             PRIMARY KEY (operation_id, step)
         );
         """,
+        // v3: identity — API keys (only the SHA-256 of each secret is stored)
+        """
+        CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            secret_hash TEXT NOT NULL,
+            revoked_at TEXT,
+            doc TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX ux_api_keys_active_name ON api_keys(name) WHERE revoked_at IS NULL;
+        """,
     ];
 
     private readonly string _connectionString;
