@@ -15,7 +15,7 @@ internal sealed class ServerConfig
     private static readonly string[] s_knownKeys =
     [
         "transport", "urls", "data_dir", "autonomy", "sandbox", "libvirt", "max_request_body_bytes",
-        "allowed_origins", "allowed_hosts", "log_file", "log_level", "policies_dir", "admins", "autonomy_scopes", "roles", "auth",
+        "allowed_origins", "allowed_hosts", "log_file", "log_level", "policies_dir", "admins", "autonomy_scopes", "roles", "auth", "approvals_required", "client_approval_transports",
     ];
 
     public List<string> Errors { get; } = [];
@@ -132,6 +132,18 @@ internal sealed class ServerConfig
                     case "autonomy_scopes": ReadScopes(property.Value, where); break;
                     case "roles": ReadRoles(property.Value, where); break;
                     case "auth": ReadAuth(property.Value, where); break;
+                    case "client_approval_transports": ReadList(property.Value, where, Options.ClientApprovalTransports); break;
+                    case "approvals_required":
+                        if (property.Value.TryGetInt32(out var required) && required is >= 1 and <= 10)
+                        {
+                            Options.ApprovalsRequired = required;
+                        }
+                        else
+                        {
+                            Errors.Add($"{where} must be a whole number from 1 to 10 (distinct approvers per proposal)");
+                        }
+
+                        break;
                     default:
                         Errors.Add($"{where} is not a known setting; known settings are {string.Join(", ", s_knownKeys)}");
                         break;

@@ -78,6 +78,15 @@ public sealed class RuntimeAiServerOptions
     /// <summary>True when HTTP callers must authenticate (issuers or API keys configured).</summary>
     public bool AuthEnabled => ApiKeys || AuthIssuers.Count > 0;
 
+    /// <summary>How many distinct approvers a proposal on the approver channel needs (N of M; default 1).</summary>
+    public int ApprovalsRequired { get; set; } = 1;
+
+    /// <summary>
+    /// Transports on which the human at the agent's own client may approve non-destructive changes
+    /// outside env=prod (client-attested, via MRTR). Default: the local ones, stdio and in-process.
+    /// </summary>
+    public IList<string> ClientApprovalTransports { get; } = ["stdio", "in-process"];
+
     /// <summary>The transport label recorded in the audit trail (stdio, http, in-process).</summary>
     public string TransportLabel { get; set; } = "stdio";
 

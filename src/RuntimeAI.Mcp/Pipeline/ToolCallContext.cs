@@ -86,6 +86,12 @@ internal sealed class ToolCallContext
     public string? ProposalId { get; set; }
 
     public string? Approver { get; set; }
+
+    /// <summary>The channel the approval came through (approver or client), when one was needed.</summary>
+    public string? ApprovalChannel { get; set; }
+
+    /// <summary>The approved proposal this call redeemed (executing until the call ends).</summary>
+    public RuntimeAI.Core.Governance.Proposal? RedeemedProposal { get; set; }
 }
 
 /// <summary>What a stage says: go on, or stop with a refusal or an invalid-params error.</summary>

@@ -126,6 +126,7 @@ internal sealed class ToolCallPipeline(
         }
         finally
         {
+            await approval.CompleteAsync(context, outcome == "ok", detail).ConfigureAwait(false);
             var structured = result?.StructuredContent;
             await audit.EndAsync(new AuditEnd
             {
