@@ -62,8 +62,14 @@ public sealed class RuntimeLifecycle(
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
 
     /// <summary>Creates a runtime on the first backend that serves its type.</summary>
+    public Task<(Operation Operation, Runtime Runtime)> CreateAsync(
+        RuntimeCreateRequest request, string actor, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        CreateAsync(request, actor, null, null, progress, cancellationToken);
+
+    /// <summary>Creates a runtime, recording <paramref name="initiator"/> on the operation and its events.</summary>
     public async Task<(Operation Operation, Runtime Runtime)> CreateAsync(
-        RuntimeCreateRequest request, string actor, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+        RuntimeCreateRequest request, string actor, OperationActor? initiator, string? operationId,
+        IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var driver = drivers.ForType(request.Type)
@@ -89,7 +95,7 @@ public sealed class RuntimeLifecycle(
             Spec = request.Spec with { Size = size },
             CreatedAt = now,
         };
-        var operation = NewOperation(runtime.Id, "create");
+        var operation = NewOperation(runtime.Id, "create", operationId) with { Actor = initiator };
         await inventory.SaveRuntimeAsync(runtime, "create requested", cancellationToken).ConfigureAwait(false);
         await inventory.SaveOperationAsync(operation, cancellationToken).ConfigureAwait(false);
         progress?.Report(new OperationProgress(10, $"creating on {driver.Name}"));
@@ -114,7 +120,7 @@ public sealed class RuntimeLifecycle(
                 ["vcpus"] = created.Vcpus,
                 ["memory_mib"] = created.MemoryMiB,
                 ["compensation"] = "delete_runtime",
-            }, cancellationToken).ConfigureAwait(false);
+            }, cancellationToken, operation).ConfigureAwait(false);
             operation = await FinishAsync(operation, new JsonObject
             {
                 ["state"] = EnumText.Name(runtime.State),
@@ -129,7 +135,7 @@ public sealed class RuntimeLifecycle(
             runtime = runtime with { State = RuntimeState.Deleted, UpdatedAt = time.GetUtcNow() };
             await inventory.SaveRuntimeAsync(runtime, "create failed", CancellationToken.None).ConfigureAwait(false);
             await AppendEventAsync(runtime.Id, "lifecycle.create_failed", EventSeverity.Warning, actor,
-                new JsonObject { ["error"] = ex.Message }, CancellationToken.None).ConfigureAwait(false);
+                new JsonObject { ["error"] = ex.Message }, CancellationToken.None, operation).ConfigureAwait(false);
             operation = await FailAsync(operation, ex, CancellationToken.None).ConfigureAwait(false);
             return (operation, runtime);
         }
@@ -152,7 +158,7 @@ public sealed class RuntimeLifecycle(
             var (runtime, driver, backendRef) = await ResolveAsync(request.RuntimeId, cancellationToken).ConfigureAwait(false);
             health?.ThrowIfReadOnly(driver);
             var verb = EnumText.Name(request.Action);
-            var operation = NewOperation(runtime.Id, verb);
+            var operation = NewOperation(runtime.Id, verb, request.OperationId) with { Actor = request.Initiator };
             await inventory.SaveOperationAsync(operation, cancellationToken).ConfigureAwait(false);
             progress?.Report(new OperationProgress(10, $"{verb} on {driver.Name}"));
             try
@@ -162,14 +168,14 @@ public sealed class RuntimeLifecycle(
                 runtime = Apply(runtime, request, result);
                 await inventory.SaveRuntimeAsync(runtime, $"{verb} by {request.Actor}", cancellationToken).ConfigureAwait(false);
                 var data = Describe(result, snapshot);
-                await AppendEventAsync(runtime.Id, "lifecycle." + PastTense(request.Action), EventSeverity.Info, request.Actor, data, cancellationToken).ConfigureAwait(false);
+                await AppendEventAsync(runtime.Id, "lifecycle." + PastTense(request.Action), EventSeverity.Info, request.Actor, data, cancellationToken, operation).ConfigureAwait(false);
                 operation = await FinishAsync(operation, data.DeepClone().AsObject(), cancellationToken).ConfigureAwait(false);
                 return (operation, runtime);
             }
             catch (RuntimeDriverException ex)
             {
                 await AppendEventAsync(runtime.Id, $"lifecycle.{verb}_failed", EventSeverity.Warning, request.Actor,
-                    new JsonObject { ["error"] = ex.Message, ["code"] = ex.Code }, CancellationToken.None).ConfigureAwait(false);
+                    new JsonObject { ["error"] = ex.Message, ["code"] = ex.Code }, CancellationToken.None, operation).ConfigureAwait(false);
                 operation = await FailAsync(operation, ex, CancellationToken.None).ConfigureAwait(false);
                 return (operation, runtime);
             }
@@ -545,9 +551,9 @@ public sealed class RuntimeLifecycle(
             ? ["start", "stop", "restart", "scale", "snapshot", "restore", "delete"]
             : ["start", "stop", "scale", "delete"];
 
-    private Operation NewOperation(string runtimeId, string action) => new()
+    private Operation NewOperation(string runtimeId, string action, string? operationId = null) => new()
     {
-        OperationId = ids.New("op"),
+        OperationId = operationId ?? ids.New("op"),
         Status = OperationStatus.Running,
         RuntimeId = runtimeId,
         Action = action,
@@ -581,7 +587,7 @@ public sealed class RuntimeLifecycle(
         return failed;
     }
 
-    private Task AppendEventAsync(string runtimeId, string type, EventSeverity severity, string actor, JsonObject data, CancellationToken cancellationToken) =>
+    private Task AppendEventAsync(string runtimeId, string type, EventSeverity severity, string actor, JsonObject data, CancellationToken cancellationToken, Operation? cause = null) =>
         inventory.AppendEventAsync(new RuntimeEvent
         {
             Id = ids.New("ev"),
@@ -589,7 +595,9 @@ public sealed class RuntimeLifecycle(
             Type = type,
             Severity = severity,
             Ts = time.GetUtcNow(),
-            Actor = actor,
+            Actor = cause?.Actor?.Kind ?? actor,
+            Principal = cause?.Actor?.Principal,
+            OperationId = cause?.OperationId,
             Data = data,
         }, cancellationToken);
 }

@@ -32,6 +32,9 @@ public sealed record SagaRequest
 
     /// <summary>Optional idempotency key chosen by the caller.</summary>
     public string? IdempotencyKey { get; init; }
+
+    /// <summary>The caller and the decisions behind the request, recorded on the operation.</summary>
+    public OperationActor? Initiator { get; init; }
 }
 
 /// <summary>What a saga operation did: the operation, its steps, and whether this is a replay.</summary>
@@ -251,7 +254,7 @@ public sealed class SagaExecutor(
             }
         }
 
-        var run = RunSagaAsync(operationId, runtime, commands, request.Actor, claim, progress);
+        var run = RunSagaAsync(operationId, runtime, commands, request.Initiator?.Kind ?? request.Actor, claim, progress, request.Initiator);
         _inflight[operationId] = run;
         try
         {
@@ -267,7 +270,12 @@ public sealed class SagaExecutor(
     /// Undoes a succeeded saga operation (its recorded compensations, in reverse) or a succeeded
     /// single lifecycle operation whose result carries what undoes it, as a new operation.
     /// </summary>
-    public async Task<SagaOutcome> RollbackAsync(string operationId, string actor, CancellationToken cancellationToken)
+    public async Task<SagaOutcome> RollbackAsync(string operationId, string actor, CancellationToken cancellationToken) =>
+        await RollbackAsync(operationId, actor, null, null, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Rolls back <paramref name="operationId"/>, recording <paramref name="initiator"/> on the rollback operation.</summary>
+    public async Task<SagaOutcome> RollbackAsync(
+        string operationId, string actor, OperationActor? initiator, string? rollbackOperationId, CancellationToken cancellationToken)
     {
         var original = await inventory.GetOperationAsync(operationId, cancellationToken).ConfigureAwait(false)
             ?? throw new SagaException("not_found", $"operation '{operationId}' does not exist; use the operation_id an execute tool returned");
@@ -296,7 +304,7 @@ public sealed class SagaExecutor(
             }
 
             var compensations = await CompensationsOfAsync(original, cancellationToken).ConfigureAwait(false);
-            var rollbackId = ids.New("op");
+            var rollbackId = rollbackOperationId ?? ids.New("op");
             var steps = compensations.Select((c, i) => new SagaStep
             {
                 Step = i + 1, ActionIndex = 0, Kind = "rollback", Command = c, Status = SagaStepStatus.Pending, UpdatedAt = time.GetUtcNow(),
@@ -310,6 +318,7 @@ public sealed class SagaExecutor(
                 CreatedAt = time.GetUtcNow(),
                 Progress = new OperationProgress(0, $"rolling back {operationId}"),
                 Result = new JsonObject { ["rolls_back"] = operationId, ["executor_process"] = SagaProcess.Current() },
+                Actor = initiator,
             };
             await store.SaveStepsAsync(rollbackId, steps, CancellationToken.None).ConfigureAwait(false);
             await inventory.SaveOperationAsync(operation, CancellationToken.None).ConfigureAwait(false);
@@ -434,7 +443,8 @@ public sealed class SagaExecutor(
     }
 
     private async Task<SagaOutcome> RunSagaAsync(
-        string operationId, Runtime runtime, IReadOnlyList<SagaCommand> commands, string actor, IdempotencyRecord? claim, IProgress<OperationProgress>? progress)
+        string operationId, Runtime runtime, IReadOnlyList<SagaCommand> commands, string actor, IdempotencyRecord? claim, IProgress<OperationProgress>? progress,
+        OperationActor? initiator = null)
     {
         // The runtime's mutation lock is held for the whole saga: no other saga and no single
         // lifecycle call on this runtime runs between two steps.
@@ -452,6 +462,7 @@ public sealed class SagaExecutor(
                 CreatedAt = time.GetUtcNow(),
                 Progress = new OperationProgress(0, $"{steps.Count} step(s) planned"),
                 Result = new JsonObject { ["executor_process"] = SagaProcess.Current() },
+                Actor = initiator,
             };
 
             // Intents and compensations are durable before anything touches the runtime.

@@ -20,8 +20,9 @@ public static class McpServerSetup
     public const string Instructions =
         "RuntimeAI operates virtual machines and virtual Kubernetes clusters as 'runtimes'. Start with list_runtimes, " +
         "then get_runtime / get_runtime_status. Mutations (execute tier) are gated by the server's autonomy level and " +
-        "policies and always return an Operation to poll with get_operation. Pass a short 'reasoning' with every call: " +
-        "it is kept in the audit trail.";
+        "policies and always return an Operation to poll with get_operation. Execute tools take idempotency_key (your retry key: " +
+        "the same key and arguments return the first operation instead of running again) and proposal_id (an approved proposal " +
+        "to run). Pass a short 'reasoning' with every call: it is kept in the audit trail.";
 
     /// <summary>The server version (assembly informational version).</summary>
     public static string Version { get; } =
@@ -43,6 +44,8 @@ public static class McpServerSetup
         services.AddSingleton<PolicyStage>();
         services.AddSingleton<DryRunStage>();
         services.AddSingleton<ApprovalStage>();
+        services.AddSingleton<IdempotencyGate>();
+        services.AddSingleton<BudgetGate>();
         services.AddSingleton(sp => RequestStateProtector.ForDataDir(options.DataDir, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<DryRunSimulator>();
         services.AddSingleton<ToolCallPipeline>();

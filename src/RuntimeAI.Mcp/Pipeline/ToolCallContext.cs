@@ -90,6 +90,25 @@ internal sealed class ToolCallContext
     /// <summary>The channel the approval came through (approver or client), when one was needed.</summary>
     public string? ApprovalChannel { get; set; }
 
+    /// <summary>True while this call holds the budget gate (taken by the policy stage, released when the call ends).</summary>
+    public bool HoldsBudgetGate { get; set; }
+
+    /// <summary>The operation id reserved for this call when its idempotency key was claimed.</summary>
+    public string? OperationId { get; set; }
+
+    /// <summary>Who runs the call and what allowed it, as recorded on the operation and its events.</summary>
+    public RuntimeAI.Core.Operations.OperationActor ToActor() => new()
+    {
+        Principal = Principal.Name,
+        Kind = Principal.Kind == PrincipalKind.Human ? "human" : "agent",
+        Approver = Approver,
+        ApprovalChannel = ApprovalChannel,
+        ProposalId = ProposalId,
+        PolicyRuleIds = Decision?.RuleIds ?? [],
+        CallId = CallId,
+        IdempotencyKey = IdempotencyKey,
+    };
+
     /// <summary>The approved proposal this call redeemed (executing until the call ends).</summary>
     public RuntimeAI.Core.Governance.Proposal? RedeemedProposal { get; set; }
 }

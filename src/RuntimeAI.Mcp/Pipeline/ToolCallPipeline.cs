@@ -22,6 +22,8 @@ internal sealed class ToolCallPipeline(
     PolicyStage policy,
     DryRunStage dryRun,
     ApprovalStage approval,
+    IdempotencyGate idempotency,
+    BudgetGate budget,
     TimeProvider time,
     ILogger<ToolCallPipeline> logger)
 {
@@ -43,6 +45,8 @@ internal sealed class ToolCallPipeline(
             Tool = context.ToolName,
             Tier = context.Tool?.Tier.ToString().ToLowerInvariant(),
             Principal = context.Principal.Name,
+            PrincipalKind = context.Principal.Kind == RuntimeAI.Core.Identity.PrincipalKind.Human ? "human" : "agent",
+            AuthenticatedBy = context.Principal.AuthenticatedBy,
             Client = context.Client,
             Transport = context.Transport,
             Arguments = SecretRedactor.Redact(context.Arguments),
@@ -91,6 +95,15 @@ internal sealed class ToolCallPipeline(
                 }
             }
 
+            if (await idempotency.ClaimAsync(context, cancellationToken).ConfigureAwait(false) is { } replay)
+            {
+                // Same key, same arguments: the first call's operation; nothing runs again.
+                outcome = replay.IsError ? "refused" : "ok";
+                detail = replay.IsError ? replay.Text : "replayed";
+                result = ToolResultMapper.ToCallToolResult(replay);
+                return result;
+            }
+
             result = await execute(cancellationToken).ConfigureAwait(false);
             outcome = result.IsError == true ? "error" : "ok";
             if (result.IsError == true)
@@ -126,6 +139,7 @@ internal sealed class ToolCallPipeline(
         }
         finally
         {
+            budget.Release(context);
             await approval.CompleteAsync(context, outcome == "ok", detail).ConfigureAwait(false);
             var structured = result?.StructuredContent;
             await audit.EndAsync(new AuditEnd
@@ -139,6 +153,7 @@ internal sealed class ToolCallPipeline(
                 Decision = context.Decision?.ToJsonObject(),
                 ProposalId = context.ProposalId,
                 Approver = context.Approver,
+                ApprovalChannel = context.ApprovalChannel,
                 DryRunSummary = context.Simulations.Count == 0 ? null : string.Join(" | ", context.Simulations.Select(s => s.Summary)),
             }, CancellationToken.None).ConfigureAwait(false);
         }

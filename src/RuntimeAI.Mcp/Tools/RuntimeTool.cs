@@ -97,7 +97,7 @@ internal sealed record PlannedChange(string? RuntimeId, RuntimeAI.Core.Actions.R
         var parameters = new JsonObject();
         foreach (var (key, value) in arguments)
         {
-            if (key is not ("runtime_id" or "reasoning" or "dry_run" or "proposal_id"))
+            if (key is not ("runtime_id" or "reasoning" or "dry_run" or "proposal_id" or "idempotency_key"))
             {
                 parameters[key] = value?.DeepClone();
             }

@@ -58,7 +58,7 @@ internal sealed class CreateRuntimeTool : RuntimeTool
             },
         };
         var (operation, runtime) = await call.Services.GetRequiredService<RuntimeLifecycle>()
-            .CreateAsync(request, "agent", LifecycleTool.ProgressOf(call), cancellationToken).ConfigureAwait(false);
+            .CreateAsync(request, call.Context.ToActor().Kind, call.Context.ToActor(), call.Context.OperationId, LifecycleTool.ProgressOf(call), cancellationToken).ConfigureAwait(false);
         return LifecycleTool.Outcome(operation, runtime);
     }
 }

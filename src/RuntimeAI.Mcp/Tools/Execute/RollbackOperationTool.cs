@@ -24,6 +24,7 @@ internal sealed class RollbackOperationTool : RuntimeTool
     public override JsonObject InputSchema { get; } = Schema.Object(
         Schema.Required("operation_id", Schema.String("Operation to undo (op_…).", Schema.OperationIdPattern)),
         Schema.Optional("dry_run", Schema.Boolean("Simulate only; change nothing.", false)),
+        Schema.IdempotencyKey(),
         Schema.Reasoning());
 
     public override JsonObject OutputSchema { get; } = Schema.OperationRow();
@@ -65,7 +66,7 @@ internal sealed class RollbackOperationTool : RuntimeTool
         var executor = call.Services.GetRequiredService<SagaExecutor>();
         try
         {
-            var outcome = await executor.RollbackAsync(call.GetString("operation_id")!, "agent", cancellationToken).ConfigureAwait(false);
+            var outcome = await executor.RollbackAsync(call.GetString("operation_id")!, call.Context.ToActor().Kind, call.Context.ToActor(), call.Context.OperationId, cancellationToken).ConfigureAwait(false);
             return ExecuteActionsTool.Outcome(outcome);
         }
         catch (SagaException ex)
