@@ -46,7 +46,8 @@ public static class McpServerSetup
         services.AddSingleton<ApprovalStage>();
         services.AddSingleton<IdempotencyGate>();
         services.AddSingleton<BudgetGate>();
-        services.AddSingleton(sp => RequestStateProtector.ForDataDir(options.DataDir, sp.GetRequiredService<TimeProvider>()));
+        // Loaded now, so a key file others can read refuses the start instead of the first approval.
+        services.AddSingleton(RequestStateProtector.ForDataDir(options.DataDir, TimeProvider.System));
         services.AddSingleton<DryRunSimulator>();
         services.AddSingleton<ToolCallPipeline>();
 

@@ -216,7 +216,7 @@ internal sealed class ApprovalStage(
         Message = $"RuntimeAI: an agent asks to run {context.ToolName}.\n" +
                   $"Why approval is needed: {string.Join("; ", context.ApprovalReasons)}\n" +
                   $"Dry run: {string.Join(" | ", context.Simulations.Select(s => s.Summary))}\n" +
-                  (context.Reasoning is null ? string.Empty : $"Agent's reasoning (unverified): {context.Reasoning}\n") +
+                  (context.Reasoning is null ? string.Empty : $"Agent's reasoning (unverified): {RuntimeAI.Core.Audit.SecretRedactor.RedactText(context.Reasoning)}\n") +
                   "Approve this change?",
         RequestedSchema = new ElicitRequestParams.RequestSchema
         {

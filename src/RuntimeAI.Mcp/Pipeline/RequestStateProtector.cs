@@ -50,6 +50,14 @@ internal sealed class RequestStateProtector
             }
         }
 
+        // A key others can read lets them forge approvals: refuse it rather than use it.
+        if (!OperatingSystem.IsWindows()
+            && (File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
+        {
+            throw new InvalidOperationException(
+                $"the approval key {path} is readable or writable by other users, who could forge approvals; run 'chmod 600 {path}' (or delete it to make a new one) and start again");
+        }
+
         return new RequestStateProtector(File.ReadAllBytes(path), time);
     }
 

@@ -76,7 +76,7 @@ internal sealed class ToolCallPipeline(
                 {
                     outcome = "invalid_params";
                     detail = message;
-                    throw new McpProtocolException(message, McpErrorCode.InvalidParams);
+                    throw new McpProtocolException(SecretRedactor.RedactText(message), McpErrorCode.InvalidParams);
                 }
 
                 if (verdict.Answer is { } answer)
