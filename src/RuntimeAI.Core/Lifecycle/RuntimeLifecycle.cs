@@ -21,12 +21,12 @@ public sealed class LifecycleException(string code, string message) : Exception(
 /// <summary>A runtime's mutation lock held across several lifecycle calls (see <see cref="RuntimeLifecycle.HoldAsync"/>).</summary>
 public sealed class RuntimeHold : IDisposable
 {
-    private readonly SemaphoreSlim _gate;
+    private readonly IDisposable _lease;
 
-    internal RuntimeHold(string runtimeId, SemaphoreSlim gate)
+    internal RuntimeHold(string runtimeId, IDisposable lease)
     {
         RuntimeId = runtimeId;
-        _gate = gate;
+        _lease = lease;
     }
 
     /// <summary>The runtime whose mutations are held.</summary>
@@ -40,7 +40,7 @@ public sealed class RuntimeHold : IDisposable
         if (!Released)
         {
             Released = true;
-            _gate.Release();
+            _lease.Dispose();
         }
     }
 }
@@ -59,7 +59,10 @@ public sealed class RuntimeLifecycle(
     BackendHealthMonitor? health = null)
 {
     private static readonly AsyncLocal<RuntimeHold?> s_held = new();
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+    private readonly RuntimeLocks _locks = new();
+
+    /// <summary>How many runtimes have a mutation lock in use right now (locks live only while used).</summary>
+    internal int LocksInUse => _locks.Count;
 
     /// <summary>Creates a runtime on the first backend that serves its type.</summary>
     public Task<(Operation Operation, Runtime Runtime)> CreateAsync(
@@ -146,12 +149,7 @@ public sealed class RuntimeLifecycle(
         LifecycleRequest request, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var gate = _locks.GetOrAdd(request.RuntimeId, _ => new SemaphoreSlim(1, 1));
-        var held = IsHeldHere(request.RuntimeId);
-        if (!held)
-        {
-            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
+        var lease = IsHeldHere(request.RuntimeId) ? null : await _locks.AcquireAsync(request.RuntimeId, cancellationToken).ConfigureAwait(false);
 
         try
         {
@@ -182,10 +180,7 @@ public sealed class RuntimeLifecycle(
         }
         finally
         {
-            if (!held)
-            {
-                gate.Release();
-            }
+            lease?.Dispose();
         }
     }
 
@@ -223,12 +218,7 @@ public sealed class RuntimeLifecycle(
     /// </summary>
     public async Task DeleteSnapshotAsync(string runtimeId, string snapshotName, string actor, CancellationToken cancellationToken)
     {
-        var gate = _locks.GetOrAdd(runtimeId, _ => new SemaphoreSlim(1, 1));
-        var held = IsHeldHere(runtimeId);
-        if (!held)
-        {
-            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
+        var lease = IsHeldHere(runtimeId) ? null : await _locks.AcquireAsync(runtimeId, cancellationToken).ConfigureAwait(false);
 
         try
         {
@@ -240,10 +230,7 @@ public sealed class RuntimeLifecycle(
         }
         finally
         {
-            if (!held)
-            {
-                gate.Release();
-            }
+            lease?.Dispose();
         }
     }
 
@@ -254,9 +241,7 @@ public sealed class RuntimeLifecycle(
     /// </summary>
     public async Task<RuntimeHold> HoldAsync(string runtimeId, CancellationToken cancellationToken)
     {
-        var gate = _locks.GetOrAdd(runtimeId, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return new RuntimeHold(runtimeId, gate);
+        return new RuntimeHold(runtimeId, await _locks.AcquireAsync(runtimeId, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>
