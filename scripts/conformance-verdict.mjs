@@ -1,24 +1,32 @@
 // Reads the checks.json files the MCP conformance suite wrote and decides: every check must be
 // SUCCESS (or SKIPPED/INFO), except the ones listed with a reason in expected-failures.json.
-// Prints one line per non-success check and a closing "conformance: N passed, N failed, N skipped".
+// An expected failure that now passes fails the run too, so a stale entry is removed when the SDK
+// or the server fixes it. Prints one line per non-success check and a closing
+// "conformance: N passed, N failed, N skipped".
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 
 const [outDir, baselinePath] = process.argv.slice(2);
 const expected = JSON.parse(readFileSync(baselinePath, "utf8")).checks;
 let passed = 0, failed = 0, skipped = 0, runs = 0;
+const stillFailing = new Set(), nowPassing = new Set();
 for (const run of readdirSync(outDir)) {
   const file = join(outDir, run, "checks.json");
   if (!existsSync(file)) continue;
   runs++;
   for (const check of JSON.parse(readFileSync(file, "utf8"))) {
     const label = `${run.replace(/-\d{4}-\d\d-\d\dT.*$/, "")} ${check.id}`;
-    if (check.status === "SUCCESS" || check.status === "INFO") { passed++; continue; }
+    if (check.status === "SUCCESS" || check.status === "INFO") { passed++; if (expected[check.id]) nowPassing.add(check.id); continue; }
     if (check.status === "SKIPPED" || check.status === "WARNING") { skipped++; console.log(`  ${check.status.toLowerCase()}: ${label}`); continue; }
-    if (expected[check.id]) { skipped++; console.log(`  expected failure: ${label} (${expected[check.id]})`); continue; }
+    if (expected[check.id]) { skipped++; stillFailing.add(check.id); console.log(`  expected failure: ${label} (${expected[check.id]})`); continue; }
     failed++;
     console.log(`  FAILED: ${label}: ${check.errorMessage ?? ""}`);
   }
+}
+for (const id of nowPassing) {
+  if (stillFailing.has(id)) continue;
+  failed++;
+  console.log(`  FAILED: ${id} is listed in expected-failures.json but passes now: remove the entry`);
 }
 if (runs === 0) { console.log("conformance: no results found"); process.exit(1); }
 console.log(`conformance: ${passed} passed, ${failed} failed, ${skipped} skipped`);

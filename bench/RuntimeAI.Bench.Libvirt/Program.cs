@@ -2,6 +2,7 @@
 // libvirt calls it makes and against the same cycle done with virsh (one process per command).
 //
 //   dotnet run -c Release --project bench/RuntimeAI.Bench.Libvirt -- [--uri qemu:///system] [--iterations 20]
+//   dotnet run -c Release --project bench/RuntimeAI.Bench.Libvirt -- --smoke   (3 cycles on test:///default; CI)
 //
 // A Stopwatch harness rather than BenchmarkDotNet: each cycle boots a real VM, so a run is a few
 // dozen cycles, and the interesting figure is the difference between the columns.
@@ -13,10 +14,17 @@ using RuntimeAI.Drivers.Libvirt;
 
 var uri = "test:///default";
 var iterations = 20;
+var smoke = args.Contains("--smoke");
 for (var i = 0; i < args.Length - 1; i++)
 {
     if (args[i] == "--uri") uri = args[i + 1];
     if (args[i] == "--iterations") iterations = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+}
+
+if (smoke)
+{
+    uri = "test:///default";
+    iterations = 3;
 }
 
 if (!LibvirtLibrary.IsAvailable(out var reason))

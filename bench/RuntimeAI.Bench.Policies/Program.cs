@@ -1,11 +1,13 @@
 // Decision latency of the policy engine with 1,000 rules (target: p99 under 1 ms). A Stopwatch
 // harness with warm-up and 50,000 timed decisions; run it on an otherwise idle machine:
 //   dotnet run -c Release --project bench/RuntimeAI.Bench.Policies
+//   dotnet run -c Release --project bench/RuntimeAI.Bench.Policies -- --smoke   (500 decisions; CI)
 using System.Diagnostics;
 using RuntimeAI.Core.Actions;
 using RuntimeAI.Core.Policies;
 using RuntimeAI.Core.Runtimes;
 
+var decisions = args.Contains("--smoke") ? 500 : 50_000;
 var actions = Enum.GetValues<ActionType>();
 var rules = new List<PolicyRule>();
 for (var i = 0; i < 1000; i++)
@@ -39,12 +41,12 @@ var input = new PolicyInput
     Budget = new PolicyBudgetCounters { TotalVcpus = 10, MutationsInWindow = new Dictionary<TimeSpan, int> { [TimeSpan.FromHours(1)] = 0 } },
 };
 
-for (var i = 0; i < 50_000; i++)
+for (var i = 0; i < decisions; i++)
 {
     evaluator.Evaluate(input);
 }
 
-var samples = new double[50_000];
+var samples = new double[decisions];
 for (var i = 0; i < samples.Length; i++)
 {
     var start = Stopwatch.GetTimestamp();
@@ -59,4 +61,6 @@ Console.WriteLine("| p50 | p90 | p99 | max |");
 Console.WriteLine("|---|---|---|---|");
 Console.WriteLine($"| {P(0.5):F1} | {P(0.9):F1} | {P(0.99):F1} | {samples[^1]:F1} |");
 Console.WriteLine($"decision: {evaluator.Evaluate(input).Effect} ({string.Join(", ", evaluator.Evaluate(input).RuleIds.Take(5))}…)");
-return P(0.99) < 1000 ? 0 : 1;
+// The smoke run proves the harness works (CI machines are shared and noisy); only a full run on an
+// idle machine judges the target.
+return args.Contains("--smoke") || P(0.99) < 1000 ? 0 : 1;

@@ -4,6 +4,7 @@
 // run it on an otherwise idle machine:
 //   dotnet build src/RuntimeAI.Host -c Release
 //   dotnet run -c Release --project bench/RuntimeAI.Bench.Startup -- [--iterations 10] [--exe path/to/runtimeai]
+//   ... -- --smoke   (one timed start and the tools/list sizes: checks the harness works; CI)
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
@@ -16,6 +17,11 @@ for (var i = 0; i < args.Length - 1; i++)
 {
     if (args[i] == "--iterations") iterations = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture);
     if (args[i] == "--exe") exe = args[i + 1];
+}
+
+if (args.Contains("--smoke"))
+{
+    iterations = 1;
 }
 
 exe ??= Path.Combine(FindRoot(), "src", "RuntimeAI.Host", "bin", "Release", "net10.0", "runtimeai");

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using RuntimeAI.Core.Audit;
 using RuntimeAI.Core.Governance;
 using RuntimeAI.Core.Policies;
@@ -32,8 +31,11 @@ internal static class Composition
         return database;
     }
 
-    /// <summary>Serilog to stderr (never stdout: it is the stdio wire) and optionally to a file.</summary>
-    public static void AddRuntimeAiLogging(this ILoggingBuilder logging, RuntimeAiServerOptions options, LogEventLevel? floor = null)
+    /// <summary>
+    /// Serilog (through Serilog.Extensions.Hosting) to stderr, never stdout: it is the stdio wire; and
+    /// optionally to a file. It replaces every other logging provider; the host disposes it.
+    /// </summary>
+    public static IServiceCollection AddRuntimeAiLogging(this IServiceCollection services, RuntimeAiServerOptions options, LogEventLevel? floor = null)
     {
         var level = floor ?? options.LogLevel.ToLowerInvariant() switch
         {
@@ -43,22 +45,24 @@ internal static class Composition
             "error" => LogEventLevel.Error,
             _ => LogEventLevel.Information,
         };
-        var config = new LoggerConfiguration()
-            .MinimumLevel.Is(level)
-            .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
-            .MinimumLevel.Override("Microsoft.Hosting", LogEventLevel.Warning)
-            // Start-up failures (port in use…) are reported by the CLI as one clear line.
-            .MinimumLevel.Override("Microsoft.Extensions.Hosting", level <= LogEventLevel.Debug ? level : LogEventLevel.Fatal)
-            // The SDK logs every refused call (a JSON-RPC error) with a stack trace; the pipeline and
-            // the audit trail already record those, so keep the SDK quiet unless debugging.
-            .MinimumLevel.Override("ModelContextProtocol", level <= LogEventLevel.Debug ? level : LogEventLevel.Fatal)
-            .WriteTo.Console(standardErrorFromLevel: LogEventLevel.Verbose, outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
-        if (!string.IsNullOrEmpty(options.LogFile))
-        {
-            config = config.WriteTo.File(options.LogFile);
-        }
 
-        logging.ClearProviders();
-        logging.AddSerilog(config.CreateLogger(), dispose: true);
+        // preserveStaticLogger: several hosts can live in one process (tests, the call command); none owns Log.Logger.
+        return services.AddSerilog(config =>
+        {
+            config
+                .MinimumLevel.Is(level)
+                .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.Hosting", LogEventLevel.Warning)
+                // Start-up failures (port in use…) are reported by the CLI as one clear line.
+                .MinimumLevel.Override("Microsoft.Extensions.Hosting", level <= LogEventLevel.Debug ? level : LogEventLevel.Fatal)
+                // The SDK logs every refused call (a JSON-RPC error) with a stack trace; the pipeline and
+                // the audit trail already record those, so keep the SDK quiet unless debugging.
+                .MinimumLevel.Override("ModelContextProtocol", level <= LogEventLevel.Debug ? level : LogEventLevel.Fatal)
+                .WriteTo.Console(standardErrorFromLevel: LogEventLevel.Verbose, outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+            if (!string.IsNullOrEmpty(options.LogFile))
+            {
+                config.WriteTo.File(options.LogFile);
+            }
+        }, preserveStaticLogger: true);
     }
 }

@@ -35,7 +35,7 @@ internal sealed class InProcessSession : IAsyncDisposable
         var clientToServer = new Pipe();
         var serverToClient = new Pipe();
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Logging.AddRuntimeAiLogging(options, LogEventLevel.Warning);
+        builder.Services.AddRuntimeAiLogging(options, LogEventLevel.Warning);
         builder.Services.AddRuntimeAiEngine(options);
         builder.Services.AddRuntimeAiBackends(options, TextWriter.Null);
         builder.Services.AddRuntimeAiMcpServer(options)

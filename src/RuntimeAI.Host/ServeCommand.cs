@@ -63,7 +63,7 @@ internal static class ServeCommand
     {
         options.TransportLabel = "stdio";
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Logging.AddRuntimeAiLogging(options);
+        builder.Services.AddRuntimeAiLogging(options);
         builder.Services.AddRuntimeAiEngine(options);
         builder.Services.AddRuntimeAiBackends(options, Console.Error);
         builder.Services.AddRuntimeAiMcpServer(options).WithStdioServerTransport();
@@ -90,7 +90,7 @@ internal static class ServeCommand
         }
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.Logging.AddRuntimeAiLogging(options);
+        builder.Services.AddRuntimeAiLogging(options);
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
         builder.Services.AddRuntimeAiEngine(options);

@@ -428,7 +428,7 @@ public sealed class LibvirtDomainDriverTests
         var deadline = DateTimeOffset.UtcNow.AddSeconds(10);
         while (DateTimeOffset.UtcNow < deadline && !(seen.Any(e => e.Type == "lifecycle.started") && seen.Any(e => e.Type == "lifecycle.stopped")))
         {
-            await Task.Delay(50);
+            await Task.Delay(50, TestContext.Current.CancellationToken);
         }
 
         var mine = seen.Where(e => e.BackendRef == created.BackendRef).ToArray();

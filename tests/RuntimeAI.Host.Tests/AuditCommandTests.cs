@@ -195,7 +195,7 @@ public sealed class AuditCommandTests
         var (code, _, stderr) = await ServerProcess.RunAsync("audit", "export", "--since", "24h", "--format", "csv", "--out", file, "--data-dir", dataDir);
 
         Assert.True(code == 0, stderr);
-        var lines = (await File.ReadAllTextAsync(file)).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        var lines = (await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken)).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(
             "seq,ts,principal,client,transport,tool,tier,outcome,runtime_id,operation_id,autonomy,decision,rule_ids,proposal_id,approver,idempotency_key,detail,reasoning,hash",
             lines[0]);

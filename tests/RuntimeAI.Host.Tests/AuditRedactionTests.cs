@@ -62,27 +62,24 @@ public sealed class AuditRedactionTests
                 }
             },
         });
-        await using (var client = await McpClient.CreateAsync(transport))
+        await using (var client = await McpClient.CreateAsync(transport, cancellationToken: TestContext.Current.CancellationToken))
         {
             // A secret-named filter value, and a PEM and a token in the reasoning (untrusted text).
-            outputs.Add(Dump(await client.CallToolAsync("list_runtimes",
-                new Dictionary<string, object?> { ["labels"] = new Dictionary<string, string> { ["db_password"] = Password } })));
-            outputs.Add(Dump(await client.CallToolAsync("get_events",
-                new Dictionary<string, object?> { ["reasoning"] = $"rotating keys: {s_pem} and {GitHubToken}" })));
+            outputs.Add(Dump(await client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["labels"] = new Dictionary<string, string> { ["db_password"] = Password } }, cancellationToken: TestContext.Current.CancellationToken)));
+            outputs.Add(Dump(await client.CallToolAsync("get_events", new Dictionary<string, object?> { ["reasoning"] = $"rotating keys: {s_pem} and {GitHubToken}" }, cancellationToken: TestContext.Current.CancellationToken)));
             outputs.Add(Dump(await client.CallToolAsync(new CallToolRequestParams
             {
                 Name = "list_runtimes",
                 Arguments = new Dictionary<string, JsonElement>(),
                 Meta = new System.Text.Json.Nodes.JsonObject { ["io.runtimeai/reasoning"] = $"with Authorization: Bearer {KubeToken}" },
-            })));
+            }, TestContext.Current.CancellationToken)));
 
             // Pasted credentials in arguments the schema refuses: the error names the property, not the value.
-            var refused = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("list_runtimes",
-                new Dictionary<string, object?> { ["kubeconfig"] = s_kubeconfig, ["password"] = Password, ["api_token"] = GitHubToken }).AsTask());
+            var refused = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["kubeconfig"] = s_kubeconfig, ["password"] = Password, ["api_token"] = GitHubToken }, cancellationToken: TestContext.Current.CancellationToken).AsTask());
             outputs.Add(refused.Message);
             Assert.Contains("/kubeconfig", refused.Message, StringComparison.Ordinal);
 
-            var trail = await client.CallToolAsync("get_audit_trail", new Dictionary<string, object?>());
+            var trail = await client.CallToolAsync("get_audit_trail", new Dictionary<string, object?>(), cancellationToken: TestContext.Current.CancellationToken);
             Assert.Equal(4, trail.StructuredContent!.Value.GetProperty("items").GetArrayLength());
             outputs.Add(Dump(trail));
         }

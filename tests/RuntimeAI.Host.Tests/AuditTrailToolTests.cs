@@ -43,8 +43,8 @@ public sealed class AuditTrailToolTests
         var dataDir = TestPaths.NewDataDir();
         await AddForeignRecordsAsync(dataDir, 2);
         await using var session = await StartAsync(dataDir);
-        await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?>());
-        await session.Client.CallToolAsync("get_events", new Dictionary<string, object?>());
+        await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?>(), cancellationToken: TestContext.Current.CancellationToken);
+        await session.Client.CallToolAsync("get_events", new Dictionary<string, object?>(), cancellationToken: TestContext.Current.CancellationToken);
 
         var trail = await TrailAsync(session.Client, []);
 
@@ -60,8 +60,8 @@ public sealed class AuditTrailToolTests
     public async Task GetAuditTrail_ToolFilterAndRefusals_ShowOutcomeAndDetail()
     {
         await using var session = await StartAsync(TestPaths.NewDataDir());
-        await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?>());
-        await session.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = "rt_01ARZ3NDEKTSV4RRFFQ69G5FAV" });
+        await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?>(), cancellationToken: TestContext.Current.CancellationToken);
+        await session.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = "rt_01ARZ3NDEKTSV4RRFFQ69G5FAV" }, cancellationToken: TestContext.Current.CancellationToken);
 
         var trail = await TrailAsync(session.Client, new() { ["tool"] = "stop_runtime" });
 
@@ -78,7 +78,7 @@ public sealed class AuditTrailToolTests
         await using var session = await StartAsync(TestPaths.NewDataDir());
         for (var i = 0; i < 5; i++)
         {
-            await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?>());
+            await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?>(), cancellationToken: TestContext.Current.CancellationToken);
         }
 
         var seen = new List<long>();
@@ -100,10 +100,10 @@ public sealed class AuditTrailToolTests
         while (token is not null);
 
         Assert.Equal([1L, 2L, 3L, 4L, 5L], seen);
-        var wrongFilter = await session.Client.CallToolAsync("get_audit_trail", new Dictionary<string, object?> { ["page_token"] = firstToken, ["page_size"] = 2 });
+        var wrongFilter = await session.Client.CallToolAsync("get_audit_trail", new Dictionary<string, object?> { ["page_token"] = firstToken, ["page_size"] = 2 }, cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(wrongFilter.IsError);
         Assert.Contains("different filters", wrongFilter.Content.OfType<TextContentBlock>().Single().Text, StringComparison.Ordinal);
-        var forged = await session.Client.CallToolAsync("get_audit_trail", new Dictionary<string, object?> { ["page_token"] = "not-a-token" });
+        var forged = await session.Client.CallToolAsync("get_audit_trail", new Dictionary<string, object?> { ["page_token"] = "not-a-token" }, cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(forged.IsError);
     }
 
@@ -113,7 +113,7 @@ public sealed class AuditTrailToolTests
         await using var session = await StartAsync(TestPaths.NewDataDir());
 
         var ex = await Assert.ThrowsAsync<McpProtocolException>(() =>
-            session.Client.CallToolAsync("get_audit_trail", new Dictionary<string, object?> { ["page_size"] = 201 }).AsTask());
+            session.Client.CallToolAsync("get_audit_trail", new Dictionary<string, object?> { ["page_size"] = 201 }, cancellationToken: TestContext.Current.CancellationToken).AsTask());
 
         Assert.Equal(McpErrorCode.InvalidParams, ex.ErrorCode);
         Assert.Contains("/page_size", ex.Message, StringComparison.Ordinal);
@@ -123,7 +123,7 @@ public sealed class AuditTrailToolTests
     public async Task GetAuditTrail_SinceInTheFuture_Empty()
     {
         await using var session = await StartAsync(TestPaths.NewDataDir());
-        await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?>());
+        await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?>(), cancellationToken: TestContext.Current.CancellationToken);
 
         var trail = await TrailAsync(session.Client, new() { ["since"] = "2099-01-01T00:00:00Z" });
 

@@ -57,7 +57,7 @@ public sealed class CatalogTests
     {
         await using var session = await InProcessSession.StartAsync(
             new RuntimeAiServerOptions { DataDir = TestPaths.NewDataDir(), Autonomy = AutonomyLevel.Autonomous }, CancellationToken.None);
-        var tools = await session.Client.ListToolsAsync();
+        var tools = await session.Client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
 
         var bytes = tools.Sum(t => Encoding.UTF8.GetByteCount(JsonSerializer.Serialize(t.ProtocolTool, ModelContextProtocol.McpJsonUtilities.DefaultOptions)));
         var perTool = bytes / tools.Count;

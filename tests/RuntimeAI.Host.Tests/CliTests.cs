@@ -25,7 +25,7 @@ public sealed class CliTests
     {
         var dir = TestPaths.NewDataDir();
         var config = Path.Combine(dir, "config.json");
-        await File.WriteAllTextAsync(config, """{"transport": "carrier-pigeon", "autonomy": "yolo", "colour": 1}""");
+        await File.WriteAllTextAsync(config, """{"transport": "carrier-pigeon", "autonomy": "yolo", "colour": 1}""", TestContext.Current.CancellationToken);
 
         var (code, _, stderr) = await ServerProcess.RunAsync("serve", "--config", config, "--data-dir", dir);
 
@@ -41,7 +41,7 @@ public sealed class CliTests
     {
         var dir = TestPaths.NewDataDir();
         var config = Path.Combine(dir, "config.json");
-        await File.WriteAllTextAsync(config, """{"autonomy_scopes": [{"labels": {"env": "prod"}, "level": "yolo"}, {"level": "copilot"}]}""");
+        await File.WriteAllTextAsync(config, """{"autonomy_scopes": [{"labels": {"env": "prod"}, "level": "yolo"}, {"level": "copilot"}]}""", TestContext.Current.CancellationToken);
 
         var (code, _, stderr) = await ServerProcess.RunAsync("tools", "list", "--config", config, "--data-dir", dir);
 
@@ -55,7 +55,7 @@ public sealed class CliTests
     {
         var dir = TestPaths.NewDataDir();
         var config = Path.Combine(dir, "config.json");
-        await File.WriteAllTextAsync(config, """{"autonomy": "advisor", "autonomy_scopes": [{"labels": {"env": "dev"}, "level": "autonomous"}]}""");
+        await File.WriteAllTextAsync(config, """{"autonomy": "advisor", "autonomy_scopes": [{"labels": {"env": "dev"}, "level": "autonomous"}]}""", TestContext.Current.CancellationToken);
 
         var (code, stdout, _) = await ServerProcess.RunAsync("tools", "list", "--config", config, "--data-dir", dir);
 
@@ -145,13 +145,13 @@ public sealed class CliTests
         var path = Path.Combine(dataDir, "runtimeai.db");
         var junk = new byte[8192];
         new Random(7).NextBytes(junk);
-        await File.WriteAllBytesAsync(path, junk);
+        await File.WriteAllBytesAsync(path, junk, TestContext.Current.CancellationToken);
 
         var (code, _, stderr) = await ServerProcess.RunAsync("call", "list_runtimes", "--data-dir", dataDir);
 
         Assert.Equal(2, code);
         AssertCleanError(stderr, "is not a readable RuntimeAI database");
-        Assert.Equal(junk, await File.ReadAllBytesAsync(path));
+        Assert.Equal(junk, await File.ReadAllBytesAsync(path, TestContext.Current.CancellationToken));
     }
 
     [Fact]

@@ -44,7 +44,7 @@ public sealed class GovernanceTests
         var id = await CreateAsync(session.Client);
         await using var copilot = await StartAsync(dataDir, AutonomyLevel.Copilot);
 
-        var pending = await copilot.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["force"] = true, ["reasoning"] = "maintenance window" });
+        var pending = await copilot.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["force"] = true, ["reasoning"] = "maintenance window" }, cancellationToken: TestContext.Current.CancellationToken);
         var proposalId = pending.StructuredContent!.Value.GetProperty("proposal_id").GetString()!;
 
         Assert.NotEqual(true, pending.IsError);
@@ -52,26 +52,26 @@ public sealed class GovernanceTests
         Assert.Contains("NOT executed", Text(pending), StringComparison.Ordinal);
         Assert.Equal("running", await StateAsync(copilot.Client, id));
 
-        var early = await copilot.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["force"] = true, ["proposal_id"] = proposalId });
+        var early = await copilot.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["force"] = true, ["proposal_id"] = proposalId }, cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(early.IsError);
         Assert.Contains("pending", Text(early), StringComparison.Ordinal);
 
         var (code, _, stderr) = await ServerProcess.RunAsync("approve", proposalId, "--reason", "ok for tonight", "--data-dir", dataDir);
         Assert.True(code == 0, stderr);
-        var status = await copilot.Client.CallToolAsync("get_proposal", new Dictionary<string, object?> { ["proposal_id"] = proposalId });
+        var status = await copilot.Client.CallToolAsync("get_proposal", new Dictionary<string, object?> { ["proposal_id"] = proposalId }, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal("approved", status.StructuredContent!.Value.GetProperty("status").GetString());
 
-        var changedPlan = await copilot.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["force"] = false, ["proposal_id"] = proposalId });
+        var changedPlan = await copilot.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["force"] = false, ["proposal_id"] = proposalId }, cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(changedPlan.IsError);
         Assert.Contains("different change", Text(changedPlan), StringComparison.Ordinal);
 
-        var run = await copilot.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["force"] = true, ["proposal_id"] = proposalId });
+        var run = await copilot.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["force"] = true, ["proposal_id"] = proposalId }, cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(run.IsError != true, Text(run));
         Assert.Equal("stopped", await StateAsync(copilot.Client, id));
 
-        var restarted = await session.Client.CallToolAsync("start_runtime", new Dictionary<string, object?> { ["runtime_id"] = id });
+        var restarted = await session.Client.CallToolAsync("start_runtime", new Dictionary<string, object?> { ["runtime_id"] = id }, cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(restarted.IsError != true, Text(restarted));
-        var replay = await copilot.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["force"] = true, ["proposal_id"] = proposalId });
+        var replay = await copilot.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["force"] = true, ["proposal_id"] = proposalId }, cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(replay.IsError);
         Assert.Contains("executed", Text(replay), StringComparison.Ordinal);
 
@@ -91,11 +91,11 @@ public sealed class GovernanceTests
         await using var session = await StartAsync(dataDir, AutonomyLevel.Autonomous);
         var id = await CreateAsync(session.Client);
         await using var copilot = await StartAsync(dataDir, AutonomyLevel.Copilot);
-        var pending = await copilot.Client.CallToolAsync("restart_runtime", new Dictionary<string, object?> { ["runtime_id"] = id });
+        var pending = await copilot.Client.CallToolAsync("restart_runtime", new Dictionary<string, object?> { ["runtime_id"] = id }, cancellationToken: TestContext.Current.CancellationToken);
         var proposalId = pending.StructuredContent!.Value.GetProperty("proposal_id").GetString()!;
 
         var (code, _, _) = await ServerProcess.RunAsync("reject", proposalId, "--data-dir", dataDir);
-        var retry = await copilot.Client.CallToolAsync("restart_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["proposal_id"] = proposalId });
+        var retry = await copilot.Client.CallToolAsync("restart_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["proposal_id"] = proposalId }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(0, code);
         Assert.True(retry.IsError);
@@ -108,7 +108,7 @@ public sealed class GovernanceTests
         await using var session = await StartAsync(TestPaths.NewDataDir(), AutonomyLevel.Autonomous);
         var id = await CreateAsync(session.Client);
 
-        var result = await session.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["dry_run"] = true });
+        var result = await session.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["dry_run"] = true }, cancellationToken: TestContext.Current.CancellationToken);
 
         var report = result.StructuredContent!.Value;
         Assert.True(report.GetProperty("dry_run").GetBoolean());
@@ -142,7 +142,7 @@ public sealed class GovernanceTests
         await using var session = await StartAsync(TestPaths.NewDataDir(), AutonomyLevel.Autonomous, policies);
         var id = await CreateAsync(session.Client);
 
-        var result = await session.Client.CallToolAsync("delete_runtime", new Dictionary<string, object?> { ["runtime_id"] = id });
+        var result = await session.Client.CallToolAsync("delete_runtime", new Dictionary<string, object?> { ["runtime_id"] = id }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.True(result.IsError);
         Assert.Contains("denied by policy", Text(result), StringComparison.Ordinal);
@@ -156,7 +156,7 @@ public sealed class GovernanceTests
         await using var session = await StartAsync(TestPaths.NewDataDir(), AutonomyLevel.Autonomous);
         var id = await CreateAsync(session.Client);
 
-        var result = await session.Client.CallToolAsync("start_runtime", new Dictionary<string, object?> { ["runtime_id"] = id });
+        var result = await session.Client.CallToolAsync("start_runtime", new Dictionary<string, object?> { ["runtime_id"] = id }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.True(result.IsError);
         Assert.Contains("blocked by safety", Text(result), StringComparison.Ordinal);
@@ -169,8 +169,8 @@ public sealed class GovernanceTests
         await using var session = await StartAsync(TestPaths.NewDataDir(), AutonomyLevel.Autonomous);
         var id = await CreateAsync(session.Client, new() { ["availability"] = "high" });
 
-        var stop = await session.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = id });
-        var snapshot = await session.Client.CallToolAsync("snapshot_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["name"] = "s1" });
+        var stop = await session.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = id }, cancellationToken: TestContext.Current.CancellationToken);
+        var snapshot = await session.Client.CallToolAsync("snapshot_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["name"] = "s1" }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal("pending_approval", stop.StructuredContent!.Value.GetProperty("status").GetString());
         Assert.Contains("high-availability", Text(stop), StringComparison.Ordinal);
@@ -193,8 +193,8 @@ public sealed class GovernanceTests
         await using var session = await StartAsync(dataDir, AutonomyLevel.Guardian, policies);
         var id = await CreateAsync(session.Client);
 
-        var snapshot = await session.Client.CallToolAsync("snapshot_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["name"] = "g1" });
-        var scale = await session.Client.CallToolAsync("scale_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["size"] = "micro" });
+        var snapshot = await session.Client.CallToolAsync("snapshot_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["name"] = "g1" }, cancellationToken: TestContext.Current.CancellationToken);
+        var scale = await session.Client.CallToolAsync("scale_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["size"] = "micro" }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal("succeeded", snapshot.StructuredContent!.Value.GetProperty("status").GetString());
         Assert.Equal("pending_approval", scale.StructuredContent!.Value.GetProperty("status").GetString());
@@ -205,17 +205,17 @@ public sealed class GovernanceTests
     {
         await using var session = await StartAsync(TestPaths.NewDataDir(), AutonomyLevel.Copilot);
         // The sandbox's own 'test' domain is imported at start: simulate against it.
-        var list = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?>());
+        var list = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?>(), cancellationToken: TestContext.Current.CancellationToken);
         var id = list.StructuredContent!.Value.GetProperty("items").EnumerateArray().First().GetProperty("id").GetString()!;
 
         var simulated = await session.Client.CallToolAsync("simulate_action", new Dictionary<string, object?>
         {
             ["runtime_id"] = id, ["action"] = new Dictionary<string, object?> { ["type"] = "scale", ["params"] = new Dictionary<string, object?> { ["size"] = "large" } },
-        });
+        }, cancellationToken: TestContext.Current.CancellationToken);
         var checkedPolicy = await session.Client.CallToolAsync("check_policy", new Dictionary<string, object?>
         {
             ["runtime_id"] = id, ["actions"] = new[] { new Dictionary<string, object?> { ["type"] = "snapshot" }, new Dictionary<string, object?> { ["type"] = "delete" } },
-        });
+        }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal("would need a human approval", simulated.StructuredContent!.Value.GetProperty("verdict").GetString());
         Assert.Equal("require_approval", simulated.StructuredContent!.Value.GetProperty("decision").GetProperty("effect").GetString());
@@ -233,7 +233,7 @@ public sealed class GovernanceTests
         {
             ["runtime_id"] = id,
             ["actions"] = new[] { new Dictionary<string, object?> { ["type"] = "stop" }, new Dictionary<string, object?> { ["type"] = "start" }, new Dictionary<string, object?> { ["type"] = "start" } },
-        });
+        }, cancellationToken: TestContext.Current.CancellationToken);
 
         var simulations = result.StructuredContent!.Value.GetProperty("simulations");
         Assert.False(simulations[0].GetProperty("blocked").GetBoolean());
@@ -265,8 +265,8 @@ public sealed class GovernanceTests
         await using var session = await StartAsync(TestPaths.NewDataDir(), AutonomyLevel.Autonomous, policies);
         var id = await CreateAsync(session.Client);
 
-        var second = await session.Client.CallToolAsync("snapshot_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["name"] = "b1" });
-        var third = await session.Client.CallToolAsync("snapshot_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["name"] = "b2" });
+        var second = await session.Client.CallToolAsync("snapshot_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["name"] = "b1" }, cancellationToken: TestContext.Current.CancellationToken);
+        var third = await session.Client.CallToolAsync("snapshot_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["name"] = "b2" }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.True(second.IsError != true, Text(second));
         Assert.True(third.IsError);
@@ -283,7 +283,7 @@ public sealed class GovernanceTests
         {
             ["title"] = "Scale web tier before the sale", ["severity"] = "warning", ["reasoning"] = "cpu_usage above 85% for an hour",
             ["proposed_actions"] = new[] { new Dictionary<string, object?> { ["type"] = "scale", ["params"] = new Dictionary<string, object?> { ["size"] = "large" } } },
-        });
+        }, cancellationToken: TestContext.Current.CancellationToken);
         var (code, stdout, _) = await ServerProcess.RunAsync("proposals", "--all", "--data-dir", dataDir);
 
         Assert.Equal("draft", draft.StructuredContent!.Value.GetProperty("status").GetString());
@@ -312,11 +312,11 @@ public sealed class AutonomyScopeTests
         var dev = await session.Client.CallToolAsync("create_runtime", new Dictionary<string, object?>
         {
             ["name"] = "s-" + Guid.NewGuid().ToString("N")[..10], ["type"] = "vm", ["labels"] = new Dictionary<string, string> { ["env"] = "dev" },
-        });
+        }, cancellationToken: TestContext.Current.CancellationToken);
         var prod = await session.Client.CallToolAsync("create_runtime", new Dictionary<string, object?>
         {
             ["name"] = "s-" + Guid.NewGuid().ToString("N")[..10], ["type"] = "vm", ["labels"] = new Dictionary<string, string> { ["env"] = "prod" },
-        });
+        }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal("succeeded", dev.StructuredContent!.Value.GetProperty("status").GetString());
         Assert.Equal("pending_approval", prod.StructuredContent!.Value.GetProperty("status").GetString());
@@ -329,12 +329,12 @@ public sealed class AutonomyScopeTests
         options.AutonomyScopes.Add(new RuntimeAI.Core.Governance.AutonomyScope { Labels = new Dictionary<string, string> { ["env"] = "dev" }, Level = AutonomyLevel.Autonomous });
         await using var session = await InProcessSession.StartAsync(options, CancellationToken.None);
 
-        var tools = await session.Client.ListToolsAsync();
-        var outside = await session.Client.CallToolAsync("create_runtime", new Dictionary<string, object?> { ["name"] = "s-" + Guid.NewGuid().ToString("N")[..10], ["type"] = "vm" });
+        var tools = await session.Client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var outside = await session.Client.CallToolAsync("create_runtime", new Dictionary<string, object?> { ["name"] = "s-" + Guid.NewGuid().ToString("N")[..10], ["type"] = "vm" }, cancellationToken: TestContext.Current.CancellationToken);
         var inside = await session.Client.CallToolAsync("create_runtime", new Dictionary<string, object?>
         {
             ["name"] = "s-" + Guid.NewGuid().ToString("N")[..10], ["type"] = "vm", ["labels"] = new Dictionary<string, string> { ["env"] = "dev" },
-        });
+        }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Contains(tools, t => t.Name == "create_runtime");
         Assert.True(outside.IsError);
@@ -386,7 +386,7 @@ public sealed class ApprovalInClientTests
             new RuntimeAiServerOptions { DataDir = dataDir, Autonomy = AutonomyLevel.Copilot, Sandbox = true, PoliciesDir = TestPolicies.AllowAll() },
             Human(approve, prompts), CancellationToken.None);
 
-        var result = await session.Client.CallToolAsync("snapshot_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["name"] = "asked", ["reasoning"] = "before patching" });
+        var result = await session.Client.CallToolAsync("snapshot_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["name"] = "asked", ["reasoning"] = "before patching" }, cancellationToken: TestContext.Current.CancellationToken);
 
         var prompt = Assert.Single(prompts);
         Assert.Contains("snapshot_runtime", prompt, StringComparison.Ordinal);
@@ -426,12 +426,10 @@ public sealed class ApprovalOverHttpTests
         // The client channel is off over HTTP by default; this server allows it for non-destructive changes.
         var dataDir = TestPaths.NewDataDir();
         var config = Path.Combine(dataDir, "config.json");
-        await File.WriteAllTextAsync(config, """{"client_approval_transports": ["http"]}""");
+        await File.WriteAllTextAsync(config, """{"client_approval_transports": ["http"]}""", TestContext.Current.CancellationToken);
         await using var server = await ServerProcess.StartHttpAsync(dataDir, "--sandbox", "--autonomy", "copilot", "--policies", TestPolicies.AllowAll(), "--config", config);
         var prompts = 0;
-        await using var client = await McpClient.CreateAsync(
-            new HttpClientTransport(new HttpClientTransportOptions { Endpoint = server.McpEndpoint!, TransportMode = HttpTransportMode.StreamableHttp }),
-            new McpClientOptions
+        await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = server.McpEndpoint!, TransportMode = HttpTransportMode.StreamableHttp }), new McpClientOptions
             {
                 ProtocolVersion = protocol,
                 Handlers = new McpClientHandlers
@@ -446,9 +444,9 @@ public sealed class ApprovalOverHttpTests
                         });
                     },
                 },
-            });
+            }, cancellationToken: TestContext.Current.CancellationToken);
 
-        var result = await client.CallToolAsync("create_runtime", new Dictionary<string, object?> { ["name"] = "h-" + Guid.NewGuid().ToString("N")[..10], ["type"] = "vm" });
+        var result = await client.CallToolAsync("create_runtime", new Dictionary<string, object?> { ["name"] = "h-" + Guid.NewGuid().ToString("N")[..10], ["type"] = "vm" }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.True(result.IsError != true, string.Join(' ', result.Content.OfType<TextContentBlock>().Select(t => t.Text)));
         Assert.Equal(1, prompts);

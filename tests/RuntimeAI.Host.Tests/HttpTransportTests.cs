@@ -12,14 +12,14 @@ public sealed class HttpTransportTests : IAsyncLifetime
     private ServerProcess _server = null!;
     private string _dataDir = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _dataDir = TestPaths.NewDataDir();
         await InventorySeed.AddRuntimesAsync(_dataDir, 2);
         _server = await ServerProcess.StartHttpAsync(_dataDir);
     }
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 
     [Theory]
     [InlineData("2025-06-18")]
@@ -27,12 +27,10 @@ public sealed class HttpTransportTests : IAsyncLifetime
     [InlineData("2026-07-28")]
     public async Task StreamableHttp_EachProtocolVersion_ListsAndCallsTools(string version)
     {
-        await using var client = await McpClient.CreateAsync(
-            new HttpClientTransport(new HttpClientTransportOptions { Endpoint = _server.McpEndpoint!, TransportMode = HttpTransportMode.StreamableHttp }),
-            new McpClientOptions { ProtocolVersion = version });
+        await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = _server.McpEndpoint!, TransportMode = HttpTransportMode.StreamableHttp }), new McpClientOptions { ProtocolVersion = version }, cancellationToken: TestContext.Current.CancellationToken);
 
-        var tools = await client.ListToolsAsync();
-        var result = await client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["tenant_id"] = "acme" });
+        var tools = await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var result = await client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["tenant_id"] = "acme" }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Contains(tools, t => t.Name == "get_runtime");
         Assert.Equal(2, result.StructuredContent!.Value.GetProperty("items").GetArrayLength());
@@ -42,11 +40,9 @@ public sealed class HttpTransportTests : IAsyncLifetime
     public async Task LegacySse_OldClient_ListsTools()
     {
         var sse = new Uri(_server.McpEndpoint!, "/sse");
-        await using var client = await McpClient.CreateAsync(
-            new HttpClientTransport(new HttpClientTransportOptions { Endpoint = sse, TransportMode = HttpTransportMode.Sse }),
-            new McpClientOptions { ProtocolVersion = "2024-11-05" });
+        await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = sse, TransportMode = HttpTransportMode.Sse }), new McpClientOptions { ProtocolVersion = "2024-11-05" }, cancellationToken: TestContext.Current.CancellationToken);
 
-        var tools = await client.ListToolsAsync();
+        var tools = await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Contains(tools, t => t.Name == "list_runtimes");
     }
@@ -58,10 +54,10 @@ public sealed class HttpTransportTests : IAsyncLifetime
         using var request = Initialize();
         request.Headers.Add("Origin", "http://evil.example");
 
-        using var response = await http.SendAsync(request);
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.Contains("Origin 'http://evil.example' is not allowed", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("Origin 'http://evil.example' is not allowed", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -71,7 +67,7 @@ public sealed class HttpTransportTests : IAsyncLifetime
         using var request = Initialize();
         request.Headers.Host = "attacker.example";
 
-        using var response = await http.SendAsync(request);
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
@@ -83,7 +79,7 @@ public sealed class HttpTransportTests : IAsyncLifetime
         using var request = Initialize();
         request.Headers.Add("Origin", $"http://localhost:{_server.McpEndpoint!.Port}");
 
-        using var response = await http.SendAsync(request);
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
@@ -99,7 +95,7 @@ public sealed class HttpTransportTests : IAsyncLifetime
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
 
-        using var response = await http.SendAsync(request);
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
     }
@@ -108,8 +104,8 @@ public sealed class HttpTransportTests : IAsyncLifetime
     public async Task Health_And_Ready_Answer()
     {
         using var http = new HttpClient();
-        var health = await http.GetStringAsync(new Uri(_server.McpEndpoint!, "/healthz"));
-        using var ready = await http.GetAsync(new Uri(_server.McpEndpoint!, "/readyz"));
+        var health = await http.GetStringAsync(new Uri(_server.McpEndpoint!, "/healthz"), TestContext.Current.CancellationToken);
+        using var ready = await http.GetAsync(new Uri(_server.McpEndpoint!, "/readyz"), TestContext.Current.CancellationToken);
 
         Assert.Contains("\"status\":\"ok\"", health, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);

@@ -19,14 +19,14 @@ public sealed class KubeSimCommandTests
         using var process = Process.Start(info)!;
         try
         {
-            var banner = await process.StandardError.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            var banner = await process.StandardError.ReadLineAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
             Assert.Contains("Kubernetes API simulator, not a real cluster", banner, StringComparison.Ordinal);
 
             var kubectl = new ProcessStartInfo("kubectl", ["get", "namespaces", "-o", "name"]) { RedirectStandardOutput = true, RedirectStandardError = true };
             kubectl.Environment["KUBECONFIG"] = kubeconfig;
             using var run = Process.Start(kubectl)!;
-            var output = await run.StandardOutput.ReadToEndAsync();
-            await run.WaitForExitAsync();
+            var output = await run.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+            await run.WaitForExitAsync(TestContext.Current.CancellationToken);
 
             Assert.Equal(0, run.ExitCode);
             Assert.Contains("namespace/default", output, StringComparison.Ordinal);
@@ -35,7 +35,7 @@ public sealed class KubeSimCommandTests
         finally
         {
             process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
         }
     }
 

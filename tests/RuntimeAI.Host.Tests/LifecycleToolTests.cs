@@ -87,7 +87,7 @@ public sealed class LifecycleToolTests
     {
         await using var session = await StartAsync(TestPaths.NewDataDir(), AutonomyLevel.Advisor);
 
-        var tools = await session.Client.ListToolsAsync();
+        var tools = await session.Client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
         var refusal = await CallErrorAsync(session.Client, "create_runtime", new() { ["name"] = UniqueName(), ["type"] = "vm" });
 
         Assert.DoesNotContain(tools, t => t.Name is "create_runtime" or "stop_runtime" or "delete_runtime");
@@ -156,9 +156,9 @@ public sealed class VanishedRuntimeTests
 
         await using var session = await InProcessSession.StartAsync(
             new RuntimeAiServerOptions { DataDir = dataDir, Autonomy = AutonomyLevel.Autonomous, Sandbox = true, PoliciesDir = TestPolicies.AllowAll() }, CancellationToken.None);
-        var record = await session.Client.CallToolAsync("get_runtime", new Dictionary<string, object?> { ["runtime_id"] = seeded[0].Id });
-        var events = await session.Client.CallToolAsync("get_events", new Dictionary<string, object?> { ["runtime_id"] = seeded[0].Id });
-        var deleted = await session.Client.CallToolAsync("delete_runtime", new Dictionary<string, object?> { ["runtime_id"] = seeded[0].Id });
+        var record = await session.Client.CallToolAsync("get_runtime", new Dictionary<string, object?> { ["runtime_id"] = seeded[0].Id }, cancellationToken: TestContext.Current.CancellationToken);
+        var events = await session.Client.CallToolAsync("get_events", new Dictionary<string, object?> { ["runtime_id"] = seeded[0].Id }, cancellationToken: TestContext.Current.CancellationToken);
+        var deleted = await session.Client.CallToolAsync("delete_runtime", new Dictionary<string, object?> { ["runtime_id"] = seeded[0].Id }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal("error", record.StructuredContent!.Value.GetProperty("state").GetString());
         Assert.Equal("inventory.vanished", events.StructuredContent!.Value.GetProperty("items")[0].GetProperty("type").GetString());

@@ -26,8 +26,7 @@ public sealed class PipelineTests
         var dataDir = TestPaths.NewDataDir();
         await using (var session = await StartAsync(dataDir))
         {
-            var ex = await Assert.ThrowsAsync<McpProtocolException>(() => session.Client.CallToolAsync("list_runtimes",
-                new Dictionary<string, object?> { ["page_size"] = 500, ["type"] = "mainframe", ["colour"] = "red", ["labels"] = new Dictionary<string, object?> { ["env"] = 3 } }).AsTask());
+            var ex = await Assert.ThrowsAsync<McpProtocolException>(() => session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["page_size"] = 500, ["type"] = "mainframe", ["colour"] = "red", ["labels"] = new Dictionary<string, object?> { ["env"] = 3 } }, cancellationToken: TestContext.Current.CancellationToken).AsTask());
 
             Assert.Equal(McpErrorCode.InvalidParams, ex.ErrorCode);
             Assert.Contains("4 problems", ex.Message, StringComparison.Ordinal);
@@ -48,8 +47,7 @@ public sealed class PipelineTests
     {
         await using var session = await StartAsync(TestPaths.NewDataDir());
 
-        var ex = await Assert.ThrowsAsync<McpProtocolException>(() => session.Client.CallToolAsync("get_runtime",
-            new Dictionary<string, object?> { ["runtime_id"] = 42 }).AsTask());
+        var ex = await Assert.ThrowsAsync<McpProtocolException>(() => session.Client.CallToolAsync("get_runtime", new Dictionary<string, object?> { ["runtime_id"] = 42 }, cancellationToken: TestContext.Current.CancellationToken).AsTask());
 
         Assert.Equal(McpErrorCode.InvalidParams, ex.ErrorCode);
         Assert.Contains("/runtime_id", ex.Message, StringComparison.Ordinal);
@@ -60,8 +58,7 @@ public sealed class PipelineTests
     {
         await using var session = await StartAsync(TestPaths.NewDataDir());
 
-        var ex = await Assert.ThrowsAsync<McpProtocolException>(() => session.Client.CallToolAsync("get_operation",
-            new Dictionary<string, object?>()).AsTask());
+        var ex = await Assert.ThrowsAsync<McpProtocolException>(() => session.Client.CallToolAsync("get_operation", new Dictionary<string, object?>(), cancellationToken: TestContext.Current.CancellationToken).AsTask());
 
         Assert.Contains("operation_id", ex.Message, StringComparison.Ordinal);
     }
@@ -72,8 +69,7 @@ public sealed class PipelineTests
         var dataDir = TestPaths.NewDataDir();
         await using (var session = await StartAsync(dataDir))
         {
-            var ex = await Assert.ThrowsAsync<McpProtocolException>(() => session.Client.CallToolAsync("format_disk",
-                new Dictionary<string, object?>()).AsTask());
+            var ex = await Assert.ThrowsAsync<McpProtocolException>(() => session.Client.CallToolAsync("format_disk", new Dictionary<string, object?>(), cancellationToken: TestContext.Current.CancellationToken).AsTask());
             Assert.Equal(McpErrorCode.InvalidParams, ex.ErrorCode);
             Assert.Contains("Unknown tool 'format_disk'", ex.Message, StringComparison.Ordinal);
         }
@@ -94,8 +90,8 @@ public sealed class PipelineTests
                 Name = "list_runtimes",
                 Arguments = new Dictionary<string, JsonElement>(),
                 Meta = new System.Text.Json.Nodes.JsonObject { ["io.runtimeai/reasoning"] = "checking what exists before a change" },
-            });
-            await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["reasoning"] = "second look" });
+            }, TestContext.Current.CancellationToken);
+            await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["reasoning"] = "second look" }, cancellationToken: TestContext.Current.CancellationToken);
         }
 
         var audit = await AuditAsync(dataDir);
@@ -117,7 +113,7 @@ public sealed class PipelineTests
         const string token = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
         await using (var session = await StartAsync(dataDir))
         {
-            await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["reasoning"] = $"used the token {token} to look" });
+            await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["reasoning"] = $"used the token {token} to look" }, cancellationToken: TestContext.Current.CancellationToken);
         }
 
         var record = Assert.Single(await AuditAsync(dataDir));
@@ -144,7 +140,7 @@ public sealed class PipelineTests
                 args["page_token"] = token;
             }
 
-            var result = await session.Client.CallToolAsync("list_runtimes", args);
+            var result = await session.Client.CallToolAsync("list_runtimes", args, cancellationToken: TestContext.Current.CancellationToken);
             var content = result.StructuredContent!.Value;
             seen.AddRange(content.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()!));
             token = content.GetProperty("next_page_token").GetString();
@@ -163,8 +159,8 @@ public sealed class PipelineTests
         var seeded = await InventorySeed.AddRuntimesAsync(dataDir, 6);
         await using var session = await StartAsync(dataDir);
 
-        var prod = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["tenant_id"] = "acme", ["labels"] = new Dictionary<string, string> { ["env"] = "prod" } });
-        var runningVms = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["tenant_id"] = "acme", ["type"] = "vm", ["state"] = "running" });
+        var prod = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["tenant_id"] = "acme", ["labels"] = new Dictionary<string, string> { ["env"] = "prod" } }, cancellationToken: TestContext.Current.CancellationToken);
+        var runningVms = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["tenant_id"] = "acme", ["type"] = "vm", ["state"] = "running" }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(
             seeded.Where(r => r.Labels["env"] == "prod").Select(r => r.Id).Order(StringComparer.Ordinal),
@@ -180,11 +176,11 @@ public sealed class PipelineTests
         var dataDir = TestPaths.NewDataDir();
         await InventorySeed.AddRuntimesAsync(dataDir, 3);
         await using var session = await StartAsync(dataDir);
-        var first = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["page_size"] = 1 });
+        var first = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["page_size"] = 1 }, cancellationToken: TestContext.Current.CancellationToken);
         var token = first.StructuredContent!.Value.GetProperty("next_page_token").GetString();
 
-        var other = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["page_size"] = 1, ["type"] = "vm", ["page_token"] = token });
-        var garbage = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["page_token"] = "not-a-token" });
+        var other = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["page_size"] = 1, ["type"] = "vm", ["page_token"] = token }, cancellationToken: TestContext.Current.CancellationToken);
+        var garbage = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["page_token"] = "not-a-token" }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.True(other.IsError);
         Assert.Contains("different filters", other.Content.OfType<TextContentBlock>().Single().Text, StringComparison.Ordinal);
@@ -197,7 +193,7 @@ public sealed class PipelineTests
         var dataDir = TestPaths.NewDataDir();
         var seeded = await InventorySeed.AddRuntimesAsync(dataDir, 2);
         await using var session = await StartAsync(dataDir);
-        var tools = (await session.Client.ListToolsAsync()).ToDictionary(t => t.Name, t => t.ProtocolTool);
+        var tools = (await session.Client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).ToDictionary(t => t.Name, t => t.ProtocolTool);
 
         var calls = new (string Tool, Dictionary<string, object?> Args)[]
         {
@@ -207,7 +203,7 @@ public sealed class PipelineTests
         };
         foreach (var (tool, args) in calls)
         {
-            var result = await session.Client.CallToolAsync(tool, args);
+            var result = await session.Client.CallToolAsync(tool, args, cancellationToken: TestContext.Current.CancellationToken);
             var violations = RuntimeAI.Core.Schema.JsonSchemaValidator.Validate(tools[tool].OutputSchema!.Value, result.StructuredContent!.Value);
             Assert.True(violations.Count == 0, $"{tool}: " + string.Join("; ", violations.Select(v => v.Message)));
         }

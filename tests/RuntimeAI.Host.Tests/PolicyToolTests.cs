@@ -136,7 +136,7 @@ public sealed class PolicyToolTests
     {
         await using var session = await StartAsync(TestPaths.NewDataDir(), autonomy: AutonomyLevel.Advisor);
 
-        var tools = (await session.Client.ListToolsAsync()).Select(t => t.Name).ToArray();
+        var tools = (await session.Client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Select(t => t.Name).ToArray();
 
         Assert.Contains("list_policies", tools);
         Assert.DoesNotContain("put_policy", tools);
@@ -150,7 +150,7 @@ public sealed class PolicyToolTests
         var principal = "http:" + Environment.UserName;
         await using (var server = await ServerProcess.StartHttpAsync(dataDir, "--autonomy", "copilot"))
         {
-            await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = server.McpEndpoint! }));
+            await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = server.McpEndpoint! }), cancellationToken: TestContext.Current.CancellationToken);
 
             var text = await ErrorAsync(client, "put_policy", DenyScratchDelete);
             var delete = await ErrorAsync(client, "delete_policy", """{"policy_id": "scratch"}""");
@@ -161,10 +161,10 @@ public sealed class PolicyToolTests
         }
 
         var config = Path.Combine(dataDir, "config.json");
-        await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new Dictionary<string, string[]> { ["admins"] = [principal] }));
+        await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new Dictionary<string, string[]> { ["admins"] = [principal] }), TestContext.Current.CancellationToken);
         await using (var server = await ServerProcess.StartHttpAsync(dataDir, "--autonomy", "copilot", "--config", config))
         {
-            await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = server.McpEndpoint! }));
+            await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = server.McpEndpoint! }), cancellationToken: TestContext.Current.CancellationToken);
 
             var put = await OkAsync(client, "put_policy", DenyScratchDelete);
 
@@ -177,7 +177,7 @@ public sealed class PolicyToolTests
     public async Task PutThenDelete_DenyRule_GatesTheVeryNextExecuteCall()
     {
         var allowAll = TestPaths.NewDataDir();
-        await File.WriteAllTextAsync(Path.Combine(allowAll, "allow.yaml"), "id: allow\nrules:\n  - id: allow-everything\n    kind: allow_action\n");
+        await File.WriteAllTextAsync(Path.Combine(allowAll, "allow.yaml"), "id: allow\nrules:\n  - id: allow-everything\n    kind: allow_action\n", TestContext.Current.CancellationToken);
         await using var session = await InProcessSession.StartAsync(
             new RuntimeAiServerOptions { DataDir = TestPaths.NewDataDir(), PoliciesDir = allowAll, Autonomy = AutonomyLevel.Autonomous, Sandbox = true },
             CancellationToken.None);

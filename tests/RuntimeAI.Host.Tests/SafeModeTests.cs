@@ -62,7 +62,7 @@ public sealed class SafeModeTests
         var id = await SeedRuntimeOnDeadBackendAsync(dataDir);
         await using var session = await StartAsync(dataDir);
 
-        var result = await session.Client.CallToolAsync("get_runtime_status", new Dictionary<string, object?> { ["runtime_id"] = id });
+        var result = await session.Client.CallToolAsync("get_runtime_status", new Dictionary<string, object?> { ["runtime_id"] = id }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.True(result.IsError != true, Text(result));
         var status = result.StructuredContent!.Value;
@@ -81,10 +81,10 @@ public sealed class SafeModeTests
     {
         await using var session = await StartAsync(TestPaths.NewDataDir());
         // libvirt's test:///default driver ships one domain; discovery imports it at start.
-        var list = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?>());
+        var list = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?>(), cancellationToken: TestContext.Current.CancellationToken);
         var sandboxed = list.StructuredContent!.Value.GetProperty("items").EnumerateArray().First().GetProperty("id").GetString();
 
-        var result = await session.Client.CallToolAsync("get_runtime_status", new Dictionary<string, object?> { ["runtime_id"] = sandboxed });
+        var result = await session.Client.CallToolAsync("get_runtime_status", new Dictionary<string, object?> { ["runtime_id"] = sandboxed }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.True(result.IsError != true, Text(result));
         Assert.False(result.StructuredContent!.Value.GetProperty("safe_mode").GetBoolean());
@@ -98,7 +98,7 @@ public sealed class SafeModeTests
         var id = await SeedRuntimeOnDeadBackendAsync(dataDir);
         await using var session = await StartAsync(dataDir);
 
-        var result = await session.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["force"] = true });
+        var result = await session.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["force"] = true }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.True(result.IsError);
         Assert.Contains("safe mode: read-only", Text(result), StringComparison.Ordinal);

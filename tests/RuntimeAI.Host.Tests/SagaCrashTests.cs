@@ -48,15 +48,15 @@ public sealed class SagaCrashTests
                     SagaToolTests.Action("scale", new() { ["size"] = "micro" }),
                     SagaToolTests.Action("snapshot", new() { ["name"] = "c2" }),
                 },
-            }).AsTask();
-            await Assert.ThrowsAnyAsync<Exception>(() => call.WaitAsync(TimeSpan.FromSeconds(60)));
+            }, cancellationToken: TestContext.Current.CancellationToken).AsTask();
+            await Assert.ThrowsAnyAsync<Exception>(() => call.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken));
         }
 
         await using var restarted = await ConnectAsync(dataDir, policies, new() { ["RUNTIMEAI_TEST_HOOKS"] = null, ["RUNTIMEAI_CONFIG"] = null });
         List<System.Text.Json.JsonElement> events = [];
         for (var i = 0; i < 120 && !events.Any(e => e.GetProperty("type").GetString() is "saga.stuck" or "saga.failed"); i++)
         {
-            await Task.Delay(500);
+            await Task.Delay(500, TestContext.Current.CancellationToken);
             events = await SagaToolTests.SagaEventsAsync(restarted, runtimeId);
         }
 

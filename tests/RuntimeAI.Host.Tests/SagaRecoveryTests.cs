@@ -46,7 +46,7 @@ public sealed class SagaRecoveryTests
         {
             deadOwner = Owner(dead);
             dead.Kill();
-            await dead.WaitForExitAsync();
+            await dead.WaitForExitAsync(TestContext.Current.CancellationToken);
         }
 
         string liveOp, deadOp;
@@ -71,7 +71,7 @@ public sealed class SagaRecoveryTests
                     break;
                 }
 
-                await Task.Delay(100);
+                await Task.Delay(100, TestContext.Current.CancellationToken);
             }
 
             var untouched = await SagaToolTests.CallOkAsync(session.Client, "get_operation", new() { ["operation_id"] = liveOp });

@@ -33,7 +33,7 @@ public sealed class StdioEndToEndTests
         var (client, stderr) = await ConnectAsync(TestPaths.NewDataDir());
         await using var _ = client;
 
-        var tools = await client.ListToolsAsync();
+        var tools = await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Contains(tools, t => t.Name == "list_runtimes");
         Assert.Contains(tools, t => t.Name == "get_operation");
@@ -63,7 +63,7 @@ public sealed class StdioEndToEndTests
         var (client, _) = await ConnectAsync(dataDir);
         await using var __ = client;
 
-        var result = await client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["page_size"] = 10, ["tenant_id"] = "acme" });
+        var result = await client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["page_size"] = 10, ["tenant_id"] = "acme" }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.NotEqual(true, result.IsError);
         var items = result.StructuredContent!.Value.GetProperty("items");
@@ -79,7 +79,7 @@ public sealed class StdioEndToEndTests
         var (client, _) = await ConnectAsync(TestPaths.NewDataDir());
         await using var __ = client;
 
-        var result = await client.CallToolAsync("get_runtime", new Dictionary<string, object?> { ["runtime_id"] = "rt_01ARZ3NDEKTSV4RRFFQ69G5FAV" });
+        var result = await client.CallToolAsync("get_runtime", new Dictionary<string, object?> { ["runtime_id"] = "rt_01ARZ3NDEKTSV4RRFFQ69G5FAV" }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.True(result.IsError);
         Assert.Contains("rt_01ARZ3NDEKTSV4RRFFQ69G5FAV", result.Content.OfType<TextContentBlock>().Single().Text, StringComparison.Ordinal);

@@ -1,52 +1,61 @@
 using System.Text.Json;
+using Json.Schema;
 
 namespace RuntimeAI.Core.Schema;
 
 /// <summary>
-/// Validates a JSON instance against a JSON schema and reports every violation.
+/// Validates a JSON instance against a JSON schema and reports every violation, in our wording.
 /// </summary>
 /// <remarks>
 /// <para>
-/// JsonSchema.Net (and NJsonSchema) are not obtainable from the package registry here, so this is a
-/// small in-project stand-in for the keywords our tool input schemas use. It follows draft 2020-12
-/// semantics and accepts the draft-04 forms still found in the wild (boolean
-/// <c>exclusiveMinimum</c>/<c>exclusiveMaximum</c>, array-form <c>items</c>, <c>definitions</c>).
-/// </para>
-/// <para>
-/// Supported: <c>type</c> (name or array; <c>integer</c> accepts 1.0), <c>enum</c>, <c>const</c>,
-/// <c>multipleOf</c>, <c>minimum</c>, <c>maximum</c>, <c>exclusiveMinimum</c>,
-/// <c>exclusiveMaximum</c>, <c>minLength</c>/<c>maxLength</c> (Unicode code points), <c>pattern</c>
-/// (.NET regex, not anchored, 100 ms timeout), <c>format</c> (date-time, date, uri, email, uuid;
-/// other formats pass), <c>required</c>, <c>properties</c>, <c>patternProperties</c>,
-/// <c>additionalProperties</c>, <c>minProperties</c>/<c>maxProperties</c>, <c>items</c>,
-/// <c>prefixItems</c>, <c>minItems</c>/<c>maxItems</c>, <c>uniqueItems</c>, <c>allOf</c>,
-/// <c>anyOf</c>, <c>oneOf</c>, <c>not</c>, boolean schemas and local <c>$ref</c>
-/// (<c>#</c>, <c>#/$defs/x</c>, <c>#/definitions/x</c>, any local JSON pointer). Annotations
-/// (<c>title</c>, <c>description</c>, <c>default</c>, <c>examples</c>) and unknown keywords are
+/// Evaluation is JsonSchema.Net's (draft 2020-12, see <see cref="ToolSchemaDialect"/>); this class
+/// is the thin adapter that turns its results into <see cref="SchemaViolation"/>s whose messages
+/// start with the JSON pointer, name the problem and say how to fix it. The draft-04 forms still
+/// found in the wild (boolean <c>exclusiveMinimum</c>/<c>exclusiveMaximum</c>, array-form
+/// <c>items</c>, <c>definitions</c>) are accepted (<see cref="SchemaForms"/>). <c>format</c> is
+/// asserted for date-time, date, uri, email and uuid; other formats pass. Unknown keywords are
 /// ignored.
 /// </para>
 /// <para>
-/// Fail closed: a remote <c>$ref</c>, an unresolvable pointer, an invalid regex or a timed-out
-/// regex is reported as a violation rather than skipped.
+/// Fast path: a valid instance costs one flag-only evaluation; the detailed run that builds the
+/// messages happens only on failure.
 /// </para>
 /// <para>
-/// Messages quote the offending value (cut to 40 characters) except under a property named like a
-/// secret (see <see cref="Audit.SecretRedactor.IsSecretName"/>), where they say "the value".
+/// Fail closed: a remote or unresolvable <c>$ref</c>, an invalid regex, a regex that runs past its
+/// 100 ms timeout and a schema the library cannot build are reported as violations, never skipped.
 /// </para>
 /// <para>Thread-safe: a compiled validator is immutable.</para>
 /// </remarks>
 public sealed class JsonSchemaValidator
 {
-    private readonly JsonElement _schema;
+    private static readonly EvaluationOptions s_flagOnly = new() { OutputFormat = OutputFormat.Flag };
 
-    private JsonSchemaValidator(JsonElement schema) => _schema = schema;
+    private readonly JsonSchema? _compiled;
+    private readonly SchemaViolation? _unusable;
+
+    private JsonSchemaValidator(JsonElement schema)
+    {
+        Schema = schema;
+        try
+        {
+            _compiled = JsonSchema.Build(SchemaForms.Normalize(schema), new BuildOptions { Dialect = ToolSchemaDialect.Instance, SchemaRegistry = new SchemaRegistry() });
+        }
+        catch (Exception ex) when (ex is JsonSchemaException or RefResolutionException or JsonException or ArgumentException or InvalidOperationException)
+        {
+            var isReference = ex is RefResolutionException || ex.Message.Contains("reference", StringComparison.OrdinalIgnoreCase) || ex.Message.Contains("$ref", StringComparison.Ordinal);
+            _unusable = isReference
+                ? new SchemaViolation("", "$ref", $"(root): a schema reference cannot be resolved ({ex.Message.TrimEnd('.')}); only local, acyclic references such as #/$defs/name are supported (schema error).")
+                : SchemaWording.SchemaError("schema", ex.Message.TrimEnd('.'));
+        }
+    }
 
     /// <summary>The schema this validator checks against (a detached clone).</summary>
-    public JsonElement Schema => _schema;
+    public JsonElement Schema { get; }
 
     /// <summary>
     /// Prepares a schema for repeated validation. The element is cloned, so the document it came
-    /// from may be disposed; regular expressions are compiled once and shared process-wide.
+    /// from may be disposed. A schema that cannot be built yields a validator that rejects every
+    /// instance with the reason.
     /// </summary>
     /// <param name="schema">The JSON schema (an object or a boolean).</param>
     /// <returns>A reusable, thread-safe validator.</returns>
@@ -58,17 +67,45 @@ public sealed class JsonSchemaValidator
     /// </summary>
     /// <param name="schema">The JSON schema (an object or a boolean).</param>
     /// <param name="instance">The value to check, e.g. a tool call's arguments.</param>
-    /// <returns>All violations, in schema/instance order; empty when the instance is valid.</returns>
+    /// <returns>All violations; empty when the instance is valid.</returns>
     public static IReadOnlyList<SchemaViolation> Validate(JsonElement schema, JsonElement instance)
-        => new SchemaEvaluation(schema).Run(instance);
+        => Compile(schema).Validate(instance);
 
     /// <summary>
     /// Validates <paramref name="instance"/> against the compiled schema and returns every violation.
     /// </summary>
     /// <param name="instance">The value to check, e.g. a tool call's arguments.</param>
-    /// <returns>All violations, in schema/instance order; empty when the instance is valid.</returns>
+    /// <returns>All violations; empty when the instance is valid.</returns>
     public IReadOnlyList<SchemaViolation> Validate(JsonElement instance)
-        => new SchemaEvaluation(_schema).Run(instance);
+    {
+        if (_compiled is null)
+        {
+            return [_unusable!];
+        }
+
+        try
+        {
+            if (_compiled.Evaluate(instance, s_flagOnly).IsValid)
+            {
+                return [];
+            }
+
+            var collector = new ViolationCollector();
+            var results = _compiled.Evaluate(instance, collector);
+            var violations = collector.Violations.ToList();
+            if (violations.Count == 0)
+            {
+                // A keyword without our wording failed: report the library's own errors rather than nothing.
+                violations.AddRange(LibraryErrors(results));
+            }
+
+            return violations.Count > 0 ? violations : [SchemaWording.Other("", "schema", null)];
+        }
+        catch (Exception ex) when (ex is JsonSchemaException or RefResolutionException)
+        {
+            return [new SchemaViolation("", "$ref", $"(root): the schema cannot be evaluated ({ex.Message.TrimEnd('.')}); only local references such as #/$defs/name are supported (schema error).")];
+        }
+    }
 
     /// <summary>
     /// Joins violations into one message, one per line, e.g. for a JSON-RPC InvalidParams error.
@@ -79,5 +116,16 @@ public sealed class JsonSchemaValidator
     {
         ArgumentNullException.ThrowIfNull(violations);
         return string.Join('\n', violations.Select(v => v.Message));
+    }
+
+    private static IEnumerable<SchemaViolation> LibraryErrors(EvaluationResults results)
+    {
+        foreach (var node in (results.Details ?? []).Prepend(results))
+        {
+            foreach (var (keyword, message) in node.Errors ?? [])
+            {
+                yield return SchemaWording.Other(node.InstanceLocation.ToString(), keyword.Length == 0 ? "false" : keyword, message);
+            }
+        }
     }
 }

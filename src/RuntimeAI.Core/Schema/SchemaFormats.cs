@@ -103,6 +103,25 @@ internal static class SchemaRegexCache
     private static readonly TimeSpan s_timeout = TimeSpan.FromMilliseconds(100);
     private static readonly ConcurrentDictionary<string, Regex?> s_cache = new(StringComparer.Ordinal);
 
+    /// <summary>True/false for a match, null when the pattern is invalid or timed out (fail closed).</summary>
+    public static bool? Match(string pattern, string value)
+    {
+        var regex = Get(pattern);
+        if (regex is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return regex.IsMatch(value);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The compiled regex, or null when the pattern is not a valid regular expression.</summary>
     public static Regex? Get(string pattern)
     {

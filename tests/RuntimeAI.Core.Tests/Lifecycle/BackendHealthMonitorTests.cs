@@ -89,7 +89,7 @@ public sealed class BackendHealthMonitorTests
         Assert.Equal(s_start.AddSeconds(30), status.CheckedAt);
 
         world.Time.Advance(TimeSpan.FromSeconds(14));
-        await Task.Delay(50);
+        await Task.Delay(50, TestContext.Current.CancellationToken);
         Assert.Equal(3, world.Driver.Probes);
 
         await cts.CancelAsync();

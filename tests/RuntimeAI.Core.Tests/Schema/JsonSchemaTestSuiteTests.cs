@@ -4,8 +4,8 @@ using RuntimeAI.Core.Schema;
 namespace RuntimeAI.Core.Tests.Schema;
 
 /// <summary>
-/// Runs the official JSON-Schema-Test-Suite cases for the keywords <see cref="JsonSchemaValidator"/>
-/// implements. The npm package json-schema-test-suite@0.0.10 carries the draft-04 files (the newest
+/// Runs the official JSON-Schema-Test-Suite cases for the keywords our tool schemas use, through
+/// <see cref="JsonSchemaValidator"/> (JsonSchema.Net behind our adapter). The npm package json-schema-test-suite@0.0.10 carries the draft-04 files (the newest
 /// drafts are not published to npm); the validator accepts the draft-04 forms, and the few cases
 /// where draft-04 and 2020-12 disagree are excluded below with the reason.
 /// Fetch the files first: scripts/fetch-json-schema-test-suite.sh
@@ -14,7 +14,7 @@ public sealed class JsonSchemaTestSuiteTests
 {
     private const string FetchCommand = "scripts/fetch-json-schema-test-suite.sh";
 
-    /// <summary>Files (under tests/draft4) for exactly the keywords the validator implements.</summary>
+    /// <summary>Files (under tests/draft4) for the keywords the validator words and our schemas use.</summary>
     private static readonly string[] s_files =
     [
         "type.json", "enum.json", "required.json", "properties.json", "patternProperties.json",
@@ -81,9 +81,9 @@ public sealed class JsonSchemaTestSuiteTests
         var dir = SuiteDirectory();
         Assert.True(dir is not null, $"The JSON-Schema-Test-Suite files are missing. Run `{FetchCommand}` from the repository root first.");
 
-        if (s_excluded.ContainsKey($"{file} | {group} | *") || s_excluded.ContainsKey($"{file} | {group} | {test}"))
+        if (s_excluded.TryGetValue($"{file} | {group} | *", out var reason) || s_excluded.TryGetValue($"{file} | {group} | {test}", out reason))
         {
-            return; // excluded with a reason above
+            Assert.Skip($"out of scope: {reason}");
         }
 
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir!, file)));

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using RuntimeAI.Core.Drivers;
 using RuntimeAI.Core.Runtimes;
-using Xunit.Abstractions;
 
 namespace RuntimeAI.Drivers.Libvirt.Tests.Qemu;
 
@@ -28,10 +27,7 @@ public sealed class QemuLifecycleTests(ITestOutputHelper output)
     [Fact]
     public async Task Lifecycle_EveryStep_MatchesVirsh()
     {
-        if (!QemuTier.Enabled(output))
-        {
-            return;
-        }
+        QemuTier.RequireEnabled();
 
         using var driver = QemuTier.NewDriver();
         var events = new ConcurrentQueue<DriverEvent>();
@@ -151,7 +147,7 @@ public sealed class QemuLifecycleTests(ITestOutputHelper output)
             var deadline = DateTimeOffset.UtcNow.AddSeconds(5);
             while (DateTimeOffset.UtcNow < deadline && !events.Any(e => e.Type == "lifecycle.undefined"))
             {
-                await Task.Delay(50);
+                await Task.Delay(50, TestContext.Current.CancellationToken);
             }
 
             var mine = events.Where(e => e.BackendRef == created.BackendRef).Select(e => e.Type).ToArray();
@@ -175,10 +171,7 @@ public sealed class QemuLifecycleTests(ITestOutputHelper output)
     [Fact]
     public async Task Create_StartFails_LeavesNothingBehind()
     {
-        if (!QemuTier.Enabled(output))
-        {
-            return;
-        }
+        QemuTier.RequireEnabled();
 
         // The VM asks for networking on a libvirt network that does not exist: define works, start fails.
         using var driver = QemuTier.NewDriver(o => o.Network = "runtimeai-no-such-network");
@@ -193,10 +186,7 @@ public sealed class QemuLifecycleTests(ITestOutputHelper output)
     [Fact]
     public async Task BadInput_GivesClearErrors()
     {
-        if (!QemuTier.Enabled(output))
-        {
-            return;
-        }
+        QemuTier.RequireEnabled();
 
         using var driver = QemuTier.NewDriver();
         var capacity = await driver.GetCapacityAsync(s_ct);

@@ -1,27 +1,19 @@
 using System.Diagnostics;
-using Xunit.Abstractions;
 
 namespace RuntimeAI.Drivers.Libvirt.Tests.Qemu;
 
 /// <summary>
 /// Settings of the real-hypervisor tier, read from the environment scripts/qemu-tier.sh sets.
-/// Without RUNTIMEAI_QEMU_URI the tier's tests return at once (xunit 2 has no dynamic skip), and
-/// the normal run filters them out with <c>--filter Category!=Qemu</c> anyway.
+/// Without RUNTIMEAI_QEMU_URI the tier's tests are skipped with the reason, and the normal run
+/// filters them out with <c>--filter Category!=Qemu</c> anyway.
 /// </summary>
 internal static class QemuTier
 {
     internal static string? Uri => Environment.GetEnvironmentVariable("RUNTIMEAI_QEMU_URI");
 
-    internal static bool Enabled(ITestOutputHelper output)
-    {
-        if (string.IsNullOrEmpty(Uri))
-        {
-            output.WriteLine("NOT RUN: RUNTIMEAI_QEMU_URI is not set. Run scripts/qemu-tier.sh to exercise a real qemu/KVM hypervisor.");
-            return false;
-        }
-
-        return true;
-    }
+    /// <summary>Skips the calling test, with the reason, when the tier's hypervisor is not configured.</summary>
+    internal static void RequireEnabled() =>
+        Assert.SkipWhen(string.IsNullOrEmpty(Uri), "RUNTIMEAI_QEMU_URI is not set. Run scripts/qemu-tier.sh to exercise a real qemu/KVM hypervisor.");
 
     internal static LibvirtDomainDriver NewDriver(Action<LibvirtOptions>? configure = null)
     {

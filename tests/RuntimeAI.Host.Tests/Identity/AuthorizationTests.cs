@@ -75,7 +75,7 @@ public sealed class AuthorizationTests
 
         var stop = await CallAsync(session.Client, "stop_runtime", $$"""{"runtime_id": "{{seeded.AcmeRuntime}}"}""");
         var draft = await CallAsync(session.Client, "draft_recommendation", """{"title": "scale up", "severity": "info", "reasoning": "load is high"}""");
-        var tools = (await session.Client.ListToolsAsync()).Select(t => t.Name).ToList();
+        var tools = (await session.Client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Select(t => t.Name).ToList();
         var list = await CallAsync(session.Client, "list_runtimes", "{}");
 
         Assert.True(stop.IsError);
@@ -95,7 +95,7 @@ public sealed class AuthorizationTests
         await using var session = await StartAsync(dataDir, Scoped("client:nobody", [], "acme"));
 
         var list = await CallAsync(session.Client, "list_runtimes", "{}");
-        var tools = await session.Client.ListToolsAsync();
+        var tools = await session.Client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.True(list.IsError);
         Assert.Contains("you are 'client:nobody' with no role", Text(list), StringComparison.Ordinal);
@@ -131,7 +131,7 @@ public sealed class AuthorizationTests
         var stop = await CallAsync(session.Client, "stop_runtime", $$"""{"runtime_id": "{{seeded.GlobexRuntime}}"}""");
         var rollback = await CallAsync(session.Client, "rollback_operation", $$"""{"operation_id": "{{seeded.GlobexOperation}}"}""");
         var resource = await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(() =>
-            session.Client.ReadResourceAsync("runtimeai://runtimes/" + seeded.GlobexRuntime).AsTask());
+            session.Client.ReadResourceAsync("runtimeai://runtimes/" + seeded.GlobexRuntime, cancellationToken: TestContext.Current.CancellationToken).AsTask());
 
         var names = list.StructuredContent!.Value.GetProperty("items").EnumerateArray().Select(r => r.GetProperty("name").GetString()).ToList();
         Assert.Equal(["acme-web"], names);
@@ -158,7 +158,7 @@ public sealed class AuthorizationTests
     {
         var dataDir = TestPaths.NewDataDir();
         var allow = TestPaths.NewDataDir();
-        await File.WriteAllTextAsync(Path.Combine(allow, "allow.yaml"), "id: allow\nrules:\n  - id: allow-everything\n    kind: allow_action\n");
+        await File.WriteAllTextAsync(Path.Combine(allow, "allow.yaml"), "id: allow\nrules:\n  - id: allow-everything\n    kind: allow_action\n", TestContext.Current.CancellationToken);
         await using var session = await InProcessSession.StartAsync(new RuntimeAiServerOptions
         {
             DataDir = dataDir, Autonomy = AutonomyLevel.Autonomous, Sandbox = true, PoliciesDir = allow,

@@ -37,10 +37,10 @@ public sealed class CallContextTests
         await using var session = await StartAsync(dataDir);
         var id = await CreateAsync(session.Client);
 
-        var stop = await session.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["force"] = true });
+        var stop = await session.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["force"] = true }, cancellationToken: TestContext.Current.CancellationToken);
         var operationId = stop.StructuredContent!.Value.GetProperty("operation_id").GetString()!;
-        var operation = (await session.Client.CallToolAsync("get_operation", new Dictionary<string, object?> { ["operation_id"] = operationId })).StructuredContent!.Value;
-        var events = (await session.Client.CallToolAsync("get_events", new Dictionary<string, object?> { ["runtime_id"] = id, ["type_prefix"] = "lifecycle.stop" })).StructuredContent!.Value;
+        var operation = (await session.Client.CallToolAsync("get_operation", new Dictionary<string, object?> { ["operation_id"] = operationId }, cancellationToken: TestContext.Current.CancellationToken)).StructuredContent!.Value;
+        var events = (await session.Client.CallToolAsync("get_events", new Dictionary<string, object?> { ["runtime_id"] = id, ["type_prefix"] = "lifecycle.stop" }, cancellationToken: TestContext.Current.CancellationToken)).StructuredContent!.Value;
 
         var actor = operation.GetProperty("actor");
         Assert.Equal("key:test-agent", actor.GetProperty("principal").GetString());
@@ -68,10 +68,10 @@ public sealed class CallContextTests
         var id = await CreateAsync(session.Client);
         var args = new Dictionary<string, object?> { ["runtime_id"] = id, ["name"] = "once", ["idempotency_key"] = "snap-1" };
 
-        var first = await session.Client.CallToolAsync("snapshot_runtime", args);
-        var again = await session.Client.CallToolAsync("snapshot_runtime", new Dictionary<string, object?>(args) { ["reasoning"] = "retry after timeout" });
-        var other = await session.Client.CallToolAsync("snapshot_runtime", new Dictionary<string, object?>(args) { ["name"] = "twice" });
-        var snapshots = await session.Client.CallToolAsync("list_snapshots", new Dictionary<string, object?> { ["runtime_id"] = id });
+        var first = await session.Client.CallToolAsync("snapshot_runtime", args, cancellationToken: TestContext.Current.CancellationToken);
+        var again = await session.Client.CallToolAsync("snapshot_runtime", new Dictionary<string, object?>(args) { ["reasoning"] = "retry after timeout" }, cancellationToken: TestContext.Current.CancellationToken);
+        var other = await session.Client.CallToolAsync("snapshot_runtime", new Dictionary<string, object?>(args) { ["name"] = "twice" }, cancellationToken: TestContext.Current.CancellationToken);
+        var snapshots = await session.Client.CallToolAsync("list_snapshots", new Dictionary<string, object?> { ["runtime_id"] = id }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.True(first.IsError != true, Text(first));
         Assert.True(again.IsError != true, Text(again));

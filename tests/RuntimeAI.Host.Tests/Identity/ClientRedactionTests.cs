@@ -51,8 +51,8 @@ public sealed class ClientRedactionTests
         }
 
         await using var session = await InProcessSession.StartAsync(new RuntimeAiServerOptions { DataDir = dataDir }, CancellationToken.None);
-        var operation = await session.Client.CallToolAsync("get_operation", new Dictionary<string, object?> { ["operation_id"] = operationId });
-        var events = await session.Client.CallToolAsync("get_events", new Dictionary<string, object?> { ["runtime_id"] = runtimeId });
+        var operation = await session.Client.CallToolAsync("get_operation", new Dictionary<string, object?> { ["operation_id"] = operationId }, cancellationToken: TestContext.Current.CancellationToken);
+        var events = await session.Client.CallToolAsync("get_events", new Dictionary<string, object?> { ["runtime_id"] = runtimeId }, cancellationToken: TestContext.Current.CancellationToken);
 
         foreach (var result in new[] { operation, events })
         {
@@ -71,7 +71,7 @@ public sealed class ClientRedactionTests
         {
             DataDir = dataDir, Autonomy = AutonomyLevel.Autonomous, Sandbox = true, PoliciesDir = TestPolicies.AllowAll(), LocalPrincipal = TestPrincipals.Agent,
         }, CancellationToken.None);
-        var created = await creator.Client.CallToolAsync("create_runtime", new Dictionary<string, object?> { ["name"] = "r-" + Guid.NewGuid().ToString("N")[..10], ["type"] = "vm" });
+        var created = await creator.Client.CallToolAsync("create_runtime", new Dictionary<string, object?> { ["name"] = "r-" + Guid.NewGuid().ToString("N")[..10], ["type"] = "vm" }, cancellationToken: TestContext.Current.CancellationToken);
         var id = created.StructuredContent!.Value.GetProperty("runtime_id").GetString()!;
         var prompts = new List<string>();
         await using var session = await InProcessSession.StartAsync(
@@ -88,7 +88,7 @@ public sealed class ClientRedactionTests
         await session.Client.CallToolAsync("snapshot_runtime", new Dictionary<string, object?>
         {
             ["runtime_id"] = id, ["name"] = "s1", ["reasoning"] = $"use token {GitHubToken} to log in",
-        });
+        }, cancellationToken: TestContext.Current.CancellationToken);
 
         var prompt = Assert.Single(prompts);
         Assert.DoesNotContain(GitHubToken, prompt, StringComparison.Ordinal);
@@ -101,7 +101,7 @@ public sealed class ClientRedactionTests
     {
         var dataDir = TestPaths.NewDataDir();
         var key = Path.Combine(dataDir, "mrtr.key");
-        await File.WriteAllBytesAsync(key, new byte[32]);
+        await File.WriteAllBytesAsync(key, new byte[32], TestContext.Current.CancellationToken);
         File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>

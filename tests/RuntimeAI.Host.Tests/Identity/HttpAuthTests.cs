@@ -61,7 +61,7 @@ public sealed class HttpAuthTests
         Assert.StartsWith("Bearer", challenge, StringComparison.Ordinal);
         var metadataUrl = challenge.Split("resource_metadata=\"")[1].Split('"')[0];
         using var http = new HttpClient();
-        using var metadata = JsonDocument.Parse(await http.GetStringAsync(metadataUrl));
+        using var metadata = JsonDocument.Parse(await http.GetStringAsync(metadataUrl, TestContext.Current.CancellationToken));
         Assert.Equal(server.McpEndpoint!.ToString().TrimEnd('/'), metadata.RootElement.GetProperty("resource").GetString());
         Assert.Equal("RuntimeAI", metadata.RootElement.GetProperty("resource_name").GetString());
     }
@@ -90,7 +90,7 @@ public sealed class HttpAuthTests
         await using var server = await ServerProcess.StartHttpAsync(dataDir, "--api-keys");
         await using (var client = await ConnectAsync(server.McpEndpoint!, key))
         {
-            var result = await client.CallToolAsync("get_audit_trail", new Dictionary<string, object?>());
+            var result = await client.CallToolAsync("get_audit_trail", new Dictionary<string, object?>(), cancellationToken: TestContext.Current.CancellationToken);
             Assert.True(result.IsError != true);
             Assert.Contains("key:ci-bot", string.Join(' ', result.Content.OfType<TextContentBlock>().Select(t => t.Text)), StringComparison.Ordinal);
         }

@@ -64,10 +64,10 @@ public sealed class OAuthTokenTests
         {
             Endpoint = server.McpEndpoint!,
             AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + valid },
-        })))
+        }), cancellationToken: TestContext.Current.CancellationToken))
         {
-            var trail = await client.CallToolAsync("get_audit_trail", new Dictionary<string, object?>());
-            var create = await client.CallToolAsync("create_runtime", new Dictionary<string, object?> { ["name"] = "x", ["type"] = "vm", ["tenant_id"] = "globex" });
+            var trail = await client.CallToolAsync("get_audit_trail", new Dictionary<string, object?>(), cancellationToken: TestContext.Current.CancellationToken);
+            var create = await client.CallToolAsync("create_runtime", new Dictionary<string, object?> { ["name"] = "x", ["type"] = "vm", ["tenant_id"] = "globex" }, cancellationToken: TestContext.Current.CancellationToken);
             Assert.True(trail.IsError != true);
             Assert.Contains("client:agent-7", string.Join(' ', trail.Content.OfType<TextContentBlock>().Select(t => t.Text)), StringComparison.Ordinal);
             // The token's tenant claim scopes the principal.
@@ -89,9 +89,9 @@ public sealed class OAuthTokenTests
         await using var server = await ServerProcess.StartHttpAsync(TestPaths.NewDataDir(), "--auth-issuer", oidc.Issuer, "--resource", Resource, "--api-keys");
         using var http = new HttpClient();
 
-        using var challenge = await http.PostAsync(server.McpEndpoint!, new StringContent(ListRuntimes, Encoding.UTF8, "application/json"));
+        using var challenge = await http.PostAsync(server.McpEndpoint!, new StringContent(ListRuntimes, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
         var metadataUrl = challenge.Headers.WwwAuthenticate.ToString().Split("resource_metadata=\"")[1].Split('"')[0];
-        using var metadata = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(metadataUrl));
+        using var metadata = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(metadataUrl, TestContext.Current.CancellationToken));
 
         Assert.Equal(HttpStatusCode.Unauthorized, challenge.StatusCode);
         Assert.Equal(Resource, metadata.RootElement.GetProperty("resource").GetString());

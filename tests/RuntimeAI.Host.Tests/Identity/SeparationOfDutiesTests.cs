@@ -109,7 +109,7 @@ public sealed class SeparationOfDutiesTests
         Assert.Equal("approver", record.GetProperty("channel").GetString());
         Assert.Equal("api_key", record.GetProperty("authenticated_by").GetString());
 
-        var run = await agent.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["force"] = true, ["proposal_id"] = proposalId });
+        var run = await agent.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["force"] = true, ["proposal_id"] = proposalId }, cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(run.IsError != true, Text(run));
         Assert.Equal("executed", (await ProposalAsync(agent.Client, proposalId)).GetProperty("status").GetString());
     }
@@ -151,7 +151,7 @@ public sealed class SeparationOfDutiesTests
         var first = await ServerProcess.RunAsync("approve", proposalId, "--data-dir", dataDir, "--api-key", carol);
         var afterFirst = (await ProposalAsync(agent.Client, proposalId)).GetProperty("status").GetString();
         var again = await ServerProcess.RunAsync("approve", proposalId, "--data-dir", dataDir, "--api-key", carol);
-        var early = await agent.Client.CallToolAsync("restart_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["proposal_id"] = proposalId });
+        var early = await agent.Client.CallToolAsync("restart_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["proposal_id"] = proposalId }, cancellationToken: TestContext.Current.CancellationToken);
         var second = await ServerProcess.RunAsync("approve", proposalId, "--data-dir", dataDir, "--api-key", dave);
 
         Assert.True(first.ExitCode == 0, first.Stderr);
@@ -179,8 +179,8 @@ public sealed class SeparationOfDutiesTests
         var approve = await ServerProcess.RunAsync("approve", proposalId, "--data-dir", dataDir, "--api-key", approverKey);
         Assert.True(approve.ExitCode == 0, approve.Stderr);
 
-        var run = await agent.Client.CallToolAsync("restore_snapshot", new Dictionary<string, object?>(args) { ["proposal_id"] = proposalId });
-        var retry = await agent.Client.CallToolAsync("restore_snapshot", new Dictionary<string, object?>(args) { ["proposal_id"] = proposalId });
+        var run = await agent.Client.CallToolAsync("restore_snapshot", new Dictionary<string, object?>(args) { ["proposal_id"] = proposalId }, cancellationToken: TestContext.Current.CancellationToken);
+        var retry = await agent.Client.CallToolAsync("restore_snapshot", new Dictionary<string, object?>(args) { ["proposal_id"] = proposalId }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.True(run.IsError, Text(run));
         var proposal = await ProposalAsync(agent.Client, proposalId);
@@ -211,7 +211,7 @@ public sealed class SeparationOfDutiesTests
         };
         await using var agent = await StartAsync(dataDir, AutonomyLevel.Copilot, TestPrincipals.Agent, autoAccept);
 
-        var result = await agent.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["force"] = true });
+        var result = await agent.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = id, ["force"] = true }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(0, prompts);
         Assert.Equal("pending_approval", result.StructuredContent!.Value.GetProperty("status").GetString());

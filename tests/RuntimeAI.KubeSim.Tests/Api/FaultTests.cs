@@ -30,7 +30,7 @@ public sealed class FaultTests
         server.Faults.Latency = TimeSpan.FromMilliseconds(300);
 
         var watch = Stopwatch.StartNew();
-        await http.GetStringAsync("version");
+        await http.GetStringAsync("version", TestContext.Current.CancellationToken);
 
         Assert.True(watch.ElapsedMilliseconds >= 280, $"answered after {watch.ElapsedMilliseconds} ms");
     }
@@ -42,7 +42,7 @@ public sealed class FaultTests
         sim.Server.Faults.StopAnswering();
 
         var pending = sim.GetAsync("version");
-        await Task.Delay(200);
+        await Task.Delay(200, TestContext.Current.CancellationToken);
         Assert.False(pending.IsCompleted);
         Assert.True(sim.Server.Faults.IsStopped);
 
@@ -54,9 +54,9 @@ public sealed class FaultTests
     public async Task DropWatches_OpenWatch_StreamEnds()
     {
         await using var sim = await SimHost.StartAsync();
-        using var response = await sim.Http.GetAsync("api/v1/namespaces/default/configmaps?watch=1&resourceVersion=1", HttpCompletionOption.ResponseHeadersRead);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-        var read = reader.ReadLineAsync();
+        using var response = await sim.Http.GetAsync("api/v1/namespaces/default/configmaps?watch=1&resourceVersion=1", HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken));
+        var read = reader.ReadLineAsync(TestContext.Current.CancellationToken).AsTask();
 
         sim.Server.Faults.DropWatches();
 

@@ -120,7 +120,7 @@ public sealed class WatchTests
         for (var i = 0; i < 50 && !next.IsCompleted; i++)
         {
             sim.Time.Advance(TimeSpan.FromSeconds(1));
-            await Task.Delay(20);
+            await Task.Delay(20, TestContext.Current.CancellationToken);
         }
 
         var bookmark = await next;
@@ -148,10 +148,10 @@ public sealed class WatchTests
         await sim.CreateAsync(ConfigMaps, SimHost.ConfigMap("a"));
         using var request = new HttpRequestMessage(HttpMethod.Get, $"{ConfigMaps}?watch=1");
         request.Headers.TryAddWithoutValidation("Accept", "application/json;as=Table;g=meta.k8s.io;v=v1");
-        using var response = await sim.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        using var response = await sim.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken));
 
-        var e = JsonNode.Parse((await reader.ReadLineAsync())!)!;
+        var e = JsonNode.Parse((await reader.ReadLineAsync(TestContext.Current.CancellationToken))!)!;
 
         Assert.Equal("Table", e["object"]!["kind"]!.GetValue<string>());
         Assert.Equal("a", e["object"]!["rows"]![0]!["cells"]![0]!.GetValue<string>());

@@ -186,13 +186,13 @@ public sealed class WorkloadControllerTests
         await using var server = await KubeSimServer.StartAsync(new KubeSimOptions { PodStartDelay = TimeSpan.FromMilliseconds(100) }, CancellationToken.None);
         using var http = new HttpClient { BaseAddress = server.BaseAddress };
         using var content = new StringContent(SimHost.Pod("p1"), System.Text.Encoding.UTF8, "application/json");
-        (await http.PostAsync("api/v1/namespaces/default/pods", content)).EnsureSuccessStatusCode();
+        (await http.PostAsync("api/v1/namespaces/default/pods", content, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
 
         string? phase = null;
         for (var i = 0; i < 100 && phase != "Running"; i++)
         {
-            await Task.Delay(50);
-            phase = JsonNode.Parse(await http.GetStringAsync("api/v1/namespaces/default/pods/p1"))!["status"]!["phase"]!.GetValue<string>();
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+            phase = JsonNode.Parse(await http.GetStringAsync("api/v1/namespaces/default/pods/p1", TestContext.Current.CancellationToken))!["status"]!["phase"]!.GetValue<string>();
         }
 
         Assert.Equal("Running", phase);

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Xunit.Abstractions;
 
 namespace RuntimeAI.KubeSim.Tests.Kubectl;
 
@@ -438,7 +437,7 @@ public sealed class KubectlTierTests(ITestOutputHelper output)
             for (var i = 0; i < 400 && !drain.Output.Contains("drained", StringComparison.Ordinal); i++)
             {
                 await sim.AdvanceAsync(TimeSpan.FromSeconds(1));
-                await Task.Delay(50);
+                await Task.Delay(50, TestContext.Current.CancellationToken);
             }
 
             await drain.WaitForAsync(o => o.Contains($"node/{node} drained", StringComparison.Ordinal), "the node drained");

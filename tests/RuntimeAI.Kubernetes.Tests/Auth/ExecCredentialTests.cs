@@ -26,9 +26,9 @@ public sealed class ExecCredentialTests : IAsyncLifetime
     private readonly TempDirectory _dir = new();
     private FakeKubeApi _api = null!;
 
-    public async Task InitializeAsync() => _api = await StartAsync();
+    public async ValueTask InitializeAsync() => _api = await StartAsync();
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _api.DisposeAsync();
         _dir.Dispose();
@@ -40,9 +40,9 @@ public sealed class ExecCredentialTests : IAsyncLifetime
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var source = new ExecCredentialSource(Exec(expiry: "2026-01-01T01:00:00Z"), Connection(), time);
 
-        var first = await source.GetAuthorizationAsync(false, default);
+        var first = await source.GetAuthorizationAsync(false, TestContext.Current.CancellationToken);
         time.Advance(TimeSpan.FromMinutes(30));
-        var second = await source.GetAuthorizationAsync(false, default);
+        var second = await source.GetAuthorizationAsync(false, TestContext.Current.CancellationToken);
 
         Assert.Equal("Bearer", first!.Scheme);
         Assert.Equal("tok-1", first.Parameter);
@@ -61,9 +61,9 @@ public sealed class ExecCredentialTests : IAsyncLifetime
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var source = new ExecCredentialSource(Exec(expiry: "2026-01-01T01:00:00Z"), Connection(), time);
 
-        await source.GetAuthorizationAsync(false, default);
+        await source.GetAuthorizationAsync(false, TestContext.Current.CancellationToken);
         time.Advance(TimeSpan.FromMinutes(61));
-        var refreshed = await source.GetAuthorizationAsync(false, default);
+        var refreshed = await source.GetAuthorizationAsync(false, TestContext.Current.CancellationToken);
 
         Assert.Equal("tok-2", refreshed!.Parameter);
         Assert.Equal(2, source.Invocations);
@@ -76,7 +76,7 @@ public sealed class ExecCredentialTests : IAsyncLifetime
         exec = exec with { Env = new Dictionary<string, string>(exec.Env) { ["FAIL"] = "1" } };
         var source = new ExecCredentialSource(exec, Connection(), TimeProvider.System);
 
-        var ex = await Assert.ThrowsAsync<KubeConfigException>(() => source.GetAuthorizationAsync(false, default).AsTask());
+        var ex = await Assert.ThrowsAsync<KubeConfigException>(() => source.GetAuthorizationAsync(false, TestContext.Current.CancellationToken).AsTask());
 
         Assert.Contains("exited with code 3", ex.Message, StringComparison.Ordinal);
         Assert.Contains("token service unreachable", ex.Message, StringComparison.Ordinal);
@@ -88,7 +88,7 @@ public sealed class ExecCredentialTests : IAsyncLifetime
         var exec = new KubeExecConfig { ApiVersion = "client.authentication.k8s.io/v1", Command = "/nonexistent/kube-login", InstallHint = "Install kube-login from your cloud." };
         var source = new ExecCredentialSource(exec, Connection(), TimeProvider.System);
 
-        var ex = await Assert.ThrowsAsync<KubeConfigException>(() => source.GetAuthorizationAsync(false, default).AsTask());
+        var ex = await Assert.ThrowsAsync<KubeConfigException>(() => source.GetAuthorizationAsync(false, TestContext.Current.CancellationToken).AsTask());
 
         Assert.Contains("Install kube-login", ex.Message, StringComparison.Ordinal);
     }
@@ -121,8 +121,8 @@ public sealed class ExecCredentialTests : IAsyncLifetime
                 : WriteJson(ctx, Obj("Pod", "p", "ns1", "1")), sticky: true);
         using var client = new KubeApiClient(KubeConfigLoader.ResolveDefault(kubeconfig, getEnvironmentVariable: _ => null), TestClients.FastOptions());
 
-        var pod = await client.GetAsync(KubeResourceTypes.Pods, "p");
-        await client.GetAsync(KubeResourceTypes.Pods, "p");
+        var pod = await client.GetAsync(KubeResourceTypes.Pods, "p", cancellationToken: TestContext.Current.CancellationToken);
+        await client.GetAsync(KubeResourceTypes.Pods, "p", cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal("p", pod.Name);
         Assert.Equal(["Bearer tok-1", "Bearer tok-2", "Bearer tok-2"], _api.Requests.Select(r => r.Header("Authorization")));
@@ -135,7 +135,7 @@ public sealed class ExecCredentialTests : IAsyncLifetime
         _api.OnJson("GET", "/api/v1/namespaces", new JsonObject { ["items"] = new JsonArray() });
         using var client = new KubeApiClient(new KubeConnection { Server = _api.BaseUri, TokenFile = tokenFile }, TestClients.FastOptions());
 
-        await client.ListAsync(KubeResourceTypes.Namespaces);
+        await client.ListAsync(KubeResourceTypes.Namespaces, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal("Bearer file-token", Assert.Single(_api.Requests).Header("Authorization"));
     }
@@ -146,7 +146,7 @@ public sealed class ExecCredentialTests : IAsyncLifetime
         _api.OnJson("GET", "/api/v1/namespaces", new JsonObject { ["items"] = new JsonArray() });
         using var client = new KubeApiClient(new KubeConnection { Server = _api.BaseUri, Username = "admin", Password = "pw" }, TestClients.FastOptions());
 
-        await client.ListAsync(KubeResourceTypes.Namespaces);
+        await client.ListAsync(KubeResourceTypes.Namespaces, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal("Basic YWRtaW46cHc=", Assert.Single(_api.Requests).Header("Authorization"));
     }

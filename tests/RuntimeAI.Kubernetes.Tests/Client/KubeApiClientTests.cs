@@ -13,9 +13,9 @@ public sealed class KubeApiClientTests : IAsyncLifetime
 {
     private FakeKubeApi _api = null!;
 
-    public async Task InitializeAsync() => _api = await StartAsync();
+    public async ValueTask InitializeAsync() => _api = await StartAsync();
 
-    public async Task DisposeAsync() => await _api.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _api.DisposeAsync();
 
     [Fact]
     public async Task GetAsync_ExistingObject_SendsBearerAndAcceptAndReturnsObject()
@@ -23,7 +23,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         _api.OnJson("GET", "/apis/apps/v1/namespaces/team-a/deployments/web", Obj("Deployment", "web", "team-a", "42"));
         using var client = TestClients.For(_api);
 
-        var obj = await client.GetAsync(KubeResourceTypes.Deployments, "web");
+        var obj = await client.GetAsync(KubeResourceTypes.Deployments, "web", cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal("web", obj.Name);
         Assert.Equal("42", obj.ResourceVersion);
@@ -39,7 +39,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         _api.OnStatus("GET", "/api/v1/namespaces/prod/pods/db-0", 404, "NotFound", "pods \"db-0\" not found");
         using var client = TestClients.For(_api);
 
-        var ex = await Assert.ThrowsAsync<KubeNotFoundException>(() => client.GetAsync(KubeResourceTypes.Pods, "db-0", "prod"));
+        var ex = await Assert.ThrowsAsync<KubeNotFoundException>(() => client.GetAsync(KubeResourceTypes.Pods, "db-0", "prod", TestContext.Current.CancellationToken));
 
         Assert.Equal(HttpStatusCode.NotFound, ex.StatusCode);
         Assert.Equal("NotFound", ex.Reason);
@@ -55,7 +55,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         using var client = new KubeApiClient(
             new KubeConnection { Server = new Uri(_api.BaseUri, "/vcluster/team-a/vc1/") }, TestClients.FastOptions());
 
-        var pod = await client.GetAsync(KubeResourceTypes.Pods, "p");
+        var pod = await client.GetAsync(KubeResourceTypes.Pods, "p", cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal("p", pod.Name);
     }
@@ -65,7 +65,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
     {
         using var client = TestClients.For(_api);
 
-        Assert.Null(await client.TryGetAsync(KubeResourceTypes.Nodes, "ghost"));
+        Assert.Null(await client.TryGetAsync(KubeResourceTypes.Nodes, "ghost", cancellationToken: TestContext.Current.CancellationToken));
         Assert.Equal("/api/v1/nodes/ghost", Assert.Single(_api.Requests).Path);
     }
 
@@ -87,7 +87,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
             FieldSelector = "status.phase=Running",
             Limit = 2,
             Continue = "tok1",
-        });
+        }, TestContext.Current.CancellationToken);
 
         var request = Assert.Single(_api.Requests);
         Assert.Equal("app=web,tier in (a,b)", request.QueryValue("labelSelector"));
@@ -119,7 +119,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         using var client = TestClients.For(_api);
 
         var names = new List<string?>();
-        await foreach (var item in client.ListAllAsync(KubeResourceTypes.ConfigMaps, options: new KubeListOptions { LabelSelector = "a=b", Limit = 1 }))
+        await foreach (var item in client.ListAllAsync(KubeResourceTypes.ConfigMaps, options: new KubeListOptions { LabelSelector = "a=b", Limit = 1 }, cancellationToken: TestContext.Current.CancellationToken))
         {
             names.Add(item.Name);
         }
@@ -138,7 +138,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         cm.Json["data"] = new JsonObject { ["k"] = "v" };
         cm.Json["x-future-field"] = "kept";
 
-        var created = await client.CreateAsync(cm, new KubeWriteOptions { DryRun = true, FieldManager = "runtimeai" }, KubeResourceTypes.ConfigMaps);
+        var created = await client.CreateAsync(cm, new KubeWriteOptions { DryRun = true, FieldManager = "runtimeai" }, KubeResourceTypes.ConfigMaps, TestContext.Current.CancellationToken);
 
         var request = Assert.Single(_api.Requests);
         Assert.Equal("All", request.QueryValue("dryRun"));
@@ -154,7 +154,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         _api.OnStatus("POST", "/api/v1/namespaces/team-a/configmaps", 409, "AlreadyExists", "configmaps \"a\" already exists", sticky: true);
         using var client = TestClients.For(_api);
 
-        var ex = await Assert.ThrowsAsync<KubeConflictException>(() => client.CreateAsync(KubeObject.Create("v1", "ConfigMap", "a"), type: KubeResourceTypes.ConfigMaps));
+        var ex = await Assert.ThrowsAsync<KubeConflictException>(() => client.CreateAsync(KubeObject.Create("v1", "ConfigMap", "a"), type: KubeResourceTypes.ConfigMaps, cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.True(ex.AlreadyExists);
         Assert.Single(_api.Requests);
@@ -166,7 +166,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         _api.OnStatus("POST", "/api/v1/namespaces/team-a/configmaps", 500, "InternalError", "boom", sticky: true);
         using var client = TestClients.For(_api);
 
-        var ex = await Assert.ThrowsAsync<KubeApiException>(() => client.CreateAsync(KubeObject.Create("v1", "ConfigMap", "a"), type: KubeResourceTypes.ConfigMaps));
+        var ex = await Assert.ThrowsAsync<KubeApiException>(() => client.CreateAsync(KubeObject.Create("v1", "ConfigMap", "a"), type: KubeResourceTypes.ConfigMaps, cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Equal(HttpStatusCode.InternalServerError, ex.StatusCode);
         Assert.Single(_api.Requests);
@@ -179,8 +179,8 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         _api.On("POST", "/apis/apps/v1/namespaces/team-a/deployments", ctx => WriteJson(ctx, Obj("Deployment", "web", "team-a", "1"), 201), sticky: true);
         using var client = TestClients.For(_api);
 
-        await client.CreateAsync(KubeObject.Create("apps/v1", "Deployment", "web"));
-        await client.CreateAsync(KubeObject.Create("apps/v1", "Deployment", "web"));
+        await client.CreateAsync(KubeObject.Create("apps/v1", "Deployment", "web"), cancellationToken: TestContext.Current.CancellationToken);
+        await client.CreateAsync(KubeObject.Create("apps/v1", "Deployment", "web"), cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Single(_api.RequestsTo("GET", "/apis/apps/v1")); // cached
         Assert.Equal(2, _api.RequestsTo("POST", "/apis/apps/v1/namespaces/team-a/deployments").Count);
@@ -192,10 +192,10 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         _api.OnJson("GET", "/api/v1", Discovery("v1", ("pods", "Pod", true, "po"), ("pods/log", "Pod", true, null), ("nodes", "Node", false, "no")), sticky: true);
         using var client = TestClients.For(_api);
 
-        var byKind = await client.ResolveAsync("v1", "Pod");
-        var byPlural = await client.ResolveAsync("v1", "nodes");
-        var byShort = await client.ResolveAsync("v1", "po");
-        var missing = await Assert.ThrowsAsync<KubeNotFoundException>(() => client.ResolveAsync("v1", "Widget"));
+        var byKind = await client.ResolveAsync("v1", "Pod", TestContext.Current.CancellationToken);
+        var byPlural = await client.ResolveAsync("v1", "nodes", TestContext.Current.CancellationToken);
+        var byShort = await client.ResolveAsync("v1", "po", TestContext.Current.CancellationToken);
+        var missing = await Assert.ThrowsAsync<KubeNotFoundException>(() => client.ResolveAsync("v1", "Widget", TestContext.Current.CancellationToken));
 
         Assert.Equal(KubeResourceTypes.Pods, byKind);
         Assert.Equal(KubeResourceTypes.Nodes, byPlural);
@@ -213,9 +213,9 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         using var client = TestClients.For(_api);
         var stale = new KubeObject(Obj("Deployment", "web", "team-a", "7"));
 
-        var conflict = await Assert.ThrowsAsync<KubeConflictException>(() => client.ReplaceAsync(stale, type: KubeResourceTypes.Deployments));
-        var fresh = await client.GetAsync(KubeResourceTypes.Deployments, "web");
-        var stored = await client.ReplaceAsync(fresh, type: KubeResourceTypes.Deployments);
+        var conflict = await Assert.ThrowsAsync<KubeConflictException>(() => client.ReplaceAsync(stale, type: KubeResourceTypes.Deployments, cancellationToken: TestContext.Current.CancellationToken));
+        var fresh = await client.GetAsync(KubeResourceTypes.Deployments, "web", cancellationToken: TestContext.Current.CancellationToken);
+        var stored = await client.ReplaceAsync(fresh, type: KubeResourceTypes.Deployments, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.False(conflict.AlreadyExists);
         Assert.Contains("replace deployments.apps \"web\" in namespace \"team-a\"", conflict.Message, StringComparison.Ordinal);
@@ -237,7 +237,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         {
             obj.SetLabel("touched", "yes");
             return true;
-        });
+        }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal("yes", updated.Labels["touched"]);
         var puts = _api.RequestsTo("PUT", path);
@@ -250,7 +250,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         _api.OnJson("GET", "/api/v1/namespaces/team-a/configmaps/cfg", Obj("ConfigMap", "cfg", "team-a", "1"));
         using var client = TestClients.For(_api);
 
-        await client.UpdateAsync(KubeResourceTypes.ConfigMaps, "cfg", _ => false);
+        await client.UpdateAsync(KubeResourceTypes.ConfigMaps, "cfg", _ => false, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Single(_api.Requests);
     }
@@ -267,7 +267,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
             ? new JsonArray(new JsonObject { ["op"] = "replace", ["path"] = "/spec/replicas", ["value"] = 3 })
             : new JsonObject { ["spec"] = new JsonObject { ["replicas"] = 3 } };
 
-        var result = await client.PatchAsync(KubeResourceTypes.Deployments, "web", patchType, patch);
+        var result = await client.PatchAsync(KubeResourceTypes.Deployments, "web", patchType, patch, cancellationToken: TestContext.Current.CancellationToken);
 
         var request = Assert.Single(_api.Requests);
         Assert.Equal(contentType, request.Header("Content-Type"));
@@ -281,7 +281,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         _api.OnJson("PATCH", "/api/v1/namespaces/ops/configmaps/cfg", Obj("ConfigMap", "cfg", "ops", "3"));
         using var client = TestClients.For(_api);
 
-        await client.ApplyAsync(KubeObject.Create("v1", "ConfigMap", "cfg", "ops"), new KubeApplyOptions { FieldManager = "runtimeai", Force = true, DryRun = true }, KubeResourceTypes.ConfigMaps);
+        await client.ApplyAsync(KubeObject.Create("v1", "ConfigMap", "cfg", "ops"), new KubeApplyOptions { FieldManager = "runtimeai", Force = true, DryRun = true }, KubeResourceTypes.ConfigMaps, TestContext.Current.CancellationToken);
 
         var request = Assert.Single(_api.Requests);
         Assert.Equal("application/apply-patch+yaml", request.Header("Content-Type"));
@@ -303,7 +303,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
             PropagationPolicy = KubePropagationPolicy.Foreground,
             GracePeriodSeconds = 0,
             PreconditionResourceVersion = "10",
-        });
+        }, cancellationToken: TestContext.Current.CancellationToken);
 
         var body = Assert.Single(_api.Requests).Json!;
         Assert.Equal("DeleteOptions", (string?)body["kind"]);
@@ -319,7 +319,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         _api.OnJson("DELETE", "/api/v1/namespaces/x", new JsonObject { ["kind"] = "Status", ["status"] = "Success" });
         using var client = TestClients.For(_api);
 
-        Assert.Null(await client.DeleteAsync(KubeResourceTypes.Namespaces, "x", options: new KubeDeleteOptions { DryRun = true }));
+        Assert.Null(await client.DeleteAsync(KubeResourceTypes.Namespaces, "x", options: new KubeDeleteOptions { DryRun = true }, cancellationToken: TestContext.Current.CancellationToken));
         Assert.Equal("All", Assert.Single(_api.Requests).QueryValue("dryRun"));
     }
 
@@ -339,9 +339,9 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         _api.On("PUT", "/apis/apps/v1/namespaces/team-a/statefulsets/db/scale", ctx => WriteJson(ctx, JsonNode.Parse(_api.Requests.Last().Body)!));
         using var client = TestClients.For(_api);
 
-        var patched = await client.ScaleAsync(KubeResourceTypes.StatefulSets, "db", 5);
-        var read = await client.GetScaleAsync(KubeResourceTypes.StatefulSets, "db");
-        var replaced = await client.ReplaceScaleAsync(KubeResourceTypes.StatefulSets, "db", read with { Spec = new ScaleSpec { Replicas = 2 } });
+        var patched = await client.ScaleAsync(KubeResourceTypes.StatefulSets, "db", 5, cancellationToken: TestContext.Current.CancellationToken);
+        var read = await client.GetScaleAsync(KubeResourceTypes.StatefulSets, "db", cancellationToken: TestContext.Current.CancellationToken);
+        var replaced = await client.ReplaceScaleAsync(KubeResourceTypes.StatefulSets, "db", read with { Spec = new ScaleSpec { Replicas = 2 } }, cancellationToken: TestContext.Current.CancellationToken);
 
         var patch = _api.Requests.First();
         Assert.Equal("application/merge-patch+json", patch.Header("Content-Type"));
@@ -363,7 +363,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         });
         using var client = TestClients.For(_api);
 
-        var result = await client.SendSubresourceAsync(HttpMethod.Put, KubeResourceTypes.VirtualMachineSubresources, "vm1", "start", new JsonObject(), "vms");
+        var result = await client.SendSubresourceAsync(HttpMethod.Put, KubeResourceTypes.VirtualMachineSubresources, "vm1", "start", new JsonObject(), "vms", cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Null(result);
         Assert.Equal("{}", Assert.Single(_api.Requests).Body);
@@ -375,7 +375,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         _api.OnStatus("POST", "/api/v1/namespaces/team-a/pods/p/exec", 503, "ServiceUnavailable", "busy", sticky: true);
         using var client = TestClients.For(_api);
 
-        await Assert.ThrowsAsync<KubeApiException>(() => client.SendSubresourceAsync(HttpMethod.Post, KubeResourceTypes.Pods, "p", "exec"));
+        await Assert.ThrowsAsync<KubeApiException>(() => client.SendSubresourceAsync(HttpMethod.Post, KubeResourceTypes.Pods, "p", "exec", cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Single(_api.Requests);
     }
@@ -400,7 +400,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         });
         using var client = TestClients.For(_api);
 
-        var table = await client.ListTableAsync(KubeResourceTypes.Pods, options: new KubeListOptions { Limit = 50 });
+        var table = await client.ListTableAsync(KubeResourceTypes.Pods, options: new KubeListOptions { Limit = 50 }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal("application/json;as=Table;v=v1;g=meta.k8s.io, application/json", Assert.Single(_api.Requests).Header("Accept"));
         Assert.Equal(["Name", "Status", "Node"], table.ColumnDefinitions.Select(c => c.Name));
@@ -415,7 +415,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         _api.OnJson("GET", "/api/v1/pods", new JsonObject { ["kind"] = "PodList", ["items"] = new JsonArray() });
         using var client = TestClients.For(_api);
 
-        var ex = await Assert.ThrowsAsync<KubeApiException>(() => client.ListTableAsync(KubeResourceTypes.Pods));
+        var ex = await Assert.ThrowsAsync<KubeApiException>(() => client.ListTableAsync(KubeResourceTypes.Pods, cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Contains("did not return a Table", ex.Message, StringComparison.Ordinal);
     }
@@ -432,7 +432,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         }, sticky: true);
         using var client = TestClients.For(_api);
 
-        var ex = await Assert.ThrowsAsync<KubeTooManyRequestsException>(() => client.EvictAsync("web-1", options: new KubeDeleteOptions { GracePeriodSeconds = 30 }));
+        var ex = await Assert.ThrowsAsync<KubeTooManyRequestsException>(() => client.EvictAsync("web-1", options: new KubeDeleteOptions { GracePeriodSeconds = 30 }, cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.True(ex.DisruptionBudgetViolated);
         Assert.Equal(TimeSpan.FromSeconds(10), ex.RetryAfter);
@@ -450,7 +450,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         _api.OnJson("POST", "/api/v1/namespaces/team-a/pods/web-2/eviction", new JsonObject { ["kind"] = "Status", ["status"] = "Success" }, 201);
         using var client = TestClients.For(_api);
 
-        await client.EvictAsync("web-2");
+        await client.EvictAsync("web-2", cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Single(_api.Requests);
     }
@@ -461,7 +461,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         _api.On("GET", "/api/v1/namespaces/team-a/pods/web-1/log", ctx => ctx.Response.WriteAsync("line 1\nline 2\n"));
         using var client = TestClients.For(_api);
 
-        var text = await client.GetLogsAsync("web-1", options: new KubePodLogOptions { Container = "app", TailLines = 100, Since = TimeSpan.FromMinutes(5), Timestamps = true });
+        var text = await client.GetLogsAsync("web-1", options: new KubePodLogOptions { Container = "app", TailLines = 100, Since = TimeSpan.FromMinutes(5), Timestamps = true }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal("line 1\nline 2\n", text);
         var request = Assert.Single(_api.Requests);
@@ -484,7 +484,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         using var client = TestClients.For(_api);
 
         var lines = new List<string>();
-        await foreach (var line in client.FollowLogsAsync("web-1", options: new KubePodLogOptions { SinceTime = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero) }))
+        await foreach (var line in client.FollowLogsAsync("web-1", options: new KubePodLogOptions { SinceTime = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero) }, cancellationToken: TestContext.Current.CancellationToken))
         {
             lines.Add(line);
         }
@@ -501,7 +501,7 @@ public sealed class KubeApiClientTests : IAsyncLifetime
         _api.OnJson("GET", "/version", new JsonObject { ["major"] = "1", ["minor"] = "31", ["gitVersion"] = "v1.31.0" });
         using var client = TestClients.For(_api);
 
-        var version = await client.GetVersionAsync();
+        var version = await client.GetVersionAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal("v1.31.0", (string?)version["gitVersion"]);
     }

@@ -14,9 +14,9 @@ public sealed class KubeRetryTests : IAsyncLifetime
 {
     private FakeKubeApi _api = null!;
 
-    public async Task InitializeAsync() => _api = await StartAsync();
+    public async ValueTask InitializeAsync() => _api = await StartAsync();
 
-    public async Task DisposeAsync() => await _api.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _api.DisposeAsync();
 
     [Fact]
     public async Task GetAsync_ServiceUnavailableThenOk_Retries()
@@ -26,7 +26,7 @@ public sealed class KubeRetryTests : IAsyncLifetime
         _api.OnJson("GET", "/api/v1/namespaces/team-a/pods/p", Obj("Pod", "p", "team-a", "1"));
         using var client = TestClients.For(_api);
 
-        var pod = await client.GetAsync(KubeResourceTypes.Pods, "p");
+        var pod = await client.GetAsync(KubeResourceTypes.Pods, "p", cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal("p", pod.Name);
         Assert.Equal(3, _api.Requests.Count);
@@ -38,7 +38,7 @@ public sealed class KubeRetryTests : IAsyncLifetime
         _api.OnStatus("GET", "/api/v1/nodes", 502, "BadGateway", "proxy", sticky: true);
         using var client = TestClients.For(_api, TestClients.FastOptions(maxRetries: 2));
 
-        var ex = await Assert.ThrowsAsync<KubeApiException>(() => client.ListAsync(KubeResourceTypes.Nodes));
+        var ex = await Assert.ThrowsAsync<KubeApiException>(() => client.ListAsync(KubeResourceTypes.Nodes, cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Equal(HttpStatusCode.BadGateway, ex.StatusCode);
         Assert.Equal(3, _api.Requests.Count);
@@ -52,7 +52,7 @@ public sealed class KubeRetryTests : IAsyncLifetime
         using var client = TestClients.For(_api);
         var watch = Stopwatch.StartNew();
 
-        await client.GetAsync(KubeResourceTypes.Pods, "p");
+        await client.GetAsync(KubeResourceTypes.Pods, "p", cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(900), $"waited only {watch.Elapsed}");
         Assert.Equal(2, _api.Requests.Count);
@@ -66,7 +66,7 @@ public sealed class KubeRetryTests : IAsyncLifetime
         options.RequestTimeout = TimeSpan.FromMilliseconds(200);
         using var client = TestClients.For(_api, options);
 
-        var ex = await Assert.ThrowsAsync<TimeoutException>(() => client.GetAsync(KubeResourceTypes.Pods, "slow"));
+        var ex = await Assert.ThrowsAsync<TimeoutException>(() => client.GetAsync(KubeResourceTypes.Pods, "slow", cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Contains("get pods \"slow\"", ex.Message, StringComparison.Ordinal);
         Assert.Equal(2, _api.Requests.Count);
@@ -89,7 +89,7 @@ public sealed class KubeRetryTests : IAsyncLifetime
         await _api.DisposeAsync();
         using var client = new KubeApiClient(new KubeConnection { Server = new Uri($"http://127.0.0.1:{port}") }, TestClients.FastOptions(maxRetries: 1));
 
-        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(KubeResourceTypes.Namespaces, "default"));
+        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(KubeResourceTypes.Namespaces, "default", cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Equal(HttpRequestError.ConnectionError, ex.HttpRequestError);
         Assert.Contains("get namespaces \"default\"", ex.Message, StringComparison.Ordinal);
@@ -106,8 +106,8 @@ public sealed class KubeRetryTests : IAsyncLifetime
         options.MaxRetryDelay = TimeSpan.FromMilliseconds(400);
         using var client = new KubeApiClient(new KubeConnection { Server = new Uri($"http://127.0.0.1:{port}") }, options);
 
-        var create = client.CreateAsync(KubeObject.Create("v1", "Namespace", "n1"), type: KubeResourceTypes.Namespaces);
-        await Task.Delay(300);
+        var create = client.CreateAsync(KubeObject.Create("v1", "Namespace", "n1"), type: KubeResourceTypes.Namespaces, cancellationToken: TestContext.Current.CancellationToken);
+        await Task.Delay(300, TestContext.Current.CancellationToken);
         _api = await StartOnPortAsync(port);
         _api.OnJson("POST", "/api/v1/namespaces", Obj("Namespace", "n1", null, "1"), 201);
 
@@ -125,7 +125,7 @@ public sealed class KubeRetryTests : IAsyncLifetime
         var logger = new CapturingLogger();
         using var client = TestClients.For(_api, logger: logger);
 
-        await client.GetAsync(KubeResourceTypes.Pods, "p");
+        await client.GetAsync(KubeResourceTypes.Pods, "p", cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.NotEmpty(logger.Lines);
         Assert.Contains(logger.Lines, l => l.Contains("/api/v1/namespaces/team-a/pods/p", StringComparison.Ordinal));

@@ -20,7 +20,7 @@ public sealed class KubeTlsTests
 
         using var client = Client(api, pki.CaPem);
 
-        Assert.Equal("v1.31.0-fake", (string?)(await client.GetVersionAsync())["gitVersion"]);
+        Assert.Equal("v1.31.0-fake", (string?)(await client.GetVersionAsync(TestContext.Current.CancellationToken))["gitVersion"]);
     }
 
     [Fact]
@@ -32,7 +32,7 @@ public sealed class KubeTlsTests
 
         using var client = Client(api, other.CaPem);
 
-        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetVersionAsync());
+        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetVersionAsync(TestContext.Current.CancellationToken));
         Assert.Equal(HttpRequestError.SecureConnectionError, ex.HttpRequestError);
     }
 
@@ -44,7 +44,7 @@ public sealed class KubeTlsTests
 
         using var client = new KubeApiClient(new KubeConnection { Server = api.BaseUri, InsecureSkipTlsVerify = true }, TestClients.FastOptions(0));
 
-        Assert.NotNull(await client.GetVersionAsync());
+        Assert.NotNull(await client.GetVersionAsync(TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -56,8 +56,8 @@ public sealed class KubeTlsTests
         using var mismatch = Client(api, pki.CaPem);
         using var named = Client(api, pki.CaPem, tlsServerName: "kube.internal");
 
-        await Assert.ThrowsAsync<HttpRequestException>(() => mismatch.GetVersionAsync());
-        Assert.NotNull(await named.GetVersionAsync());
+        await Assert.ThrowsAsync<HttpRequestException>(() => mismatch.GetVersionAsync(TestContext.Current.CancellationToken));
+        Assert.NotNull(await named.GetVersionAsync(TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -74,7 +74,7 @@ public sealed class KubeTlsTests
             ClientCertificatePem = certPem,
             ClientKeyPem = keyPem,
         }, TestClients.FastOptions(0));
-        await client.GetVersionAsync();
+        await client.GetVersionAsync(TestContext.Current.CancellationToken);
 
         Assert.Contains("CN=alice", Assert.Single(api.Requests).ClientCertificateSubject, StringComparison.Ordinal);
         Assert.Null(Assert.Single(api.Requests).Header("Authorization"));
@@ -106,7 +106,7 @@ public sealed class KubeTlsTests
             CertificateAuthorityPem = pki.CaPem,
             Exec = new KubeExecConfig { ApiVersion = "client.authentication.k8s.io/v1", Command = script },
         }, TestClients.FastOptions(0));
-        await client.GetVersionAsync();
+        await client.GetVersionAsync(TestContext.Current.CancellationToken);
 
         Assert.Contains("CN=exec-user", Assert.Single(api.Requests).ClientCertificateSubject, StringComparison.Ordinal);
         Assert.Null(Assert.Single(api.Requests).Header("Authorization"));

@@ -12,9 +12,9 @@ public sealed class KubeWatchTests : IAsyncLifetime
     private const string PodsPath = "/api/v1/namespaces/team-a/pods";
     private FakeKubeApi _api = null!;
 
-    public async Task InitializeAsync() => _api = await StartAsync();
+    public async ValueTask InitializeAsync() => _api = await StartAsync();
 
-    public async Task DisposeAsync() => await _api.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _api.DisposeAsync();
 
     [Fact]
     public async Task WatchAsync_DroppedConnection_ResumesFromLastResourceVersion()
@@ -34,7 +34,7 @@ public sealed class KubeWatchTests : IAsyncLifetime
         var logger = new CapturingLogger();
         using var client = TestClients.For(_api, logger: logger);
 
-        var events = await Take(client.WatchAsync(KubeResourceTypes.Pods, "team-a", new KubeWatchOptions { ResourceVersion = "10", LabelSelector = "app=web" }), 3, logger);
+        var events = await Take(client.WatchAsync(KubeResourceTypes.Pods, "team-a", new KubeWatchOptions { ResourceVersion = "10", LabelSelector = "app=web" }, TestContext.Current.CancellationToken), 3, logger);
 
         Assert.Equal([WatchEventType.Added, WatchEventType.Modified, WatchEventType.Deleted], events.Select(e => e.Type));
         Assert.All(events, e => Assert.False(e.Synthetic));
@@ -63,7 +63,7 @@ public sealed class KubeWatchTests : IAsyncLifetime
         });
         using var client = TestClients.For(_api);
 
-        var events = await Take(client.WatchAsync(KubeResourceTypes.Pods, "team-a"), 2);
+        var events = await Take(client.WatchAsync(KubeResourceTypes.Pods, "team-a", cancellationToken: TestContext.Current.CancellationToken), 2);
 
         Assert.Equal(["a", "b"], events.Select(e => e.Object.Name));
         var watches = _api.RequestsTo("GET", PodsPath);
@@ -81,7 +81,7 @@ public sealed class KubeWatchTests : IAsyncLifetime
         });
         using var client = TestClients.For(_api);
 
-        var events = await Take(client.WatchAsync(KubeResourceTypes.Pods, "team-a", new KubeWatchOptions { IncludeBookmarks = true }), 1);
+        var events = await Take(client.WatchAsync(KubeResourceTypes.Pods, "team-a", new KubeWatchOptions { IncludeBookmarks = true }, TestContext.Current.CancellationToken), 1);
 
         Assert.Equal(WatchEventType.Bookmark, events[0].Type);
         Assert.Equal("5", events[0].Object.ResourceVersion);
@@ -109,7 +109,7 @@ public sealed class KubeWatchTests : IAsyncLifetime
         });
         using var client = TestClients.For(_api);
 
-        var events = await Take(client.WatchAsync(KubeResourceTypes.Pods, "team-a"), 6);
+        var events = await Take(client.WatchAsync(KubeResourceTypes.Pods, "team-a", cancellationToken: TestContext.Current.CancellationToken), 6);
 
         Assert.Equal(["ADDED a", "ADDED b", "MODIFIED a*", "ADDED c*", "DELETED b*", "MODIFIED c"],
             events.Select(e => $"{e.Type.ToString().ToUpperInvariant()} {e.Object.Name}{(e.Synthetic ? "*" : "")}"));
@@ -131,7 +131,7 @@ public sealed class KubeWatchTests : IAsyncLifetime
         });
         using var client = TestClients.For(_api);
 
-        var events = await Take(client.WatchAsync(KubeResourceTypes.Pods, "team-a", new KubeWatchOptions { ResourceVersion = "1" }), 2);
+        var events = await Take(client.WatchAsync(KubeResourceTypes.Pods, "team-a", new KubeWatchOptions { ResourceVersion = "1" }, TestContext.Current.CancellationToken), 2);
 
         Assert.Equal(WatchEventType.Added, events[0].Type);
         Assert.True(events[0].Synthetic);
@@ -145,7 +145,7 @@ public sealed class KubeWatchTests : IAsyncLifetime
         _api.On("GET", PodsPath, async ctx => await WriteWatchEvent(ctx, "ERROR", StatusBody(403, "Forbidden", "pods is forbidden")));
         using var client = TestClients.For(_api);
 
-        var ex = await Assert.ThrowsAsync<KubeApiException>(() => Take(client.WatchAsync(KubeResourceTypes.Pods, "team-a"), 1));
+        var ex = await Assert.ThrowsAsync<KubeApiException>(() => Take(client.WatchAsync(KubeResourceTypes.Pods, "team-a", cancellationToken: TestContext.Current.CancellationToken), 1));
 
         Assert.Equal("Forbidden", ex.Reason);
     }
@@ -162,7 +162,7 @@ public sealed class KubeWatchTests : IAsyncLifetime
         options.MaxWatchReconnects = 2;
         using var client = TestClients.For(_api, options);
 
-        var ex = await Assert.ThrowsAsync<KubeApiException>(() => Take(client.WatchAsync(KubeResourceTypes.Pods, "team-a"), 1));
+        var ex = await Assert.ThrowsAsync<KubeApiException>(() => Take(client.WatchAsync(KubeResourceTypes.Pods, "team-a", cancellationToken: TestContext.Current.CancellationToken), 1));
 
         Assert.Contains("gave up after 2 reconnects", ex.Message, StringComparison.Ordinal);
         Assert.Equal(3, _api.RequestsTo("GET", PodsPath).Count);
@@ -185,7 +185,7 @@ public sealed class KubeWatchTests : IAsyncLifetime
         options.WatchIdleTimeout = TimeSpan.FromMilliseconds(300);
         using var client = TestClients.For(_api, options);
 
-        var events = await Take(client.WatchAsync(KubeResourceTypes.Pods, "team-a"), 2);
+        var events = await Take(client.WatchAsync(KubeResourceTypes.Pods, "team-a", cancellationToken: TestContext.Current.CancellationToken), 2);
 
         Assert.Equal(["a", "b"], events.Select(e => e.Object.Name));
         Assert.Equal("3", _api.RequestsTo("GET", PodsPath)[1].QueryValue("resourceVersion"));
@@ -203,7 +203,7 @@ public sealed class KubeWatchTests : IAsyncLifetime
         });
         using var client = TestClients.For(_api, TestClients.FastOptions(maxRetries: 0));
 
-        var events = await Take(client.WatchAsync(KubeResourceTypes.Pods, "team-a"), 1);
+        var events = await Take(client.WatchAsync(KubeResourceTypes.Pods, "team-a", cancellationToken: TestContext.Current.CancellationToken), 1);
 
         Assert.Equal("a", events[0].Object.Name);
         Assert.Equal(3, _api.RequestsTo("GET", PodsPath).Count);
@@ -223,7 +223,7 @@ public sealed class KubeWatchTests : IAsyncLifetime
         options.RequestTimeout = TimeSpan.FromMilliseconds(200);
         using var client = TestClients.For(_api, options);
 
-        var events = await Take(client.WatchAsync(KubeResourceTypes.Pods, "team-a"), 2);
+        var events = await Take(client.WatchAsync(KubeResourceTypes.Pods, "team-a", cancellationToken: TestContext.Current.CancellationToken), 2);
 
         Assert.Equal([WatchEventType.Added, WatchEventType.Modified], events.Select(e => e.Type));
         Assert.Single(_api.RequestsTo("GET", PodsPath));
