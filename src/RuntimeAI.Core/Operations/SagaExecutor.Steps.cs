@@ -40,6 +40,7 @@ public sealed partial class SagaExecutor
                 Result = new JsonObject { ["executor_process"] = SagaProcess.Current() },
                 Actor = initiator,
             };
+            _running[runtime.Id] = new RunningSaga(operationId, initiator);
 
             // Intents and compensations are durable before anything touches the runtime.
             await store.SaveStepsAsync(operationId, steps, CancellationToken.None).ConfigureAwait(false);
@@ -112,6 +113,7 @@ public sealed partial class SagaExecutor
         }
         finally
         {
+            _running.TryRemove(runtime.Id, out _);
             held.Dispose();
             hold.Dispose();
         }
@@ -131,6 +133,7 @@ public sealed partial class SagaExecutor
             {
                 RuntimeId = runtimeId,
                 Actor = actor,
+                Initiator = _running.TryGetValue(runtimeId, out var saga) ? saga.Actor : null,
                 Action = command.Type switch
                 {
                     SagaCommandType.Start => ActionType.Start,
@@ -249,15 +252,25 @@ public sealed partial class SagaExecutor
         return data;
     }
 
-    private Task EventAsync(string runtimeId, string type, EventSeverity severity, string actor, JsonObject data) =>
-        inventory.AppendEventAsync(new RuntimeEvent
+    // The saga running on the runtime (it holds the runtime's lock, so there is at most one) names
+    // the operation and the principal behind every event it leaves.
+    private Task EventAsync(string runtimeId, string type, EventSeverity severity, string actor, JsonObject data)
+    {
+        var saga = _running.TryGetValue(runtimeId, out var running) ? running : null;
+        return inventory.AppendEventAsync(new RuntimeEvent
         {
             Id = ids.New("ev"),
             RuntimeId = runtimeId,
             Type = type,
             Severity = severity,
             Ts = time.GetUtcNow(),
-            Actor = actor,
+            Actor = saga?.Actor?.Kind ?? actor,
+            Principal = saga?.Actor?.Principal,
+            OperationId = saga?.OperationId,
             Data = data,
         }, CancellationToken.None);
+    }
+
+    /// <summary>The saga (or rollback) that holds a runtime's lock right now.</summary>
+    private sealed record RunningSaga(string OperationId, OperationActor? Actor);
 }

@@ -72,6 +72,7 @@ public sealed partial class SagaExecutor(
     private static readonly TimeSpan s_firstRetryDelay = TimeSpan.FromSeconds(1);
 
     private readonly ConcurrentDictionary<string, Task<SagaOutcome>> _inflight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RunningSaga> _running = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Runs <paramref name="request"/> as one saga operation. A repeated idempotency key with the
@@ -180,6 +181,7 @@ public sealed partial class SagaExecutor(
                 Result = new JsonObject { ["rolls_back"] = operationId, ["executor_process"] = SagaProcess.Current() },
                 Actor = initiator,
             };
+            _running[runtimeId] = new RunningSaga(rollbackId, initiator);
             await store.SaveStepsAsync(rollbackId, steps, CancellationToken.None).ConfigureAwait(false);
             await inventory.SaveOperationAsync(operation, CancellationToken.None).ConfigureAwait(false);
             var marked = (original.Result?.DeepClone().AsObject()) ?? [];
@@ -208,6 +210,7 @@ public sealed partial class SagaExecutor(
         }
         finally
         {
+            _running.TryRemove(runtimeId, out _);
             held.Dispose();
             hold.Dispose();
         }

@@ -61,6 +61,34 @@ public sealed class CallContextTests
     }
 
     [Fact]
+    public async Task Saga_EventsAndStepOperations_CarryThePrincipalAndTheSagaOperation()
+    {
+        await using var session = await StartAsync(TestPaths.NewDataDir());
+        var id = await CreateAsync(session.Client);
+
+        var saga = await session.Client.CallToolAsync("execute_actions", new Dictionary<string, object?>
+        {
+            ["runtime_id"] = id,
+            ["actions"] = new[] { new Dictionary<string, object?> { ["type"] = "snapshot", ["params"] = new Dictionary<string, object?> { ["name"] = "s1" } } },
+        }, cancellationToken: TestContext.Current.CancellationToken);
+        var operationId = saga.StructuredContent!.Value.GetProperty("operation_id").GetString()!;
+        var events = (await session.Client.CallToolAsync("get_events", new Dictionary<string, object?> { ["runtime_id"] = id, ["type_prefix"] = "saga." },
+            cancellationToken: TestContext.Current.CancellationToken)).StructuredContent!.Value.GetProperty("items").EnumerateArray().ToList();
+        var step = (await session.Client.CallToolAsync("get_events", new Dictionary<string, object?> { ["runtime_id"] = id, ["type_prefix"] = "lifecycle.snapshot" },
+            cancellationToken: TestContext.Current.CancellationToken)).StructuredContent!.Value.GetProperty("items")[0];
+
+        Assert.True(saga.IsError != true, Text(saga));
+        Assert.Equal("key:test-agent", saga.StructuredContent!.Value.GetProperty("actor").GetProperty("principal").GetString());
+        Assert.NotEmpty(events);
+        Assert.All(events, e =>
+        {
+            Assert.Equal("key:test-agent", e.GetProperty("principal").GetString());
+            Assert.Equal(operationId, e.GetProperty("operation_id").GetString());
+        });
+        Assert.Equal("key:test-agent", step.GetProperty("principal").GetString());
+    }
+
+    [Fact]
     public async Task IdempotencyKey_SingleActionTool_ReplaysTheFirstOperation_AndRefusesOtherArguments()
     {
         var dataDir = TestPaths.NewDataDir();
