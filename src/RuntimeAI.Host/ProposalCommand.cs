@@ -22,12 +22,33 @@ internal static class ProposalCommand
 
         var dataDir = Cli.DataDirOption();
         var all = new Option<bool>("--all") { Description = "Include decided and drafted proposals, not only pending ones." };
-        var list = new Command("proposals", "List proposals waiting for a human (newest first).") { dataDir, all };
+        var listKey = Cli.ApiKeyOption();
+        var list = new Command("proposals", "List proposals waiting for a human (newest first).") { dataDir, all, listKey };
         list.SetAction(async (parse, ct) =>
         {
             var options = Cli.LoadOptions(new ServerConfig.Flags { DataDir = parse.GetValue(dataDir) });
+            var viewer = Cli.ApiKey(parse.GetValue(listKey)) is { } key ? await KeysCommand.AuthenticateAsync(options.DataDir, key, ct) : null;
             using var database = SqliteDatabase.Open(options.DataDir);
             var proposals = await new SqliteProposalStore(database).ListAsync(parse.GetValue(all) ? null : ProposalStatus.Pending, 200, ct);
+            if (viewer is { AllTenants: false })
+            {
+                // A tenant-scoped approver sees the proposals of its tenants only.
+                var inventory = new SqliteRuntimeInventory(database);
+                var visible = new List<Proposal>();
+                foreach (var proposal in proposals)
+                {
+                    var tenant = proposal.RuntimeId is { } runtimeId
+                        ? (await inventory.GetRuntimeAsync(runtimeId, ct))?.TenantId
+                        : proposal.Arguments?["tenant_id"]?.ToString();
+                    if (viewer.CanSee(tenant))
+                    {
+                        visible.Add(proposal);
+                    }
+                }
+
+                proposals = visible;
+            }
+
             if (proposals.Count == 0)
             {
                 await Console.Error.WriteLineAsync(parse.GetValue(all) ? "runtimeai: no proposals" : "runtimeai: no pending proposals");

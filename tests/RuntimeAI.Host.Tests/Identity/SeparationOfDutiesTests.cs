@@ -115,6 +115,31 @@ public sealed class SeparationOfDutiesTests
     }
 
     [Fact]
+    public async Task TenantScopedApprover_DoesNotSeeOrDecideAnotherTenantsProposal()
+    {
+        var dataDir = TestPaths.NewDataDir();
+        var acmeApprover = await KeyAsync(dataDir, "acme-carol", "approver");
+        var (code, _, stderr) = await ServerProcess.RunAsync("keys", "revoke", "acme-carol", "--data-dir", dataDir);
+        Assert.True(code == 0, stderr);
+        var (created, scopedKey, createErr) = await ServerProcess.RunAsync("keys", "create", "--name", "acme-carol", "--role", "approver", "--tenant", "acme", "--data-dir", dataDir);
+        Assert.True(created == 0, createErr);
+        await using var creator = await StartAsync(dataDir, AutonomyLevel.Autonomous, TestPrincipals.Agent);
+        var id = await CreateAsync(creator.Client);
+        await using var agent = await StartAsync(dataDir, AutonomyLevel.Copilot, TestPrincipals.Agent);
+        var proposalId = await ProposeAsync(agent.Client, "stop_runtime", new() { ["runtime_id"] = id, ["force"] = true });
+
+        var listed = await ServerProcess.RunAsync("proposals", "--data-dir", dataDir, "--api-key", scopedKey.Trim());
+        var approve = await ServerProcess.RunAsync("approve", proposalId, "--data-dir", dataDir, "--api-key", scopedKey.Trim());
+        var revoked = await ServerProcess.RunAsync("approve", proposalId, "--data-dir", dataDir, "--api-key", acmeApprover);
+
+        Assert.DoesNotContain(proposalId, listed.Stdout, StringComparison.Ordinal);
+        Assert.Equal(1, approve.ExitCode);
+        Assert.Contains($"proposal '{proposalId}' does not exist", approve.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, revoked.ExitCode);
+        Assert.Contains("was revoked", revoked.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void SharedIdentity_AUserTokenThroughTheRequestingClient_CannotApprove()
     {
         var requester = new Core.Governance.Proposal
