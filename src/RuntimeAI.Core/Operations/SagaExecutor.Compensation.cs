@@ -111,7 +111,7 @@ public sealed partial class SagaExecutor
         try
         {
             var (runtime, observation, _) = await lifecycle.ObserveAsync(runtimeId, CancellationToken.None).ConfigureAwait(false);
-            if (SagaTestHooks.FailCompensationFor(runtime.Name))
+            if (Failpoints.FailCompensationFor(runtime.Name))
             {
                 return (null, $"test hook RUNTIMEAI_TEST_FAIL_COMPENSATION made this compensation fail for runtime '{runtime.Name}'");
             }

@@ -105,7 +105,7 @@ public sealed partial class SagaExecutor
                     return await CompleteAsync(claim, operation, steps).ConfigureAwait(false);
                 }
 
-                SagaTestHooks.AfterDurableStep(step.Step);
+                Failpoints.AfterDurableStep(step.Step);
             }
 
             operation = await EndAsync(operation, OperationStatus.Succeeded, null, steps, actor).ConfigureAwait(false);
