@@ -24,7 +24,7 @@ var config = DefaultConfig.Instance.AddJob(Job.Default.WithWarmupCount(3).WithIt
 BenchmarkRunner.Run<SchemaValidationBench>(config, args);
 return 0;
 
-/// <summary>Validates create_runtime arguments: the common (valid) path and a call with four mistakes.</summary>
+/// <summary>Validates create_runtime arguments: the common (valid) path and a call with five mistakes.</summary>
 [MemoryDiagnoser]
 public class SchemaValidationBench
 {

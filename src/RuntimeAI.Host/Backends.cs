@@ -3,14 +3,20 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RuntimeAI.Core.Drivers;
 using RuntimeAI.Core.Lifecycle;
+using RuntimeAI.Drivers.Kubernetes.Cluster;
+using RuntimeAI.Drivers.Kubernetes.VirtualClusters;
+using RuntimeAI.Drivers.Kubernetes.VirtualMachines;
 using RuntimeAI.Drivers.Libvirt;
+using RuntimeAI.KubeSim;
 using RuntimeAI.Mcp.Hosting;
 
 namespace RuntimeAI.Host;
 
 /// <summary>
-/// Chooses and wires the backends: every --libvirt URI, or — with --sandbox or when nothing is
-/// configured — libvirt's in-process test:///default driver, announced on stderr as a sandbox.
+/// Chooses and wires the backends: every --libvirt URI and every --kubeconfig cluster (a vCluster
+/// and a KubeVirt driver each), or — with --sandbox or when nothing is configured — libvirt's
+/// in-process test:///default driver beside KubeSim, the in-process Kubernetes API simulator seeded
+/// with two vclusters and two KubeVirt VMs; both announced on stderr as sandboxes.
 /// </summary>
 internal static class Backends
 {
@@ -19,7 +25,8 @@ internal static class Backends
     public static void AddRuntimeAiBackends(this IServiceCollection services, RuntimeAiServerOptions options, TextWriter announce)
     {
         var uris = options.Libvirt.ToList();
-        if (options.Sandbox || uris.Count == 0)
+        var sandbox = options.Sandbox || (uris.Count == 0 && options.Kubeconfigs.Count == 0);
+        if (sandbox)
         {
             if (LibvirtLibrary.IsAvailable(out var reason))
             {
@@ -37,6 +44,32 @@ internal static class Backends
             services.AddSingleton<IRuntimeDriver>(sp => new LibvirtDomainDriver(
                 new LibvirtOptions { Uri = uri, DataDir = Path.Combine(options.DataDir, "libvirt") },
                 sp.GetRequiredService<TimeProvider>()));
+        }
+
+        var clusters = options.Kubeconfigs.Distinct(StringComparer.Ordinal)
+            .Select(entry => entry.LastIndexOf('#') is var hash and > 0
+                ? new KubeClusterOptions { KubeconfigPath = entry[..hash], Context = entry[(hash + 1)..] }
+                : new KubeClusterOptions { KubeconfigPath = entry })
+            .ToList();
+        if (sandbox)
+        {
+            var path = SandboxWorld.Start(services, options.DataDir, announce);
+            clusters.Insert(0, new KubeClusterOptions { KubeconfigPath = path, IsSandbox = true });
+        }
+
+        var clients = new List<KubeCluster>();
+        foreach (var clusterOptions in clusters)
+        {
+            // One client per cluster, shared by its two drivers; the container disposes it.
+            var cluster = new KubeCluster(clusterOptions, TimeProvider.System);
+            clients.Add(cluster);
+            services.AddSingleton<IRuntimeDriver>(sp => new VclusterDriver(cluster, sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<IRuntimeDriver>(sp => new KubeVirtDriver(cluster, sp.GetRequiredService<TimeProvider>()));
+        }
+
+        if (clients.Count > 0)
+        {
+            services.AddHostedService(_ => new ClusterClients(clients));
         }
 
         services.AddSingleton<DriverRegistry>();
@@ -75,6 +108,22 @@ internal static class Backends
             {
                 logger.LogWarning(ex, "Could not record backend event {Type} for {Ref}", e.Type, e.BackendRef);
             }
+        }
+    }
+
+    /// <summary>Disposes the Kubernetes clients when the host stops.</summary>
+    private sealed class ClusterClients(List<KubeCluster> clients) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken)
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+
+            return Task.CompletedTask;
         }
     }
 }

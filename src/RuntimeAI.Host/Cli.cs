@@ -96,6 +96,18 @@ internal static class Cli
 
     internal static Option<bool> SandboxOption() => new("--sandbox") { Description = "Use the embedded sandbox backends instead of real infrastructure." };
 
+    internal static Option<string[]> KubeconfigOption() => new("--kubeconfig")
+    {
+        Description = "kubeconfig of a Kubernetes cluster for vclusters and KubeVirt VMs (repeatable: one backend per cluster).",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    internal static Option<string[]> ContextOption() => new("--context")
+    {
+        Description = "kubeconfig context (repeatable: the i-th goes with the i-th --kubeconfig; several with one --kubeconfig give one backend per context).",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
     internal static Option<string[]> LibvirtOption() => new("--libvirt")
     {
         Description = "libvirt connection URI (repeatable), e.g. qemu:///system or test:///default.",
@@ -162,18 +174,20 @@ internal static class Cli
         var autonomy = AutonomyOption();
         var sandbox = SandboxOption();
         var libvirt = LibvirtOption();
+        var kubeconfig = KubeconfigOption();
+        var context = ContextOption();
         var policies = PoliciesOption();
         var apiKey = ApiKeyOption();
         var call = new Command("call", "Run one tool through the full pipeline in-process and print its structured result as JSON; exits 1 when the result is an error.")
         {
-            toolName, argsOption, reasoning, dataDir, config, autonomy, sandbox, libvirt, policies, apiKey,
+            toolName, argsOption, reasoning, dataDir, config, autonomy, sandbox, libvirt, kubeconfig, context, policies, apiKey,
         };
         call.SetAction(async (parse, ct) =>
         {
             var options = LoadOptions(new ServerConfig.Flags
             {
                 DataDir = parse.GetValue(dataDir), ConfigFile = parse.GetValue(config), Autonomy = parse.GetValue(autonomy),
-                Sandbox = parse.GetValue(sandbox) ? true : null, Libvirt = parse.GetValue(libvirt) ?? [],
+                Sandbox = parse.GetValue(sandbox) ? true : null, Libvirt = parse.GetValue(libvirt) ?? [], Kubeconfig = parse.GetValue(kubeconfig) ?? [], Context = parse.GetValue(context) ?? [],
                 PoliciesDir = parse.GetValue(policies),
             });
             Dictionary<string, JsonElement> arguments;

@@ -22,6 +22,8 @@ internal static class ServeCommand
         var autonomy = Cli.AutonomyOption();
         var sandbox = Cli.SandboxOption();
         var libvirt = Cli.LibvirtOption();
+        var kubeconfig = Cli.KubeconfigOption();
+        var context = Cli.ContextOption();
         var policies = Cli.PoliciesOption();
         var logFile = new Option<string?>("--log-file") { Description = "Also write logs to this file (logs go to stderr, never stdout)." };
         var logLevel = new Option<string?>("--log-level") { Description = "trace, debug, information (default), warning, error." };
@@ -31,7 +33,7 @@ internal static class ServeCommand
         var insecure = new Option<bool>("--insecure-no-auth") { Description = "HTTP: allow a non-loopback bind without authentication (anyone who reaches the port can call tools)." };
         var command = new Command("serve", "Run the MCP server.")
         {
-            transport, urls, dataDir, config, autonomy, sandbox, libvirt, logFile, logLevel, policies, issuers, resource, apiKeys, insecure,
+            transport, urls, dataDir, config, autonomy, sandbox, libvirt, kubeconfig, context, logFile, logLevel, policies, issuers, resource, apiKeys, insecure,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -44,6 +46,8 @@ internal static class ServeCommand
                 Autonomy = parse.GetValue(autonomy),
                 Sandbox = parse.GetValue(sandbox) ? true : null,
                 Libvirt = parse.GetValue(libvirt) ?? [],
+                Kubeconfig = parse.GetValue(kubeconfig) ?? [],
+                Context = parse.GetValue(context) ?? [],
                 LogFile = parse.GetValue(logFile),
                 LogLevel = parse.GetValue(logLevel),
                 PoliciesDir = parse.GetValue(policies),

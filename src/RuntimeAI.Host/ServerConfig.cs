@@ -14,8 +14,9 @@ internal sealed class ServerConfig
 {
     private static readonly string[] s_knownKeys =
     [
-        "transport", "urls", "data_dir", "autonomy", "sandbox", "libvirt", "max_request_body_bytes",
-        "allowed_origins", "allowed_hosts", "log_file", "log_level", "policies_dir", "admins", "autonomy_scopes", "roles", "auth", "approvals_required", "client_approval_transports",
+        "transport", "urls", "data_dir", "autonomy", "sandbox", "libvirt", "kubeconfig", "max_request_body_bytes",
+        "allowed_origins", "allowed_hosts", "log_file", "log_level", "policies_dir", "admins", "autonomy_scopes", "roles", "auth",
+        "approvals_required", "client_approval_transports",
     ];
 
     public List<string> Errors { get; } = [];
@@ -32,6 +33,8 @@ internal sealed class ServerConfig
         public string? Autonomy { get; init; }
         public bool? Sandbox { get; init; }
         public IReadOnlyList<string> Libvirt { get; init; } = [];
+        public IReadOnlyList<string> Kubeconfig { get; init; } = [];
+        public IReadOnlyList<string> Context { get; init; } = [];
         public string? LogFile { get; init; }
         public string? LogLevel { get; init; }
         public string? PoliciesDir { get; init; }
@@ -112,6 +115,7 @@ internal sealed class ServerConfig
 
                         break;
                     case "libvirt": ReadList(property.Value, where, Options.Libvirt); break;
+                    case "kubeconfig": ReadList(property.Value, where, Options.Kubeconfigs); break;
                     case "allowed_origins": ReadList(property.Value, where, Options.AllowedOrigins); break;
                     case "allowed_hosts": ReadList(property.Value, where, Options.AllowedHosts); break;
                     case "max_request_body_bytes":
@@ -183,6 +187,15 @@ internal sealed class ServerConfig
             }
         }
 
+        if (Env(environment, "KUBECONFIG") is { } kubeconfigs)
+        {
+            Options.Kubeconfigs.Clear();
+            foreach (var entry in kubeconfigs.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                Options.Kubeconfigs.Add(entry);
+            }
+        }
+
         Options.LogFile = Env(environment, "LOG_FILE") ?? Options.LogFile;
         Options.LogLevel = Env(environment, "LOG_LEVEL") ?? Options.LogLevel;
         Options.PoliciesDir = Env(environment, "POLICIES_DIR") ?? Options.PoliciesDir;
@@ -242,6 +255,19 @@ internal sealed class ServerConfig
             }
         }
 
+        if (flags.Kubeconfig.Count > 0)
+        {
+            Options.Kubeconfigs.Clear();
+            foreach (var entry in KubeconfigEntries(flags.Kubeconfig, flags.Context))
+            {
+                Options.Kubeconfigs.Add(entry);
+            }
+        }
+        else if (flags.Context.Count > 0)
+        {
+            Errors.Add("--context needs --kubeconfig FILE (the file whose context it names)");
+        }
+
         Options.LogFile = flags.LogFile ?? Options.LogFile;
         Options.LogLevel = flags.LogLevel ?? Options.LogLevel;
         Options.PoliciesDir = flags.PoliciesDir ?? Options.PoliciesDir;
@@ -257,6 +283,25 @@ internal sealed class ServerConfig
         Options.ResourceUri = flags.ResourceUri ?? Options.ResourceUri;
         Options.ApiKeys = flags.ApiKeys ?? Options.ApiKeys;
         Options.InsecureNoAuth = flags.InsecureNoAuth ?? Options.InsecureNoAuth;
+    }
+
+    /// <summary>
+    /// Pairs --kubeconfig and --context: one file with several contexts is one backend per context;
+    /// otherwise the i-th --context belongs to the i-th --kubeconfig (the rest use their current-context).
+    /// </summary>
+    private List<string> KubeconfigEntries(IReadOnlyList<string> files, IReadOnlyList<string> contexts)
+    {
+        if (files.Count == 1 && contexts.Count > 1)
+        {
+            return contexts.Select(c => $"{files[0]}#{c}").ToList();
+        }
+
+        if (contexts.Count > files.Count)
+        {
+            Errors.Add($"{contexts.Count} --context flags for {files.Count} --kubeconfig files; give one --context per --kubeconfig (in the same order), or one file with several contexts");
+        }
+
+        return files.Select((f, i) => i < contexts.Count ? $"{f}#{contexts[i]}" : f).ToList();
     }
 
     private void Validate()
@@ -284,6 +329,15 @@ internal sealed class ServerConfig
             if (!uri.Contains("://", StringComparison.Ordinal))
             {
                 Errors.Add($"libvirt URI '{uri}' is not a URI; use e.g. qemu:///system or test:///default");
+            }
+        }
+
+        foreach (var entry in Options.Kubeconfigs)
+        {
+            var path = entry.Split('#')[0];
+            if (!File.Exists(path))
+            {
+                Errors.Add($"kubeconfig '{path}' does not exist; pass --kubeconfig FILE with a kubeconfig kubectl can read (e.g. ~/.kube/config)");
             }
         }
 

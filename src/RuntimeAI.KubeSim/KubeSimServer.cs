@@ -29,6 +29,7 @@ public sealed class KubeSimServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly KubeSimOptions _options;
     private readonly ConcurrentDictionary<string, SimulatedApi> _virtualClusters = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, List<(ResourceType Type, System.Text.Json.Nodes.JsonObject Object)>> _virtualClusterSnapshots = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _reconcileGate = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
@@ -104,7 +105,7 @@ public sealed class KubeSimServer : IAsyncDisposable
 
     /// <summary>
     /// A kubeconfig (YAML) whose current context points at this simulator over plain HTTP, usable by kubectl and by
-    /// our own client. No credentials: the simulator does not authenticate.
+    /// KubernetesClient. Its user carries <see cref="SimulatorToken"/>, which the simulator ignores: it does not authenticate.
     /// </summary>
     /// <param name="contextName">Name for the cluster, user and context entries; "kubesim" when null.</param>
     public string CreateKubeconfigYaml(string? contextName = null) => Kubeconfig(BaseAddress, contextName ?? "kubesim", "default");
@@ -118,6 +119,9 @@ public sealed class KubeSimServer : IAsyncDisposable
     /// <summary>The base address of a virtual cluster's simulated API: <c>BaseAddress + vcluster/NS/NAME/</c>.</summary>
     public Uri VirtualClusterAddress(string ns, string name) => new(BaseAddress, $"vcluster/{ns}/{name}/");
 
+    /// <summary>The bearer token every kubeconfig of the simulator carries; the simulator accepts any token, or none.</summary>
+    public const string SimulatorToken = "kubesim-not-a-secret";
+
     internal static string Kubeconfig(Uri server, string name, string ns)
     {
         var sb = new StringBuilder();
@@ -127,7 +131,8 @@ public sealed class KubeSimServer : IAsyncDisposable
         sb.Append("contexts:\n- name: ").Append(name).Append("\n  context:\n    cluster: ").Append(name).Append("\n    user: ").Append(name)
           .Append("\n    namespace: ").Append(ns).Append('\n');
         sb.Append("current-context: ").Append(name).Append('\n');
-        sb.Append("users:\n- name: ").Append(name).Append("\n  user: {}\n");
+        // A token the simulator never checks: clients (KubernetesClient among them) refuse a user without credentials.
+        sb.Append("users:\n- name: ").Append(name).Append("\n  user:\n    token: ").Append(SimulatorToken).Append('\n');
         sb.Append("preferences: {}\n");
         return sb.ToString();
     }
@@ -205,6 +210,7 @@ public sealed class KubeSimServer : IAsyncDisposable
     {
         Reconciler.Run(Host);
         VirtualClusterController.Reconcile(this);
+        VirtualClusterSnapshotController.Reconcile(this, _virtualClusterSnapshots);
         foreach (var vc in _virtualClusters.Values)
         {
             Reconciler.Run(vc);

@@ -108,13 +108,13 @@ public sealed class LifecycleToolTests
         var unknown = await CallErrorAsync(client, "start_runtime", new() { ["runtime_id"] = "rt_01ARZ3NDEKTSV4RRFFQ69G5FAV" });
         var stopTwice = await CallErrorAsync(client, "stop_runtime", new() { ["runtime_id"] = id });
         var noSnapshot = await CallErrorAsync(client, "restore_snapshot", new() { ["runtime_id"] = id, ["snapshot"] = "never-taken" });
-        var noVcluster = await CallErrorAsync(client, "create_runtime", new() { ["name"] = UniqueName(), ["type"] = "vcluster" });
+        var noVcluster = await CallErrorAsync(client, "create_runtime", new() { ["name"] = UniqueName(), ["type"] = "vcluster", ["backend"] = "vcluster:nowhere" });
         var tooBig = await CallErrorAsync(client, "scale_runtime", new() { ["runtime_id"] = id, ["memory_mib"] = 262144, ["vcpus"] = 64 });
 
         Assert.Contains("rt_01ARZ3NDEKTSV4RRFFQ69G5FAV", unknown, StringComparison.Ordinal);
         Assert.Contains("stop", stopTwice, StringComparison.Ordinal);
         Assert.Contains("never-taken", noSnapshot, StringComparison.Ordinal);
-        Assert.Contains("vcluster", noVcluster, StringComparison.Ordinal);
+        Assert.Contains("backend 'vcluster:nowhere' does not serve runtimes of type 'vcluster'; use one of: vcluster:kubesim", noVcluster, StringComparison.Ordinal);
         Assert.NotEmpty(tooBig);
         var status = await CallOkAsync(client, "get_runtime_status", new() { ["runtime_id"] = id });
         Assert.Equal("stopped", status.GetProperty("state").GetString());

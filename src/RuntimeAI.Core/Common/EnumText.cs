@@ -22,4 +22,20 @@ public static class EnumText
 
         throw new ArgumentException($"'{text}' is not one of {string.Join(", ", Enum.GetValues<T>().Select(v => Name(v)))}");
     }
+
+    /// <summary>Parses a wire name; false when it is none of the values.</summary>
+    public static bool TryParse<T>(string? text, out T value) where T : struct, Enum
+    {
+        foreach (var candidate in Enum.GetValues<T>())
+        {
+            if (string.Equals(Name(candidate), text, StringComparison.Ordinal))
+            {
+                value = candidate;
+                return true;
+            }
+        }
+
+        value = default;
+        return false;
+    }
 }

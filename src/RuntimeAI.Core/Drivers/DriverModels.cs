@@ -8,7 +8,7 @@ namespace RuntimeAI.Core.Drivers;
 public sealed record StopOptions(bool Force, TimeSpan Timeout);
 
 /// <summary>Options of a delete.</summary>
-/// <param name="KeepDisk">Keep the disk image instead of removing it.</param>
+/// <param name="KeepDisk">Keep the data (a VM's disk image, a virtual cluster's volume claims) instead of removing it (tool parameter keep_data, or keep_disk).</param>
 public sealed record DeleteOptions(bool KeepDisk);
 
 /// <summary>The size to scale to.</summary>
@@ -59,6 +59,8 @@ public sealed record RuntimeObservation
     /// <summary>Memory the guest reports in use, when the backend knows it.</summary>
     public long? MemoryUsedMiB { get; init; }
     public TimeSpan? Uptime { get; init; }
+    /// <summary>Backend-specific facts (e.g. a virtual cluster's node and pod counts, CPU from the metrics API), shown as-is.</summary>
+    public IReadOnlyDictionary<string, string> Details { get; init; } = new Dictionary<string, string>();
     public required DateTimeOffset ObservedAt { get; init; }
 }
 

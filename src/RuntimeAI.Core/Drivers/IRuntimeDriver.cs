@@ -51,7 +51,7 @@ public interface IRuntimeDriver
     /// <summary>Deletes one snapshot.</summary>
     Task DeleteSnapshotAsync(string backendRef, string snapshotName, CancellationToken cancellationToken);
 
-    /// <summary>Deletes the runtime (and its disk unless <see cref="DeleteOptions.KeepDisk"/>).</summary>
+    /// <summary>Deletes the runtime (and its data — a VM's disk, a virtual cluster's volumes — unless <see cref="DeleteOptions.KeepDisk"/>).</summary>
     Task<MutationResult> DeleteAsync(string backendRef, DeleteOptions options, CancellationToken cancellationToken);
 
     /// <summary>Reads the runtime's current state and signals.</summary>
@@ -62,6 +62,21 @@ public interface IRuntimeDriver
 
     /// <summary>Checks that the backend answers (drives safe mode).</summary>
     Task<BackendHealth> ProbeAsync(CancellationToken cancellationToken);
+
+    /// <summary>What runtimes of this backend can do (tool names without <c>_runtime</c>), shown on every runtime it holds.</summary>
+    IReadOnlyList<string> Capabilities => RuntimeType == RuntimeType.Vm
+        ? ["start", "stop", "restart", "scale", "snapshot", "restore", "delete"]
+        : ["start", "stop", "scale", "delete"];
+
+    /// <summary>
+    /// Assesses a planned action against what the backend knows (quota, capacity, disruption
+    /// budgets, what would be removed) for the dry-run. Reads only. The default knows nothing more
+    /// than the generic capacity check.
+    /// </summary>
+    /// <param name="action">The planned action.</param>
+    /// <param name="cancellationToken">Cancels the reads.</param>
+    /// <returns>Blocking reasons and notes; <see cref="ActionAssessment.None"/> when there is nothing to say.</returns>
+    Task<ActionAssessment> AssessAsync(PlannedAction action, CancellationToken cancellationToken) => Task.FromResult(ActionAssessment.None);
 
     /// <summary>Raised for lifecycle events the backend reports on its own (started, stopped, crashed…).</summary>
     event EventHandler<DriverEvent>? RuntimeEventObserved;

@@ -18,6 +18,9 @@ public sealed record SimulationReport
     public bool CapacityOk { get; init; } = true;
     public string? CapacityDetail { get; init; }
     public IReadOnlyList<string> Dependents { get; init; } = [];
+
+    /// <summary>Workloads the backend says the action removes or interrupts (e.g. the pods a vcluster pause deletes).</summary>
+    public IReadOnlyList<string> Disrupted { get; init; } = [];
     public bool Disruptive { get; init; }
     public bool Reversible { get; init; }
     public string? Compensation { get; init; }
@@ -46,7 +49,11 @@ public sealed record SimulationReport
         ["to_state"] = ToState is { } t ? EnumText.Name(t) : null,
         ["valid_transition"] = ValidTransition,
         ["capacity"] = new JsonObject { ["ok"] = CapacityOk, ["detail"] = CapacityDetail },
-        ["blast_radius"] = new JsonObject { ["dependents"] = new JsonArray(Dependents.Select(d => (JsonNode)JsonValue.Create(d)).ToArray()) },
+        ["blast_radius"] = new JsonObject
+        {
+            ["dependents"] = new JsonArray(Dependents.Select(d => (JsonNode)JsonValue.Create(d)).ToArray()),
+            ["workloads"] = new JsonArray(Disrupted.Select(d => (JsonNode)JsonValue.Create(d)).ToArray()),
+        },
         ["disruptive"] = Disruptive,
         ["reversible"] = Reversible,
         ["compensation"] = Compensation,
@@ -82,9 +89,9 @@ public sealed class DryRunSimulator(DriverRegistry drivers)
         var capacityOk = true;
         string? capacityDetail = null;
         var needMemory = MemoryDeltaMiB(action, runtime);
+        var driver = runtime?.Backend is { } backend ? drivers.ForBackendRef(backend.Ref) : CreateDriver(action);
         if (needMemory > 0)
         {
-            var driver = runtime?.Backend is { } backend ? drivers.ForBackendRef(backend.Ref) : drivers.ForType(RuntimeType.Vm);
             if (driver is not null)
             {
                 try
@@ -103,6 +110,24 @@ public sealed class DryRunSimulator(DriverRegistry drivers)
                 {
                     blocking.Add($"insufficient capacity: {capacityDetail}");
                 }
+            }
+        }
+
+        var disrupted = new List<string>();
+        if (driver is not null && !blocking.Any(b => b.StartsWith("invalid transition", StringComparison.Ordinal)))
+        {
+            try
+            {
+                var assessment = await driver.AssessAsync(new PlannedAction(action.Type, runtime?.Backend?.Ref, TargetSize(action, runtime),
+                    action.Params?["name"] is JsonValue n && n.TryGetValue<string>(out var newName) ? newName : null,
+                    action.Params?["namespace"] is JsonValue ns && ns.TryGetValue<string>(out var newNs) ? newNs : null), cancellationToken).ConfigureAwait(false);
+                blocking.AddRange(assessment.BlockingReasons);
+                notes.AddRange(assessment.Notes);
+                disrupted.AddRange(assessment.Disrupted);
+            }
+            catch (RuntimeDriverException ex)
+            {
+                notes.Add($"the backend could not assess the action: {ex.Message}");
             }
         }
 
@@ -139,6 +164,7 @@ public sealed class DryRunSimulator(DriverRegistry drivers)
             CapacityOk = capacityOk,
             CapacityDetail = capacityDetail,
             Dependents = dependents,
+            Disrupted = disrupted,
             Disruptive = disruptive,
             Reversible = reversible,
             Compensation = compensation,
@@ -218,6 +244,31 @@ public sealed class DryRunSimulator(DriverRegistry drivers)
             ActionType.Start => current,
             _ => 0,
         };
+    }
+
+    private IRuntimeDriver? CreateDriver(RuntimeAction action)
+    {
+        var type = action.Params?["type"] is JsonValue t && t.TryGetValue<string>(out var name) && EnumText.TryParse<RuntimeType>(name, out var parsed) ? parsed : RuntimeType.Vm;
+        var backend = action.Params?["backend"] is JsonValue b && b.TryGetValue<string>(out var named) ? named : null;
+        return drivers.ForType(type, backend);
+    }
+
+    private static ScaleTarget? TargetSize(RuntimeAction action, Runtime? runtime)
+    {
+        var sizeName = action.Params?["size"] is JsonValue v && v.TryGetValue<string>(out var n) ? n
+            : action.Params?["spec"]?["size"] is JsonValue sv && sv.TryGetValue<string>(out var sn) ? sn
+            : action.Type == ActionType.Create ? "nano" : null;
+        SizeTable.TryGet(sizeName, out var size);
+        int? vcpus = action.Params?["vcpus"] is JsonValue c && c.TryGetValue<int>(out var cv) ? cv : size?.Vcpus;
+        long? memory = action.Params?["memory_mib"] is JsonValue m && m.TryGetValue<long>(out var mv) ? mv : size?.MemoryMiB;
+        if (vcpus is null && memory is null)
+        {
+            return null;
+        }
+
+        var currentCpu = (int?)runtime?.Spec.Resources?.Cpu;
+        long? currentMemory = Quantity.TryParseMiB(runtime?.Spec.Resources?.Memory, out var cm) ? cm : null;
+        return new ScaleTarget(vcpus ?? currentCpu ?? 1, memory ?? currentMemory ?? 512);
     }
 
     private static bool DependsOn(Runtime candidate, Runtime target) =>

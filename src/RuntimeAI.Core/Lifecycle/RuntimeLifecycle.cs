@@ -75,9 +75,10 @@ public sealed class RuntimeLifecycle(
         IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var driver = drivers.ForType(request.Type)
-            ?? throw new LifecycleException("no_backend",
-                $"no backend serves runtimes of type '{EnumText.Name(request.Type)}'; start the server with a backend for it (e.g. --libvirt qemu:///system for vm, or --sandbox)");
+        var driver = drivers.ForType(request.Type, request.Backend)
+            ?? throw new LifecycleException("no_backend", request.Backend is { } named
+                ? $"backend '{named}' does not serve runtimes of type '{EnumText.Name(request.Type)}'; use one of: {string.Join(", ", drivers.All.Where(d => d.RuntimeType == request.Type).Select(d => d.Name).DefaultIfEmpty("(none configured)"))}"
+                : $"no backend serves runtimes of type '{EnumText.Name(request.Type)}'; start the server with a backend for it (--libvirt URI for vm, --kubeconfig FILE for vcluster and KubeVirt vm, or --sandbox)");
         health?.ThrowIfReadOnly(driver);
         var size = request.Spec.Size ?? "nano";
         if (!SizeTable.TryGet(size, out _))
@@ -406,7 +407,7 @@ public sealed class RuntimeLifecycle(
             ?? throw new LifecycleException("no_backend", $"runtime '{runtimeId}' has no backend reference; it was never created successfully");
         var driver = drivers.ForBackendRef(backendRef)
             ?? throw new LifecycleException("no_backend",
-                $"runtime '{runtimeId}' lives on '{backendRef.Split('#')[0]}', which this server is not configured for; start it with that backend (--libvirt URI)");
+                $"runtime '{runtimeId}' lives on '{backendRef.Split('#')[0]}', which this server is not configured for; start it with that backend (--libvirt URI or --kubeconfig FILE --context NAME)");
         return (runtime, driver, backendRef);
     }
 
@@ -531,10 +532,7 @@ public sealed class RuntimeLifecycle(
         _ => EnumText.Name(action),
     };
 
-    private static IReadOnlyList<string> Capabilities(IRuntimeDriver driver) =>
-        driver.RuntimeType == RuntimeType.Vm
-            ? ["start", "stop", "restart", "scale", "snapshot", "restore", "delete"]
-            : ["start", "stop", "scale", "delete"];
+    private static IReadOnlyList<string> Capabilities(IRuntimeDriver driver) => driver.Capabilities;
 
     private Operation NewOperation(string runtimeId, string action, string? operationId = null) => new()
     {

@@ -101,4 +101,10 @@ public sealed record RuntimeCreateRequest
     public string? TenantId { get; init; }
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
     public RuntimeSpec Spec { get; init; } = new();
+
+    /// <summary>The backend to create it on (a driver name from list_backends / get_runtime, e.g. <c>vcluster:prod</c>); null takes the first that serves the type.</summary>
+    public string? Backend { get; init; }
+
+    /// <summary>Namespace on a Kubernetes backend; null lets the driver choose (<c>vcluster-NAME</c> for a virtual cluster).</summary>
+    public string? Namespace { get; init; }
 }

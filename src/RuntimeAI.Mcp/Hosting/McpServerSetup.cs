@@ -59,7 +59,9 @@ public static class McpServerSetup
             })
             .WithRuntimeAiResources()
             .WithRuntimeAiPrompts()
-            .WithTools(ToolCatalog.All.Select(t => (McpServerTool)new RuntimeToolAdapter(t)).ToArray())
+            // Typed as IEnumerable so the instance-list overload binds: an array would bind
+            // WithTools<TToolType>(target), whose reflection over the array type NativeAOT rejects (IL3050).
+            .WithTools((IEnumerable<McpServerTool>)[.. ToolCatalog.All.Select(t => (McpServerTool)new RuntimeToolAdapter(t))])
             .WithRequestFilters(filters =>
             {
                 filters.AddListToolsFilter(next => async (context, cancellationToken) =>

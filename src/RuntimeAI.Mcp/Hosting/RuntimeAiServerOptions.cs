@@ -23,11 +23,17 @@ public sealed class RuntimeAiServerOptions
     /// <summary>The most permissive level any runtime can get (decides which tools tools/list shows).</summary>
     public AutonomyLevel HighestAutonomy => AutonomyScopes.Select(s => s.Level).Append(Autonomy).Max();
 
-    /// <summary>Use the embedded sandbox backends (libvirt test:///default) instead of real ones.</summary>
+    /// <summary>Use the embedded sandbox backends (libvirt test:///default and the KubeSim Kubernetes API simulator) instead of real ones.</summary>
     public bool Sandbox { get; set; }
 
     /// <summary>libvirt connection URIs (qemu:///system, test:///default, qemu+ssh://…).</summary>
     public IList<string> Libvirt { get; } = [];
+
+    /// <summary>
+    /// Kubernetes clusters for the vCluster and KubeVirt drivers, one backend each: a kubeconfig
+    /// path, optionally with <c>#CONTEXT</c> (else the file's current-context).
+    /// </summary>
+    public IList<string> Kubeconfigs { get; } = [];
 
     /// <summary>Largest accepted HTTP request body.</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;

@@ -17,13 +17,15 @@ internal sealed class CreateRuntimeTool : RuntimeTool
     public override string? TenantArgument => "tenant_id";
 
     public override string Description =>
-        "Create a runtime (a VM today) from a size (nano 1/512Mi … 2xlarge 8/32Gi) and labels. It gets a disk and starts. " +
-        "Returns the Operation with runtime_id. Undo with delete_runtime.";
+        "Create a runtime from a size (nano 1/512Mi … 2xlarge 8/32Gi): vm (libvirt, or KubeVirt on Kubernetes) or vcluster " +
+        "(control plane sized; large and up run 3 replicas). Waits until it runs. Returns the Operation with runtime_id. Undo with delete_runtime.";
 
     public override JsonObject InputSchema { get; } = Schema.Object([
         Schema.Required("name", Schema.String(null, "^[a-z0-9][a-z0-9-]{0,62}$")),
         Schema.Required("type", Schema.Enum(null, ["vm", "vcluster"])),
         Schema.Optional("tenant_id", Schema.String(maxLength: 128)),
+        Schema.Optional("backend", Schema.String("e.g. kubevirt:prod (default: first for the type)", maxLength: 300)),
+        Schema.Optional("namespace", Schema.String(null, "^[a-z0-9][-a-z0-9]{0,62}$")),
         Schema.Optional("labels", Schema.StringMap(null, 32)),
         Schema.Optional("spec", Schema.Object(
             Schema.Optional("size", Schema.Enum(null, SizeTable.Names)),
@@ -46,6 +48,8 @@ internal sealed class CreateRuntimeTool : RuntimeTool
             Name = call.GetString("name")!,
             Type = EnumText.Parse<RuntimeType>(call.GetString("type")!),
             TenantId = call.GetString("tenant_id"),
+            Backend = call.GetString("backend"),
+            Namespace = call.GetString("namespace"),
             Labels = call.GetStringMap("labels"),
             Spec = new RuntimeSpec
             {

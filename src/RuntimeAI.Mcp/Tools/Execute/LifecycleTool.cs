@@ -201,13 +201,14 @@ internal sealed class DeleteRuntimeTool : LifecycleTool
     protected override ActionType Action => ActionType.Delete;
 
     public override string Description =>
-        "Delete a runtime: power it off, remove its definition, snapshots and (unless keep_disk) its disk. " +
-        "Irreversible. Returns the Operation.";
+        "Delete a runtime: power it off, remove its definition, snapshots and, unless keep_data, its data (VM disk; " +
+        "vcluster volume claims). A vcluster marked loft.sh/non-deletable is refused. Irreversible. Returns the Operation.";
 
     public override JsonObject InputSchema { get; } = Schema.Object([
         Schema.RuntimeId(),
-        Schema.Optional("keep_disk", Schema.Boolean(null, false)),
+        Schema.Optional("keep_data", Schema.Boolean(null, false)),
         .. Schema.Governed(), Schema.Reasoning()]);
 
-    protected override LifecycleRequest BuildRequest(ToolCall call) => base.BuildRequest(call) with { KeepDisk = call.GetBool("keep_disk") };
+    protected override LifecycleRequest BuildRequest(ToolCall call) =>
+        base.BuildRequest(call) with { KeepDisk = call.GetBool("keep_data") };
 }

@@ -18,7 +18,8 @@ internal sealed class GetRuntimeStatusTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Observe;
 
     public override string Description =>
-        "Read a runtime's live state from its backend: state with reason, health, vCPUs, memory, CPU time, uptime. " +
+        "Read a runtime's live state from its backend: state with reason, health, vCPUs, memory, CPU time, uptime, and " +
+        "backend details (vcluster nodes/pods, usage, age). " +
         "Also corrects the recorded state if the backend changed it. Use before any lifecycle action.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(Schema.RuntimeId(), Schema.Reasoning());
@@ -86,6 +87,11 @@ internal sealed class GetRuntimeStatusTool : RuntimeTool
             ["safe_mode"] = safeMode?.SafeMode ?? false,
             ["safe_mode_detail"] = safeMode?.SafeModeMessage,
         };
+        if (o.Details.Count > 0)
+        {
+            structured["details"] = new JsonObject(o.Details.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value))));
+        }
+
         return ToolResult.Ok(structured,
             $"{runtime.Name} is {EnumText.Name(o.State)}{(o.Reason is null ? "" : $" ({o.Reason})")}, {o.Vcpus} vCPU, {o.MemoryMiB} MiB" +
             (driver.IsSandbox ? " [sandbox backend]." : ".") + (safeMode?.SafeModeMessage is { } m ? " " + m + "." : ""));

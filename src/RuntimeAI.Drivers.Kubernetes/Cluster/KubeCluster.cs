@@ -1,0 +1,288 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Autorest;
+using k8s.Exceptions;
+using Polly;
+using Polly.Retry;
+using RuntimeAI.Core.Drivers;
+
+namespace RuntimeAI.Drivers.Kubernetes.Cluster;
+
+/// <summary>
+/// One Kubernetes API (a kubeconfig context) on KubernetesClient: typed calls through
+/// <see cref="Client"/>, and the few requests the library does not model (KubeVirt subresources,
+/// server-side Tables, metrics) through <see cref="SendAsync"/> on the library's own HttpClient and
+/// credentials. Every call goes through one Polly retry (429, 5xx, transport errors) and one error
+/// mapping, so a driver only sees <see cref="KubeApiException"/> with a clear message.
+/// </summary>
+public sealed class KubeCluster : IDisposable
+{
+    /// <summary>Accept header of a server-side Table (compact rows, as kubectl get prints them).</summary>
+    public const string TableAccept = "application/json;as=Table;g=meta.k8s.io;v=v1";
+
+    private readonly k8s.Kubernetes _client;
+    private readonly ResiliencePipeline _retry;
+
+    /// <summary>Connects (lazily: nothing is sent until the first call) to the cluster a kubeconfig context names.</summary>
+    /// <param name="options">Kubeconfig, context, retry settings; validated here.</param>
+    /// <param name="time">Clock for retry delays.</param>
+    /// <exception cref="ArgumentException">The options or the kubeconfig are invalid (the message says which).</exception>
+    public KubeCluster(KubeClusterOptions options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        options.Validate();
+        Options = options;
+        KubernetesClientConfiguration config;
+        try
+        {
+            config = KubernetesClientConfiguration.BuildConfigFromConfigFile(options.KubeconfigPath, options.Context);
+        }
+        catch (Exception ex) when (ex is KubeConfigException or KubernetesClientException or IOException or FormatException)
+        {
+            throw new ArgumentException(
+                $"kubeconfig '{options.KubeconfigPath}'{(options.Context is null ? "" : $" context '{options.Context}'")} cannot be used: {ex.Message}. " +
+                "Check the file with `kubectl --kubeconfig FILE config view` and pass an existing --context.", ex);
+        }
+
+        config.HttpClientTimeout = options.RequestTimeout;
+        ContextName = options.Context ?? config.CurrentContext ?? "default";
+        Server = config.Host;
+        _client = new k8s.Kubernetes(config);
+        _retry = new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = Math.Max(1, options.MaxRetries),
+                Delay = options.RetryDelay,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                ShouldHandle = args => ValueTask.FromResult(options.MaxRetries > 0 && args.Outcome.Exception is { } ex && IsTransient(ex, args.Context.CancellationToken)),
+            })
+            .Build();
+    }
+
+    /// <summary>The options this cluster was built from.</summary>
+    public KubeClusterOptions Options { get; }
+
+    /// <summary>The kubeconfig context in use.</summary>
+    public string ContextName { get; }
+
+    /// <summary>The API server address.</summary>
+    public string Server { get; }
+
+    /// <summary>The KubernetesClient instance (typed operations); call it through <see cref="CallAsync{T}"/>.</summary>
+    public IKubernetes Client => _client;
+
+    /// <summary>Runs a typed library call with retries and error mapping.</summary>
+    /// <typeparam name="T">What the call returns.</typeparam>
+    /// <param name="what">What the call does, for the error message (e.g. <c>scale statefulset vcluster-a/a</c>).</param>
+    /// <param name="call">The call.</param>
+    /// <param name="cancellationToken">Cancels the call and its retries.</param>
+    /// <returns>The call's result.</returns>
+    /// <exception cref="KubeApiException">The call failed (after retries for transient failures).</exception>
+    public async Task<T> CallAsync<T>(string what, Func<IKubernetes, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        try
+        {
+            return await _retry.ExecuteAsync(async ct => await call(_client, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Map(what, ex, cancellationToken) is { } mapped)
+        {
+            throw mapped;
+        }
+    }
+
+    /// <summary>Like <see cref="CallAsync{T}"/>, but a 404 returns null.</summary>
+    public async Task<T?> TryCallAsync<T>(string what, Func<IKubernetes, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+        where T : class
+    {
+        try
+        {
+            return await CallAsync(what, call, cancellationToken).ConfigureAwait(false);
+        }
+        catch (KubeApiException ex) when (ex.IsNotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Sends a request the library does not model (subresources, Tables, metrics, custom objects as
+    /// JSON), with the library's HttpClient and credentials, retries and error mapping.
+    /// </summary>
+    /// <param name="method">HTTP method.</param>
+    /// <param name="path">API path, e.g. <c>/apis/kubevirt.io/v1/namespaces/ns/virtualmachines</c>.</param>
+    /// <param name="body">Request body, or null.</param>
+    /// <param name="contentType">Content type of the body (default JSON).</param>
+    /// <param name="accept">Accept header (e.g. <see cref="TableAccept"/>); default JSON.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The parsed JSON answer, or null when the body was empty.</returns>
+    /// <exception cref="KubeApiException">The request failed.</exception>
+    public async Task<JsonNode?> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken, string contentType = "application/json", string? accept = null)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(path);
+        var what = $"{method.Method} {path}";
+        var payload = body?.ToJsonString();
+        try
+        {
+            return await _retry.ExecuteAsync(async ct =>
+            {
+                using var request = new HttpRequestMessage(method, new Uri(_client.BaseUri, path.TrimStart('/')));
+                if (payload is not null)
+                {
+                    request.Content = new StringContent(payload, Encoding.UTF8);
+                    request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+                }
+
+                request.Headers.TryAddWithoutValidation("Accept", accept ?? "application/json");
+                if (_client.Credentials is { } credentials)
+                {
+                    await credentials.ProcessHttpRequestAsync(request, ct).ConfigureAwait(false);
+                }
+
+                using var response = await _client.HttpClient.SendAsync(request, ct).ConfigureAwait(false);
+                var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new RawStatusException(response.StatusCode, text);
+                }
+
+                return text.Length == 0 ? null : JsonNode.Parse(text);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Map(what, ex, cancellationToken) is { } mapped)
+        {
+            throw mapped;
+        }
+    }
+
+    /// <summary>GET a path as JSON; null on 404.</summary>
+    public async Task<JsonNode?> TryGetAsync(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await SendAsync(HttpMethod.Get, path, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (KubeApiException ex) when (ex.IsNotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Health probe: <c>GET /readyz</c> once, without retries (a backend that needs retries to answer is
+    /// the signal safe mode exists for).
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the probe.</param>
+    /// <returns>Healthy with the server version, or not with the reason.</returns>
+    public async Task<BackendHealth> ProbeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_client.BaseUri, "readyz"));
+            if (_client.Credentials is { } credentials)
+            {
+                await credentials.ProcessHttpRequestAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+
+            using var response = await _client.HttpClient.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            return response.IsSuccessStatusCode
+                ? new BackendHealth(true, $"Kubernetes API {Server} (context {ContextName}) ready")
+                : new BackendHealth(false, $"Kubernetes API {Server} (context {ContextName}) answered /readyz with HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
+        {
+            return new BackendHealth(false, $"Kubernetes API {Server} (context {ContextName}) does not answer: {ex.Message}");
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _client.Dispose();
+
+    private static bool IsTransient(Exception ex, CancellationToken token) => ex switch
+    {
+        HttpOperationException op => IsTransientStatus(op.Response?.StatusCode),
+        RawStatusException raw => IsTransientStatus(raw.Status),
+        HttpRequestException or IOException => true,
+        OperationCanceledException => !token.IsCancellationRequested,
+        _ => false,
+    };
+
+    private static bool IsTransientStatus(HttpStatusCode? status) =>
+        status is HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError;
+
+    private KubeApiException? Map(string what, Exception ex, CancellationToken cancellationToken)
+    {
+        if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+
+        var (status, body) = ex switch
+        {
+            HttpOperationException op => (op.Response?.StatusCode, op.Response?.Content),
+            RawStatusException raw => ((HttpStatusCode?)raw.Status, raw.Body),
+            HttpRequestException or IOException or OperationCanceledException => ((HttpStatusCode?)null, null),
+            _ => ((HttpStatusCode?)null, (string?)null),
+        };
+        if (ex is not (HttpOperationException or RawStatusException or HttpRequestException or IOException or OperationCanceledException))
+        {
+            return null;
+        }
+
+        var (reason, apiMessage) = ParseStatus(body);
+        var code = KubeApiException.CodeFor(status, reason);
+        var detail = status is null
+            ? $"no answer from the Kubernetes API {Server}: {ex.Message}"
+            : $"{apiMessage ?? ex.Message} (HTTP {(int)status.Value} {reason ?? status.Value.ToString()})";
+        var fix = code switch
+        {
+            "unreachable" => $" after {Options.MaxRetries} retries; check that the cluster answers (`kubectl --context {ContextName} get --raw /readyz`)",
+            "throttled" => $" after {Options.MaxRetries} retries; the API server is rate limiting, try again later",
+            "forbidden" when apiMessage?.Contains("quota", StringComparison.OrdinalIgnoreCase) == true => "; free quota in the namespace or choose a smaller size",
+            "forbidden" => "; the kubeconfig's user lacks the permission (`kubectl auth can-i`)",
+            "unauthorized" => "; the kubeconfig's credentials were refused, refresh them",
+            "conflict" => "; the object changed meanwhile, read it again and retry",
+            _ => string.Empty,
+        };
+        return new KubeApiException(status, reason, $"{what}: {detail}{fix}", ex) { Code = code };
+    }
+
+    private static (string? Reason, string? Message) ParseStatus(string? body)
+    {
+        if (string.IsNullOrWhiteSpace(body))
+        {
+            return (null, null);
+        }
+
+        try
+        {
+            var node = JsonNode.Parse(body);
+            return (node?["reason"]?.GetValue<string>(), node?["message"]?.GetValue<string>());
+        }
+        catch (JsonException)
+        {
+            return (null, body.Length > 200 ? body[..200] : body);
+        }
+    }
+
+    /// <summary>A non-success answer to a raw request, before mapping.</summary>
+    private sealed class RawStatusException(HttpStatusCode status, string body)
+        : Exception(string.Create(CultureInfo.InvariantCulture, $"HTTP {(int)status}"))
+    {
+        public HttpStatusCode Status { get; } = status;
+
+        public string Body { get; } = body;
+    }
+}
