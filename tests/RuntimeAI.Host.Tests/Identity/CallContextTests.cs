@@ -109,6 +109,10 @@ public sealed class CallContextTests
         Assert.True(other.IsError);
         Assert.Contains("idempotency_key 'snap-1' was already used", Text(other), StringComparison.Ordinal);
         Assert.Single(snapshots.StructuredContent!.Value.GetProperty("items").EnumerateArray(), s => s.GetProperty("name").GetString() is "once" or "twice");
+
+        var invalid = await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(() => session.Client.CallToolAsync("snapshot_runtime",
+            new Dictionary<string, object?>(args) { ["idempotency_key"] = "no spaces/or slashes" }, cancellationToken: TestContext.Current.CancellationToken).AsTask());
+        Assert.Contains("/idempotency_key: use 1 to 128 of A-Z", invalid.Message, StringComparison.Ordinal);
     }
 
     [Fact]
