@@ -181,6 +181,8 @@ public static class HttpAuthentication
             var claims = new List<Claim>
             {
                 new(PrincipalResolver.PrincipalClaim, principal.Name),
+                // The MCP SDK binds a stateful session to its user by this claim.
+                new(ClaimTypes.NameIdentifier, principal.Name),
                 new(PrincipalResolver.KindClaim, principal.Kind == PrincipalKind.Human ? "human" : "agent"),
                 new(PrincipalResolver.MethodClaim, "api_key"),
             };

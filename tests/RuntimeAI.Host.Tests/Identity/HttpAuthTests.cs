@@ -42,11 +42,12 @@ public sealed class HttpAuthTests
         return await http.SendAsync(request);
     }
 
+    // A 2025-11-25 client: a stateful session, which the SDK binds to the key's user.
     private static Task<McpClient> ConnectAsync(Uri endpoint, string key) => McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
     {
         Endpoint = endpoint,
         AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + key },
-    }));
+    }), new McpClientOptions { ProtocolVersion = "2025-11-25" });
 
     [Fact]
     public async Task NoCredentials_Is401WithChallengePointingAtProtectedResourceMetadata()
