@@ -17,8 +17,8 @@ bash scripts/fetch-json-schema-test-suite.sh >/dev/null || { echo "0 passed, 1 f
 failures=0
 extra_passed=0; extra_failed=0; extra_skipped=0
 
-echo "== build (Release)"
-dotnet build RuntimeAI.Mcp.sln -c Release -nologo -v quiet -p:UseSharedCompilation=true || { echo "0 passed, 1 failed"; exit 1; }
+echo "== build (Release, with the test failpoints compiled in)"
+dotnet build RuntimeAI.Mcp.sln -c Release -nologo -v quiet -p:UseSharedCompilation=true -p:RuntimeAiFailpoints=true || { echo "0 passed, 1 failed"; exit 1; }
 
 echo "== unit, contract and end-to-end tests"
 for project in tests/*/*.csproj; do

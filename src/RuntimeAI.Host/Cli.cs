@@ -29,6 +29,7 @@ internal static class Cli
         }
         root.Subcommands.Add(AuditCommand.Create());
         root.Subcommands.Add(PolicyCommand.Create());
+        root.Subcommands.Add(KeysCommand.Create());
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -83,6 +84,15 @@ internal static class Cli
     {
         Description = "Directory of policy files (YAML/JSON), validated at start; stored policies apply too.",
     };
+
+    internal static Option<string?> ApiKeyOption() => new("--api-key")
+    {
+        Description = "Act as this API key's principal instead of human:<you> (default: $RUNTIMEAI_API_KEY).",
+    };
+
+    /// <summary>The key given with --api-key or RUNTIMEAI_API_KEY, if any.</summary>
+    internal static string? ApiKey(string? flag) =>
+        flag ?? (Environment.GetEnvironmentVariable("RUNTIMEAI_API_KEY") is { Length: > 0 } fromEnv ? fromEnv : null);
 
     internal static Option<bool> SandboxOption() => new("--sandbox") { Description = "Use the embedded sandbox backends instead of real infrastructure." };
 
@@ -167,9 +177,10 @@ internal static class Cli
         var kubeconfig = KubeconfigOption();
         var context = ContextOption();
         var policies = PoliciesOption();
+        var apiKey = ApiKeyOption();
         var call = new Command("call", "Run one tool through the full pipeline in-process and print its structured result as JSON; exits 1 when the result is an error.")
         {
-            toolName, argsOption, reasoning, dataDir, config, autonomy, sandbox, libvirt, kubeconfig, context, policies,
+            toolName, argsOption, reasoning, dataDir, config, autonomy, sandbox, libvirt, kubeconfig, context, policies, apiKey,
         };
         call.SetAction(async (parse, ct) =>
         {
@@ -193,6 +204,11 @@ internal static class Cli
             catch (JsonException ex)
             {
                 throw new CliException($"--args is not valid JSON ({ex.Message.Split('.')[0]}); pass an object such as '{{\"runtime_id\": \"rt_…\"}}'", 2);
+            }
+
+            if (ApiKey(parse.GetValue(apiKey)) is { } key)
+            {
+                options.LocalPrincipal = await KeysCommand.AuthenticateAsync(options.DataDir, key, ct);
             }
 
             var meta = parse.GetValue(reasoning) is { } r ? new JsonObject { ["io.runtimeai/reasoning"] = r } : null;

@@ -23,6 +23,7 @@ internal static class Composition
         services.AddSingleton<IAuditHasher, CanonicalAuditHasher>();
         services.AddSingleton<IAuditLog, SqliteAuditLog>();
         services.AddSingleton<IProposalStore, SqliteProposalStore>();
+        services.AddSingleton<RuntimeAI.Core.Identity.IApiKeyStore, SqliteApiKeyStore>();
         services.AddSingleton<RuntimeAI.Core.Operations.ISagaStore, SqliteSagaStore>();
         services.AddSingleton<RuntimeAI.Core.Operations.IIdempotencyStore, SqliteIdempotencyStore>();
         services.AddSingleton<RuntimeAI.Core.Governance.IPolicySource>(SqlitePolicyStore.LoadRegistry(database, options.PoliciesDir, TimeProvider.System));

@@ -1,14 +1,17 @@
 using System.CommandLine;
 using RuntimeAI.Core.Common;
 using RuntimeAI.Core.Governance;
+using RuntimeAI.Core.Identity;
 using RuntimeAI.Storage.Sqlite;
 
 namespace RuntimeAI.Host;
 
 /// <summary>
 /// <c>runtimeai approve|reject ID</c> and <c>runtimeai proposals</c>: how a human merges (or
-/// closes) what an agent proposed. The approver is the local user; an approval binds the exact
-/// actions the proposal holds (their digest), runs once, and expires with the proposal.
+/// closes) what an agent proposed. The approver is the local person (<c>human:&lt;user&gt;</c>) or the
+/// principal of <c>--api-key</c>; it may never be the requester or share an identity with it (the
+/// same OS account, the same OAuth client). An approval binds the exact actions the proposal holds
+/// (their digest), runs once, and expires with the proposal; N-of-M proposals need N approvers.
 /// </summary>
 internal static class ProposalCommand
 {
@@ -19,12 +22,33 @@ internal static class ProposalCommand
 
         var dataDir = Cli.DataDirOption();
         var all = new Option<bool>("--all") { Description = "Include decided and drafted proposals, not only pending ones." };
-        var list = new Command("proposals", "List proposals waiting for a human (newest first).") { dataDir, all };
+        var listKey = Cli.ApiKeyOption();
+        var list = new Command("proposals", "List proposals waiting for a human (newest first).") { dataDir, all, listKey };
         list.SetAction(async (parse, ct) =>
         {
             var options = Cli.LoadOptions(new ServerConfig.Flags { DataDir = parse.GetValue(dataDir) });
+            var viewer = Cli.ApiKey(parse.GetValue(listKey)) is { } key ? await KeysCommand.AuthenticateAsync(options.DataDir, key, ct) : null;
             using var database = SqliteDatabase.Open(options.DataDir);
             var proposals = await new SqliteProposalStore(database).ListAsync(parse.GetValue(all) ? null : ProposalStatus.Pending, 200, ct);
+            if (viewer is { AllTenants: false })
+            {
+                // A tenant-scoped approver sees the proposals of its tenants only.
+                var inventory = new SqliteRuntimeInventory(database);
+                var visible = new List<Proposal>();
+                foreach (var proposal in proposals)
+                {
+                    var tenant = proposal.RuntimeId is { } runtimeId
+                        ? (await inventory.GetRuntimeAsync(runtimeId, ct))?.TenantId
+                        : proposal.Arguments?["tenant_id"]?.ToString();
+                    if (viewer.CanSee(tenant))
+                    {
+                        visible.Add(proposal);
+                    }
+                }
+
+                proposals = visible;
+            }
+
             if (proposals.Count == 0)
             {
                 await Console.Error.WriteLineAsync(parse.GetValue(all) ? "runtimeai: no proposals" : "runtimeai: no pending proposals");
@@ -33,7 +57,7 @@ internal static class ProposalCommand
 
             foreach (var p in proposals)
             {
-                Console.Out.WriteLine($"{p.ProposalId}  {EnumText.Name(p.Status),-9} {p.Severity,-8} {p.Title}  by {p.ProposedBy}");
+                Console.Out.WriteLine($"{p.ProposalId}  {EnumText.Name(p.Status),-9} {p.Severity,-8} {p.Title}  by {p.ProposedBy}  (channel {p.ApprovalChannel}, {p.Approvals.Count}/{p.RequiredApprovals} approvals)");
                 if (p.DryRunSummary is not null)
                 {
                     Console.Out.WriteLine($"    dry run: {p.DryRunSummary}");
@@ -60,7 +84,8 @@ internal static class ProposalCommand
         var id = new Argument<string>("proposal_id") { Description = "The proposal id (prp_…)." };
         var reason = new Option<string?>("--reason") { Description = "Why (kept with the proposal and shown to the agent)." };
         var dataDir = Cli.DataDirOption();
-        var command = new Command(verb, description) { id, reason, dataDir };
+        var apiKey = Cli.ApiKeyOption();
+        var command = new Command(verb, description) { id, reason, dataDir, apiKey };
         command.SetAction(async (parse, ct) =>
         {
             var options = Cli.LoadOptions(new ServerConfig.Flags { DataDir = parse.GetValue(dataDir) });
@@ -81,25 +106,45 @@ internal static class ProposalCommand
                 throw new CliException($"proposal '{proposalId}' expired at {expires:u}; the agent must propose again", 1);
             }
 
-            var approver = $"human:{Environment.UserName}";
-            if (string.Equals(approver, proposal.ProposedBy, StringComparison.Ordinal))
+            // The approver is who runs this command: an approver key's principal, or the local person.
+            var approver = Cli.ApiKey(parse.GetValue(apiKey)) is { } key
+                ? await KeysCommand.AuthenticateAsync(options.DataDir, key, ct)
+                : Principal.Local("human:" + Environment.UserName, PrincipalKind.Human, Environment.UserName, [Role.Admin]);
+            var tenant = proposal.RuntimeId is { } runtimeId
+                ? (await new SqliteRuntimeInventory(database).GetRuntimeAsync(runtimeId, ct))?.TenantId
+                : proposal.Arguments?["tenant_id"]?.ToString();
+            if (ApprovalDecider.Refusal(proposal, approver, tenant) is { } refusal)
             {
-                throw new CliException($"'{approver}' proposed '{proposalId}' and cannot also approve it; another person must decide", 1);
+                throw new CliException(refusal, 1);
             }
 
+            var approvals = outcome == ProposalStatus.Approved
+                ? proposal.Approvals.Append(new ProposalApproval
+                {
+                    By = approver.Name, Channel = ApprovalChannels.Approver, AuthenticatedBy = approver.AuthenticatedBy, At = now, Reason = parse.GetValue(reason),
+                }).ToList()
+                : proposal.Approvals.ToList();
+            var complete = outcome == ProposalStatus.Rejected || approvals.Count >= proposal.RequiredApprovals;
             var decided = proposal with
             {
-                Status = outcome,
-                DecidedBy = approver,
-                DecidedAt = now,
-                DecisionReason = parse.GetValue(reason),
+                Status = complete ? outcome : ProposalStatus.Pending,
+                Approvals = approvals,
+                DecidedBy = complete ? approver.Name : null,
+                DecidedAt = complete ? now : null,
+                DecisionReason = complete ? parse.GetValue(reason) : null,
             };
             if (!await store.TransitionAsync(decided, ProposalStatus.Pending, ct))
             {
                 throw new CliException($"proposal '{proposalId}' was decided by someone else a moment ago; check 'runtimeai proposals --all'", 1);
             }
 
-            await Console.Error.WriteLineAsync($"runtimeai: {proposalId} {EnumText.Name(outcome)} by {approver}: {proposal.Title}");
+            if (!complete)
+            {
+                await Console.Error.WriteLineAsync($"runtimeai: {proposalId} approved by {approver.Name} ({approvals.Count} of {proposal.RequiredApprovals} approvals); it stays pending until {proposal.RequiredApprovals - approvals.Count} more approver(s) approve: {proposal.Title}");
+                return 0;
+            }
+
+            await Console.Error.WriteLineAsync($"runtimeai: {proposalId} {EnumText.Name(outcome)} by {approver.Name}: {proposal.Title}");
             return 0;
         });
         return command;

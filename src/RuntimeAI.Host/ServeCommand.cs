@@ -27,7 +27,14 @@ internal static class ServeCommand
         var policies = Cli.PoliciesOption();
         var logFile = new Option<string?>("--log-file") { Description = "Also write logs to this file (logs go to stderr, never stdout)." };
         var logLevel = new Option<string?>("--log-level") { Description = "trace, debug, information (default), warning, error." };
-        var command = new Command("serve", "Run the MCP server.") { transport, urls, dataDir, config, autonomy, sandbox, libvirt, kubeconfig, context, logFile, logLevel, policies };
+        var issuers = new Option<string[]>("--auth-issuer") { Description = "HTTP: accept access tokens (JWT) of this OAuth/OIDC issuer (repeatable); needs --resource.", AllowMultipleArgumentsPerToken = false };
+        var resource = new Option<string?>("--resource") { Description = "HTTP: this server's resource URI (token audience), e.g. https://mcp.example.com/mcp." };
+        var apiKeys = new Option<bool>("--api-keys") { Description = "HTTP: accept API keys made with 'runtimeai keys create'." };
+        var insecure = new Option<bool>("--insecure-no-auth") { Description = "HTTP: allow a non-loopback bind without authentication (anyone who reaches the port can call tools)." };
+        var command = new Command("serve", "Run the MCP server.")
+        {
+            transport, urls, dataDir, config, autonomy, sandbox, libvirt, kubeconfig, context, logFile, logLevel, policies, issuers, resource, apiKeys, insecure,
+        };
         command.SetAction(async (parse, ct) =>
         {
             var options = Cli.LoadOptions(new ServerConfig.Flags
@@ -44,6 +51,10 @@ internal static class ServeCommand
                 LogFile = parse.GetValue(logFile),
                 LogLevel = parse.GetValue(logLevel),
                 PoliciesDir = parse.GetValue(policies),
+                AuthIssuers = parse.GetValue(issuers) ?? [],
+                ResourceUri = parse.GetValue(resource),
+                ApiKeys = parse.GetValue(apiKeys) ? true : null,
+                InsecureNoAuth = parse.GetValue(insecure) ? true : null,
             });
             return options.Transport == "http"
                 ? await RunHttpAsync(options, ct)
@@ -69,12 +80,26 @@ internal static class ServeCommand
     private static async Task<int> RunHttpAsync(RuntimeAiServerOptions options, CancellationToken cancellationToken)
     {
         options.TransportLabel = "http";
+        var exposed = NonLoopback(options.Urls).ToList();
+        if (exposed.Count > 0 && !options.AuthEnabled && !options.InsecureNoAuth)
+        {
+            throw new CliException(
+                $"refusing to listen on {string.Join(", ", exposed)} without authentication: anyone who reaches it could call tools as {Environment.UserName}. " +
+                "Configure --auth-issuer and --resource (OAuth tokens) and/or --api-keys, bind to 127.0.0.1, or pass --insecure-no-auth if another layer authenticates", 2);
+        }
+
+        if (exposed.Count > 0 && !options.AuthEnabled)
+        {
+            await Console.Error.WriteLineAsync($"runtimeai: WARNING: --insecure-no-auth: {string.Join(", ", exposed)} is reachable beyond this machine WITHOUT AUTHENTICATION; every caller acts as http:{Environment.UserName}");
+        }
+
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Services.AddRuntimeAiLogging(options);
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
         builder.Services.AddRuntimeAiEngine(options);
         builder.Services.AddRuntimeAiBackends(options, Console.Error);
+        builder.Services.AddRuntimeAiAuthentication(options);
         builder.Services.AddRuntimeAiMcpServer(options).WithRuntimeAiHttpTransport();
         await using var app = builder.Build();
         app.MapRuntimeAiHttp();
@@ -93,14 +118,28 @@ internal static class ServeCommand
 
         foreach (var url in app.Urls)
         {
-            await Console.Error.WriteLineAsync($"runtimeai {McpServerSetup.Version}: listening on {url.TrimEnd('/')}/mcp (legacy SSE at /sse; autonomy {options.Autonomy.ToString().ToLowerInvariant()}; data {options.DataDir})");
-            if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && IPAddress.TryParse(uri.Host, out var ip) && !IPAddress.IsLoopback(ip))
-            {
-                await Console.Error.WriteLineAsync($"runtimeai: warning: {url} is not a loopback address; anyone who can reach it can call tools");
-            }
+            await Console.Error.WriteLineAsync($"runtimeai {McpServerSetup.Version}: listening on {url.TrimEnd('/')}/mcp (legacy SSE at /sse; autonomy {options.Autonomy.ToString().ToLowerInvariant()}; {HttpAuthentication.Describe(options)}; data {options.DataDir})");
         }
 
         await app.WaitForShutdownAsync(cancellationToken);
         return 0;
+    }
+
+    /// <summary>The listen addresses that reach beyond this machine (wildcards and non-loopback hosts).</summary>
+    internal static IEnumerable<string> NonLoopback(string urls)
+    {
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            // Kestrel's wildcards (http://*:7070, http://+:7070) do not parse as a Uri host.
+            var host = url.Contains("://*", StringComparison.Ordinal) || url.Contains("://+", StringComparison.Ordinal)
+                ? "*"
+                : Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.Host.Trim('[', ']') : "*";
+            var loopback = string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+                           || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
+            if (!loopback)
+            {
+                yield return url;
+            }
+        }
     }
 }

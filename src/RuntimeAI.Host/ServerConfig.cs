@@ -15,7 +15,8 @@ internal sealed class ServerConfig
     private static readonly string[] s_knownKeys =
     [
         "transport", "urls", "data_dir", "autonomy", "sandbox", "libvirt", "kubeconfig", "max_request_body_bytes",
-        "allowed_origins", "allowed_hosts", "log_file", "log_level", "policies_dir", "admins", "autonomy_scopes",
+        "allowed_origins", "allowed_hosts", "log_file", "log_level", "policies_dir", "admins", "autonomy_scopes", "roles", "auth",
+        "approvals_required", "client_approval_transports",
     ];
 
     public List<string> Errors { get; } = [];
@@ -37,6 +38,10 @@ internal sealed class ServerConfig
         public string? LogFile { get; init; }
         public string? LogLevel { get; init; }
         public string? PoliciesDir { get; init; }
+        public IReadOnlyList<string> AuthIssuers { get; init; } = [];
+        public string? ResourceUri { get; init; }
+        public bool? ApiKeys { get; init; }
+        public bool? InsecureNoAuth { get; init; }
     }
 
     public static ServerConfig Load(Flags flags, IDictionary<string, string?> environment)
@@ -129,6 +134,20 @@ internal sealed class ServerConfig
                     case "policies_dir": Options.PoliciesDir = ReadString(property.Value, where); break;
                     case "admins": ReadList(property.Value, where, Options.Admins); break;
                     case "autonomy_scopes": ReadScopes(property.Value, where); break;
+                    case "roles": ReadRoles(property.Value, where); break;
+                    case "auth": ReadAuth(property.Value, where); break;
+                    case "client_approval_transports": ReadList(property.Value, where, Options.ClientApprovalTransports); break;
+                    case "approvals_required":
+                        if (property.Value.TryGetInt32(out var required) && required is >= 1 and <= 10)
+                        {
+                            Options.ApprovalsRequired = required;
+                        }
+                        else
+                        {
+                            Errors.Add($"{where} must be a whole number from 1 to 10 (distinct approvers per proposal)");
+                        }
+
+                        break;
                     default:
                         Errors.Add($"{where} is not a known setting; known settings are {string.Join(", ", s_knownKeys)}");
                         break;
@@ -180,6 +199,28 @@ internal sealed class ServerConfig
         Options.LogFile = Env(environment, "LOG_FILE") ?? Options.LogFile;
         Options.LogLevel = Env(environment, "LOG_LEVEL") ?? Options.LogLevel;
         Options.PoliciesDir = Env(environment, "POLICIES_DIR") ?? Options.PoliciesDir;
+        if (Env(environment, "AUTH_ISSUERS") is { } issuers)
+        {
+            Options.AuthIssuers.Clear();
+            foreach (var issuer in issuers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                Options.AuthIssuers.Add(new AuthIssuer { Issuer = issuer });
+            }
+        }
+
+        Options.ResourceUri = Env(environment, "RESOURCE") ?? Options.ResourceUri;
+        if (Env(environment, "API_KEYS") is { } keys)
+        {
+            if (bool.TryParse(keys, out var on))
+            {
+                Options.ApiKeys = on;
+            }
+            else
+            {
+                Errors.Add($"RUNTIMEAI_API_KEYS='{keys}' must be true or false");
+            }
+        }
+
         if (Env(environment, "ADMINS") is { } admins)
         {
             Options.Admins.Clear();
@@ -230,6 +271,18 @@ internal sealed class ServerConfig
         Options.LogFile = flags.LogFile ?? Options.LogFile;
         Options.LogLevel = flags.LogLevel ?? Options.LogLevel;
         Options.PoliciesDir = flags.PoliciesDir ?? Options.PoliciesDir;
+        if (flags.AuthIssuers.Count > 0)
+        {
+            Options.AuthIssuers.Clear();
+            foreach (var issuer in flags.AuthIssuers)
+            {
+                Options.AuthIssuers.Add(new AuthIssuer { Issuer = issuer });
+            }
+        }
+
+        Options.ResourceUri = flags.ResourceUri ?? Options.ResourceUri;
+        Options.ApiKeys = flags.ApiKeys ?? Options.ApiKeys;
+        Options.InsecureNoAuth = flags.InsecureNoAuth ?? Options.InsecureNoAuth;
     }
 
     /// <summary>
@@ -310,6 +363,23 @@ internal sealed class ServerConfig
         if (Options.LogLevel.ToLowerInvariant() is not ("trace" or "debug" or "information" or "warning" or "error"))
         {
             Errors.Add($"log level '{Options.LogLevel}' is not known; use trace, debug, information, warning or error");
+        }
+
+        foreach (var issuer in Options.AuthIssuers)
+        {
+            if (!Uri.TryCreate(issuer.Issuer, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && !(uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback)))
+            {
+                Errors.Add($"auth issuer '{issuer.Issuer}' must be an https URL (http only on loopback), e.g. https://login.example.com/realms/ops");
+            }
+        }
+
+        if (Options.AuthIssuers.Count > 0 && string.IsNullOrEmpty(Options.ResourceUri))
+        {
+            Errors.Add("auth issuers are configured but the resource URI is not; tokens must name this server as their audience: pass --resource https://<this host>/mcp (config auth.resource, RUNTIMEAI_RESOURCE)");
+        }
+        else if (Options.ResourceUri is { } resource && !Uri.TryCreate(resource, UriKind.Absolute, out _))
+        {
+            Errors.Add($"resource '{resource}' must be an absolute URI, e.g. https://mcp.example.com/mcp");
         }
 
         if (Options.PoliciesDir is { } policiesDir)
@@ -413,6 +483,77 @@ internal sealed class ServerConfig
             {
                 Options.AutonomyScopes.Add(new RuntimeAI.Core.Governance.AutonomyScope { Tenant = tenant, Labels = labels, Level = level.Value });
             }
+        }
+    }
+
+    private void ReadAuth(JsonElement value, string where)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            Errors.Add($"{where} must be an object like {{\"issuers\": [\"https://login.example.com\"], \"resource\": \"https://mcp.example.com/mcp\", \"api_keys\": true}}");
+            return;
+        }
+
+        foreach (var member in value.EnumerateObject())
+        {
+            switch (member.Name)
+            {
+                case "issuers":
+                    var list = new List<string>();
+                    ReadList(member.Value, $"{where}.issuers", list);
+                    Options.AuthIssuers.Clear();
+                    foreach (var issuer in list)
+                    {
+                        Options.AuthIssuers.Add(new AuthIssuer { Issuer = issuer });
+                    }
+
+                    break;
+                case "resource":
+                    Options.ResourceUri = ReadString(member.Value, $"{where}.resource");
+                    break;
+                case "api_keys" when member.Value.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                    Options.ApiKeys = member.Value.GetBoolean();
+                    break;
+                case "insecure_no_auth" when member.Value.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                    Options.InsecureNoAuth = member.Value.GetBoolean();
+                    break;
+                default:
+                    Errors.Add($"{where}.{member.Name} is not valid; auth has issuers (array of URLs), resource (URI), api_keys (true/false) and insecure_no_auth (true/false)");
+                    break;
+            }
+        }
+    }
+
+    private void ReadRoles(JsonElement value, string where)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            Errors.Add($"{where} must be an object of principal name to roles, like {{\"http:alice\": [\"approver\"]}}");
+            return;
+        }
+
+        foreach (var entry in value.EnumerateObject())
+        {
+            if (entry.Value.ValueKind != JsonValueKind.Array)
+            {
+                Errors.Add($"{where}.{entry.Name} must be an array of roles ({RuntimeAI.Core.Identity.RoleText.Valid})");
+                continue;
+            }
+
+            var roles = new List<RuntimeAI.Core.Identity.Role>();
+            foreach (var item in entry.Value.EnumerateArray())
+            {
+                if (item.ValueKind == JsonValueKind.String && RuntimeAI.Core.Identity.RoleText.TryParse(item.GetString(), out var role))
+                {
+                    roles.Add(role);
+                }
+                else
+                {
+                    Errors.Add($"{where}.{entry.Name}: '{item}' is not a role; use {RuntimeAI.Core.Identity.RoleText.Valid}");
+                }
+            }
+
+            Options.Roles[entry.Name] = roles;
         }
     }
 

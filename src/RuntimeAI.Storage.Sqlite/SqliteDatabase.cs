@@ -109,6 +109,17 @@ public sealed class SqliteDatabase : IDisposable
             PRIMARY KEY (operation_id, step)
         );
         """,
+        // v3: identity — API keys (only the SHA-256 of each secret is stored)
+        """
+        CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            secret_hash TEXT NOT NULL,
+            revoked_at TEXT,
+            doc TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX ux_api_keys_active_name ON api_keys(name) WHERE revoked_at IS NULL;
+        """,
     ];
 
     private readonly string _connectionString;
@@ -140,9 +151,20 @@ public sealed class SqliteDatabase : IDisposable
     public static SqliteDatabase Open(string dataDir)
     {
         ArgumentException.ThrowIfNullOrEmpty(dataDir);
+        var file = System.IO.Path.Combine(dataDir, FileName);
+        var fresh = !File.Exists(file);
         try
         {
-            Directory.CreateDirectory(dataDir);
+            // Owner-only: the store holds the audit trail, proposals and key hashes; other local users have no business there.
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(dataDir);
+            }
+            else
+            {
+                Directory.CreateDirectory(dataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+
             var probe = System.IO.Path.Combine(dataDir, $".write-probe-{Environment.ProcessId}");
             File.WriteAllText(probe, "ok");
             File.Delete(probe);
@@ -153,10 +175,15 @@ public sealed class SqliteDatabase : IDisposable
                 $"data directory '{dataDir}' is not writable ({ex.Message}); pass --data-dir with a directory you can write to");
         }
 
-        var db = new SqliteDatabase(System.IO.Path.Combine(dataDir, FileName));
+        var db = new SqliteDatabase(file);
         try
         {
             db.Migrate();
+            if (fresh && !OperatingSystem.IsWindows())
+            {
+                // SQLite gives its -wal and -shm files the database file's mode.
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode is 26 or 11)
         {

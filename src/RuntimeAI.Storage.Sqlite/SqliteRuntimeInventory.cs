@@ -70,6 +70,12 @@ public sealed class SqliteRuntimeInventory(SqliteDatabase database) : IRuntimeIn
             command.Parameters.AddWithValue("$tenant", query.TenantId);
         }
 
+        if (query.TenantIds is { } tenants)
+        {
+            sql.Append(" AND tenant_id IN (SELECT value FROM json_each($tenants))");
+            command.Parameters.AddWithValue("$tenants", TenantList(tenants));
+        }
+
         var i = 0;
         foreach (var (key, value) in query.Labels)
         {
@@ -222,7 +228,7 @@ public sealed class SqliteRuntimeInventory(SqliteDatabase database) : IRuntimeIn
     {
         ArgumentNullException.ThrowIfNull(query);
         var pageSize = Math.Clamp(query.PageSize, 1, MaxPageSize);
-        var filterKey = $"{query.RuntimeId}|{query.TypePrefix}|{query.Since?.ToUnixTimeMilliseconds()}";
+        var filterKey = $"{query.RuntimeId}|{query.TypePrefix}|{query.Since?.ToUnixTimeMilliseconds()}|{(query.TenantIds is null ? null : TenantList(query.TenantIds))}";
         var after = PageToken.Decode(query.PageToken, "events", filterKey);
         var afterSeq = after is null ? long.MaxValue : long.Parse(after, CultureInfo.InvariantCulture);
 
@@ -235,6 +241,12 @@ public sealed class SqliteRuntimeInventory(SqliteDatabase database) : IRuntimeIn
         {
             sql.Append(" AND runtime_id = $rt");
             command.Parameters.AddWithValue("$rt", query.RuntimeId);
+        }
+
+        if (query.TenantIds is { } tenants)
+        {
+            sql.Append(" AND runtime_id IN (SELECT id FROM runtimes WHERE tenant_id IN (SELECT value FROM json_each($tenants)))");
+            command.Parameters.AddWithValue("$tenants", TenantList(tenants));
         }
 
         if (!string.IsNullOrEmpty(query.TypePrefix))
@@ -340,8 +352,11 @@ public sealed class SqliteRuntimeInventory(SqliteDatabase database) : IRuntimeIn
         doc is string json ? JsonSerializer.Deserialize(json, CoreJsonContext.Default.Runtime) : null;
 
     private static string FilterKey(RuntimeQuery query) =>
-        string.Join('|', query.Type, query.State, query.TenantId, query.IncludeDeleted,
+        string.Join('|', query.Type, query.State, query.TenantId, query.TenantIds is null ? null : TenantList(query.TenantIds), query.IncludeDeleted,
             string.Join(',', query.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}")));
+
+    private static string TenantList(IReadOnlyList<string> tenants) =>
+        new System.Text.Json.Nodes.JsonArray(tenants.Select(t => (System.Text.Json.Nodes.JsonNode)System.Text.Json.Nodes.JsonValue.Create(t)).ToArray()).ToJsonString();
 
     private static string EnumName<T>(T value) where T : struct, Enum => EnumText.Name(value);
 }

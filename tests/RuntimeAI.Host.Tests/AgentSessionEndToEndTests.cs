@@ -7,9 +7,11 @@ namespace RuntimeAI.Host.Tests;
 
 /// <summary>
 /// An agent-style session against the real executable over stdio with the SDK client, on the
-/// sandbox (KubeSim, the Kubernetes API simulator): discover → simulate → approve (the client's
-/// human, by elicitation) → pause a vcluster → resume → audit verify. Each vCluster step is checked
-/// with the real kubectl against the same simulator, as a CLI user would see it.
+/// sandbox (KubeSim, the Kubernetes API simulator): discover → simulate → pause a vcluster (a
+/// destructive change: approved by a different person with an approver key, never the agent's own
+/// client) → resume (non-destructive: the client's human approves by elicitation) → audit verify.
+/// Each vCluster step is checked with the real kubectl against the same simulator, as a CLI user
+/// would see it.
 /// </summary>
 public sealed class AgentSessionEndToEndTests
 {
@@ -95,19 +97,29 @@ public sealed class AgentSessionEndToEndTests
             Assert.False(simulation.GetProperty("blocked").GetBoolean());
             Assert.Equal(["pod apps/web"], simulation.GetProperty("blast_radius").GetProperty("workloads").EnumerateArray().Select(w => w.GetString()));
 
-            // Approve (in the client) and pause.
-            var paused = await CallOkAsync(client, "stop_runtime", new() { ["runtime_id"] = dev, ["reasoning"] = "free the nodes overnight" });
+            // Pause: destructive, so a different person approves out of band (never the agent's client).
+            var pending = await CallOkAsync(client, "stop_runtime", new() { ["runtime_id"] = dev, ["reasoning"] = "free the nodes overnight" });
+            Assert.Equal("pending_approval", pending.GetProperty("status").GetString());
+            Assert.Equal("approver", pending.GetProperty("approval_channel").GetString());
+            Assert.DoesNotContain(prompts, p => p.Contains("stop_runtime", StringComparison.Ordinal));
+            var proposalId = pending.GetProperty("proposal_id").GetString()!;
+            var (keyCode, approverKey, keyErr) = await ServerProcess.RunAsync("keys", "create", "--name", "ops-lead", "--role", "approver", "--human", "--data-dir", dataDir);
+            Assert.True(keyCode == 0, keyErr);
+            var (approveCode, _, approveErr) = await ServerProcess.RunAsync("approve", proposalId, "--data-dir", dataDir, "--api-key", approverKey.Trim());
+            Assert.True(approveCode == 0, approveErr);
+            var paused = await CallOkAsync(client, "stop_runtime", new() { ["runtime_id"] = dev, ["reasoning"] = "free the nodes overnight", ["proposal_id"] = proposalId });
             Assert.Equal("succeeded", paused.GetProperty("status").GetString());
-            Assert.Contains(prompts, p => p.Contains("stop_runtime", StringComparison.Ordinal) && p.Contains("free the nodes overnight", StringComparison.Ordinal));
+            Assert.Equal("key:ops-lead", paused.GetProperty("actor").GetProperty("approver").GetString());
             Assert.Equal("0 true 1", await KubectlAsync(kubeconfig, home, "get", "statefulset", "dev", "-n", "vcluster-dev",
                 "-o", @"jsonpath={.spec.replicas} {.metadata.annotations.loft\.sh/paused} {.metadata.annotations.loft\.sh/paused-replicas}"));
             Assert.Equal(string.Empty, await KubectlAsync(kubeconfig, home, "get", "pods", "-n", "vcluster-dev", "-o", "name"));
             Assert.Contains("service/dev", await KubectlAsync(kubeconfig, home, "get", "services", "-n", "vcluster-dev", "-o", "name"), StringComparison.Ordinal);
             Assert.Equal("stopped", (await CallOkAsync(client, "get_runtime_status", new() { ["runtime_id"] = dev })).GetProperty("state").GetString());
 
-            // Resume.
+            // Resume: not destructive, so the human in the client may approve it (elicitation).
             var resumed = await CallOkAsync(client, "start_runtime", new() { ["runtime_id"] = dev, ["reasoning"] = "morning" });
             Assert.Equal("succeeded", resumed.GetProperty("status").GetString());
+            Assert.Contains(prompts, p => p.Contains("start_runtime", StringComparison.Ordinal) && p.Contains("morning", StringComparison.Ordinal));
             Assert.Equal("1 1", await KubectlAsync(kubeconfig, home, "get", "statefulset", "dev", "-n", "vcluster-dev", "-o", "jsonpath={.spec.replicas} {.status.readyReplicas}"));
             Assert.Equal(string.Empty, await KubectlAsync(kubeconfig, home, "get", "statefulset", "dev", "-n", "vcluster-dev", "-o", @"jsonpath={.metadata.annotations.loft\.sh/paused}"));
             string synced = string.Empty;

@@ -18,6 +18,7 @@ public sealed class GovernanceTests
         InProcessSession.StartAsync(new RuntimeAiServerOptions
         {
             DataDir = dataDir, Autonomy = autonomy, Sandbox = true, PoliciesDir = policies ?? TestPolicies.AllowAll(),
+            LocalPrincipal = TestPrincipals.Agent,
         }, CancellationToken.None);
 
     private static string UniqueName() => "g-" + Guid.NewGuid().ToString("N")[..10];
@@ -422,7 +423,11 @@ public sealed class ApprovalOverHttpTests
     [InlineData("2025-11-25")]
     public async Task Copilot_CreateOverHttp_HumanApprovesInClient_RuntimeIsCreated(string protocol)
     {
-        await using var server = await ServerProcess.StartHttpAsync(TestPaths.NewDataDir(), "--sandbox", "--autonomy", "copilot", "--policies", TestPolicies.AllowAll());
+        // The client channel is off over HTTP by default; this server allows it for non-destructive changes.
+        var dataDir = TestPaths.NewDataDir();
+        var config = Path.Combine(dataDir, "config.json");
+        await File.WriteAllTextAsync(config, """{"client_approval_transports": ["http"]}""", TestContext.Current.CancellationToken);
+        await using var server = await ServerProcess.StartHttpAsync(dataDir, "--sandbox", "--autonomy", "copilot", "--policies", TestPolicies.AllowAll(), "--config", config);
         var prompts = 0;
         await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = server.McpEndpoint!, TransportMode = HttpTransportMode.StreamableHttp }), new McpClientOptions
             {

@@ -64,7 +64,7 @@ public sealed class PolicyToolTests
             var put = await OkAsync(session.Client, "put_policy", DenyScratchDelete);
             Assert.True(put.GetProperty("created").GetBoolean());
             Assert.Equal("store", put.GetProperty("policy").GetProperty("origin").GetString());
-            Assert.Equal("in-process:" + Environment.UserName, put.GetProperty("policy").GetProperty("updated_by").GetString());
+            Assert.Equal("human:" + Environment.UserName, put.GetProperty("policy").GetProperty("updated_by").GetString());
 
             var again = await OkAsync(session.Client, "put_policy", DenyScratchDelete.Replace("Scratch rules", "Scratch rules v2", StringComparison.Ordinal));
             Assert.False(again.GetProperty("created").GetBoolean());
@@ -155,8 +155,8 @@ public sealed class PolicyToolTests
             var text = await ErrorAsync(client, "put_policy", DenyScratchDelete);
             var delete = await ErrorAsync(client, "delete_policy", """{"policy_id": "scratch"}""");
 
-            Assert.Contains($"only an admin may call it; you are '{principal}'", text, StringComparison.Ordinal);
-            Assert.Contains("only an admin", delete, StringComparison.Ordinal);
+            Assert.Contains($"'put_policy' needs the admin role; you are '{principal}' with roles operator", text, StringComparison.Ordinal);
+            Assert.Contains("needs the admin role", delete, StringComparison.Ordinal);
             Assert.Empty(Ids(await OkAsync(client, "list_policies", "{}")));
         }
 

@@ -28,6 +28,9 @@ public sealed class SagaCrashTests
     [Fact]
     public async Task Crash_AfterStep2IsDurable_RestartSettlesTheOperationAsStuckAndRecordsItInEvents()
     {
+        // The executable is built with the same configuration and properties as this test assembly.
+        Assert.SkipUnless(RuntimeAI.Core.Operations.Failpoints.Compiled,
+            "this build has no failpoints; build with -p:RuntimeAiFailpoints=true (Debug builds have them)");
         var dataDir = TestPaths.NewDataDir();
         var policies = SagaToolTests.AllowAllPolicies();
         string runtimeId;

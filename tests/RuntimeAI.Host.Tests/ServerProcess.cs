@@ -43,7 +43,8 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>Starts <c>runtimeai serve --transport http --urls http://127.0.0.1:0</c> and waits for its URL.</summary>
     public static async Task<ServerProcess> StartHttpAsync(string dataDir, params string[] extra)
     {
-        var server = Start(["serve", "--transport", "http", "--urls", "http://127.0.0.1:0", "--data-dir", dataDir, .. extra]);
+        string[] urls = extra.Contains("--urls") ? [] : ["--urls", "http://127.0.0.1:0"];
+        var server = Start(["serve", "--transport", "http", .. urls, "--data-dir", dataDir, .. extra]);
         var finished = await Task.WhenAny(server._url.Task, server._process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(60)));
         if (finished != server._url.Task)
         {

@@ -10,6 +10,10 @@ public sealed record AuditBegin
     public required string Tool { get; init; }
     public string? Tier { get; init; }
     public string Principal { get; init; } = "anonymous";
+    /// <summary>human or agent: agents and humans are different principals, and the trail says which acted.</summary>
+    public string? PrincipalKind { get; init; }
+    /// <summary>How the principal was established: os, api_key, jwt.</summary>
+    public string? AuthenticatedBy { get; init; }
     public string? Client { get; init; }
     public string? Transport { get; init; }
     /// <summary>Arguments with secrets already redacted.</summary>
@@ -33,6 +37,8 @@ public sealed record AuditEnd
     public JsonObject? Decision { get; init; }
     public string? ProposalId { get; init; }
     public string? Approver { get; init; }
+    /// <summary>approver (a different authenticated principal) or client (client-attested), when an approval was needed.</summary>
+    public string? ApprovalChannel { get; init; }
     public string? DryRunSummary { get; init; }
 }
 

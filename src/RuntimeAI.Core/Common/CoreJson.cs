@@ -44,6 +44,7 @@ namespace RuntimeAI.Core.Common;
 [JsonSerializable(typeof(EventSeverity))]
 [JsonSerializable(typeof(RuntimeAI.Core.Governance.Proposal))]
 [JsonSerializable(typeof(RuntimeAI.Core.Governance.ProposalStatus))]
+[JsonSerializable(typeof(RuntimeAI.Core.Identity.ApiKey))]
 public sealed partial class CoreJsonContext : JsonSerializerContext;
 
 /// <summary>Shortcuts over <see cref="CoreJsonContext"/>.</summary>

@@ -23,5 +23,9 @@ public sealed record RuntimeEvent
     public required DateTimeOffset Ts { get; init; }
     /// <summary>human, agent or system.</summary>
     public string Actor { get; init; } = "system";
+    /// <summary>The principal behind the event, when a caller caused it.</summary>
+    public string? Principal { get; init; }
+    /// <summary>The operation that caused the event, when one did.</summary>
+    public string? OperationId { get; init; }
     public JsonObject? Data { get; init; }
 }

@@ -12,7 +12,12 @@ public enum ProposalStatus
     [JsonStringEnumMemberName("pending")] Pending,
     [JsonStringEnumMemberName("approved")] Approved,
     [JsonStringEnumMemberName("rejected")] Rejected,
+    /// <summary>Approved and redeemed: the approved call is running (used once; cannot be redeemed again).</summary>
+    [JsonStringEnumMemberName("executing")] Executing,
+    /// <summary>The approved call ran and succeeded.</summary>
     [JsonStringEnumMemberName("executed")] Executed,
+    /// <summary>The approved call ran and failed (see <see cref="Proposal.ExecutionError"/>); propose again to retry.</summary>
+    [JsonStringEnumMemberName("failed")] Failed,
     [JsonStringEnumMemberName("expired")] Expired,
     /// <summary>A recommendation drafted for humans; nothing executes it.</summary>
     [JsonStringEnumMemberName("draft")] Draft,
@@ -44,6 +49,24 @@ public sealed record Proposal
     public DateTimeOffset? DecidedAt { get; init; }
     public string? DecisionReason { get; init; }
 
+    /// <summary>
+    /// The requester's separation-of-duties identities (its name, the OS account or OAuth client
+    /// behind it): a principal sharing any of them can never approve this proposal.
+    /// </summary>
+    public IReadOnlyList<string> RequesterIdentities { get; init; } = [];
+
+    /// <summary>Who may approve: <c>approver</c> (another authenticated principal with the approver role) or <c>client</c> (the human at the agent's client).</summary>
+    public string ApprovalChannel { get; init; } = ApprovalChannels.Approver;
+
+    /// <summary>How many distinct approvers must approve (N of M); 1 unless configured.</summary>
+    public int RequiredApprovals { get; init; } = 1;
+
+    /// <summary>The approvals given so far, each with the approver's authenticated identity and channel.</summary>
+    public IReadOnlyList<ProposalApproval> Approvals { get; init; } = [];
+
+    /// <summary>Why the approved call failed, when <see cref="Status"/> is failed.</summary>
+    public string? ExecutionError { get; init; }
+
     /// <summary>SHA-256 of the tool name and its planned actions (canonical JSON): what an approval binds to.</summary>
     public static string ComputeDigest(string tool, string? runtimeId, JsonArray actions)
     {
@@ -59,6 +82,70 @@ public sealed record Proposal
         null => "null",
         _ => node.ToJsonString(),
     };
+}
+
+/// <summary>One approver's decision.</summary>
+public sealed record ProposalApproval
+{
+    /// <summary>The approver's authenticated principal name (or <c>human-in-client:…</c> for a client-attested approval).</summary>
+    public required string By { get; init; }
+
+    /// <summary><c>approver</c> or <c>client</c> (client-attested: the server cannot tell who clicked).</summary>
+    public required string Channel { get; init; }
+
+    /// <summary>How the approver was authenticated (os, api_key, jwt, client-attested).</summary>
+    public string? AuthenticatedBy { get; init; }
+
+    public required DateTimeOffset At { get; init; }
+
+    public string? Reason { get; init; }
+}
+
+/// <summary>The approval channels.</summary>
+public static class ApprovalChannels
+{
+    /// <summary>A different authenticated principal with the approver role decides out of band (CLI today).</summary>
+    public const string Approver = "approver";
+
+    /// <summary>The human at the agent's own client answers an elicitation (client-attested).</summary>
+    public const string Client = "client";
+}
+
+/// <summary>
+/// Separation of duties for an approval, on every channel: the requester, and every principal
+/// that shares an identity with it (its OS account, the OAuth client it acted through), can never
+/// approve; an approver must hold the approver role, see the proposal's tenant, and approve once.
+/// </summary>
+public static class ApprovalDecider
+{
+    /// <summary>Null when <paramref name="approver"/> may decide <paramref name="proposal"/>; otherwise why not.</summary>
+    public static string? Refusal(Proposal proposal, Identity.Principal approver, string? tenantId)
+    {
+        ArgumentNullException.ThrowIfNull(proposal);
+        ArgumentNullException.ThrowIfNull(approver);
+        if (string.Equals(approver.Name, proposal.ProposedBy, StringComparison.Ordinal) || approver.IsSameParty(proposal.RequesterIdentities)
+            || proposal.RequesterIdentities.Contains(approver.Name, StringComparer.Ordinal))
+        {
+            return $"'{approver.Name}' is the requester of '{proposal.ProposalId}' (or acts as the same party: {proposal.ProposedBy}) and cannot also decide it; another person with the approver role must";
+        }
+
+        if (!approver.Has(Identity.Role.Approver))
+        {
+            return $"'{approver.Name}' does not have the approver role; ask an admin for an approver key ('runtimeai keys create --role approver --human')";
+        }
+
+        if (!approver.AllTenants && !approver.CanSee(tenantId))
+        {
+            return $"proposal '{proposal.ProposalId}' does not exist";
+        }
+
+        if (proposal.Approvals.Any(a => string.Equals(a.By, approver.Name, StringComparison.Ordinal)))
+        {
+            return $"'{approver.Name}' already approved '{proposal.ProposalId}'; it needs {proposal.RequiredApprovals} different approvers";
+        }
+
+        return null;
+    }
 }
 
 /// <summary>The durable store of proposals.</summary>

@@ -11,6 +11,8 @@ public sealed record RuntimeQuery
     public RuntimeType? Type { get; init; }
     public RuntimeState? State { get; init; }
     public string? TenantId { get; init; }
+    /// <summary>When set, only runtimes of one of these tenants (a tenant-scoped principal's view).</summary>
+    public IReadOnlyList<string>? TenantIds { get; init; }
     /// <summary>Every pair must match exactly.</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
     public bool IncludeDeleted { get; init; }
@@ -24,6 +26,8 @@ public sealed record EventQuery
     public string? RuntimeId { get; init; }
     public string? TypePrefix { get; init; }
     public DateTimeOffset? Since { get; init; }
+    /// <summary>When set, only events of runtimes of one of these tenants (a tenant-scoped principal's view).</summary>
+    public IReadOnlyList<string>? TenantIds { get; init; }
     public int PageSize { get; init; } = 50;
     public string? PageToken { get; init; }
 }

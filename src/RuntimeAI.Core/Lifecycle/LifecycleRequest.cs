@@ -13,6 +13,12 @@ public sealed record LifecycleRequest
     /// <summary>Who asked: agent, human or system.</summary>
     public string Actor { get; init; } = "agent";
 
+    /// <summary>The caller and the decisions behind the request, recorded on the operation and its events.</summary>
+    public Operations.OperationActor? Initiator { get; init; }
+
+    /// <summary>The id the operation gets (pre-assigned when an idempotency key was claimed for it); new when null.</summary>
+    public string? OperationId { get; init; }
+
     public StopOptions? Stop { get; init; }
 
     /// <summary>Size name for scale (from the shared size table).</summary>

@@ -21,12 +21,12 @@ public sealed class LifecycleException(string code, string message) : Exception(
 /// <summary>A runtime's mutation lock held across several lifecycle calls (see <see cref="RuntimeLifecycle.HoldAsync"/>).</summary>
 public sealed class RuntimeHold : IDisposable
 {
-    private readonly SemaphoreSlim _gate;
+    private readonly IDisposable _lease;
 
-    internal RuntimeHold(string runtimeId, SemaphoreSlim gate)
+    internal RuntimeHold(string runtimeId, IDisposable lease)
     {
         RuntimeId = runtimeId;
-        _gate = gate;
+        _lease = lease;
     }
 
     /// <summary>The runtime whose mutations are held.</summary>
@@ -40,7 +40,7 @@ public sealed class RuntimeHold : IDisposable
         if (!Released)
         {
             Released = true;
-            _gate.Release();
+            _lease.Dispose();
         }
     }
 }
@@ -59,11 +59,20 @@ public sealed class RuntimeLifecycle(
     BackendHealthMonitor? health = null)
 {
     private static readonly AsyncLocal<RuntimeHold?> s_held = new();
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+    private readonly RuntimeLocks _locks = new();
+
+    /// <summary>How many runtimes have a mutation lock in use right now (locks live only while used).</summary>
+    internal int LocksInUse => _locks.Count;
 
     /// <summary>Creates a runtime on the first backend that serves its type.</summary>
+    public Task<(Operation Operation, Runtime Runtime)> CreateAsync(
+        RuntimeCreateRequest request, string actor, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        CreateAsync(request, actor, null, null, progress, cancellationToken);
+
+    /// <summary>Creates a runtime, recording <paramref name="initiator"/> on the operation and its events.</summary>
     public async Task<(Operation Operation, Runtime Runtime)> CreateAsync(
-        RuntimeCreateRequest request, string actor, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+        RuntimeCreateRequest request, string actor, OperationActor? initiator, string? operationId,
+        IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var driver = drivers.ForType(request.Type, request.Backend)
@@ -90,7 +99,7 @@ public sealed class RuntimeLifecycle(
             Spec = request.Spec with { Size = size },
             CreatedAt = now,
         };
-        var operation = NewOperation(runtime.Id, "create");
+        var operation = NewOperation(runtime.Id, "create", operationId) with { Actor = initiator };
         await inventory.SaveRuntimeAsync(runtime, "create requested", cancellationToken).ConfigureAwait(false);
         await inventory.SaveOperationAsync(operation, cancellationToken).ConfigureAwait(false);
         progress?.Report(new OperationProgress(10, $"creating on {driver.Name}"));
@@ -115,7 +124,7 @@ public sealed class RuntimeLifecycle(
                 ["vcpus"] = created.Vcpus,
                 ["memory_mib"] = created.MemoryMiB,
                 ["compensation"] = "delete_runtime",
-            }, cancellationToken).ConfigureAwait(false);
+            }, cancellationToken, operation).ConfigureAwait(false);
             operation = await FinishAsync(operation, new JsonObject
             {
                 ["state"] = EnumText.Name(runtime.State),
@@ -130,7 +139,7 @@ public sealed class RuntimeLifecycle(
             runtime = runtime with { State = RuntimeState.Deleted, UpdatedAt = time.GetUtcNow() };
             await inventory.SaveRuntimeAsync(runtime, "create failed", CancellationToken.None).ConfigureAwait(false);
             await AppendEventAsync(runtime.Id, "lifecycle.create_failed", EventSeverity.Warning, actor,
-                new JsonObject { ["error"] = ex.Message }, CancellationToken.None).ConfigureAwait(false);
+                new JsonObject { ["error"] = ex.Message }, CancellationToken.None, operation).ConfigureAwait(false);
             operation = await FailAsync(operation, ex, CancellationToken.None).ConfigureAwait(false);
             return (operation, runtime);
         }
@@ -141,19 +150,14 @@ public sealed class RuntimeLifecycle(
         LifecycleRequest request, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var gate = _locks.GetOrAdd(request.RuntimeId, _ => new SemaphoreSlim(1, 1));
-        var held = IsHeldHere(request.RuntimeId);
-        if (!held)
-        {
-            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
+        var lease = IsHeldHere(request.RuntimeId) ? null : await _locks.AcquireAsync(request.RuntimeId, cancellationToken).ConfigureAwait(false);
 
         try
         {
             var (runtime, driver, backendRef) = await ResolveAsync(request.RuntimeId, cancellationToken).ConfigureAwait(false);
             health?.ThrowIfReadOnly(driver);
             var verb = EnumText.Name(request.Action);
-            var operation = NewOperation(runtime.Id, verb);
+            var operation = NewOperation(runtime.Id, verb, request.OperationId) with { Actor = request.Initiator };
             await inventory.SaveOperationAsync(operation, cancellationToken).ConfigureAwait(false);
             progress?.Report(new OperationProgress(10, $"{verb} on {driver.Name}"));
             try
@@ -163,24 +167,21 @@ public sealed class RuntimeLifecycle(
                 runtime = Apply(runtime, request, result);
                 await inventory.SaveRuntimeAsync(runtime, $"{verb} by {request.Actor}", cancellationToken).ConfigureAwait(false);
                 var data = Describe(result, snapshot);
-                await AppendEventAsync(runtime.Id, "lifecycle." + PastTense(request.Action), EventSeverity.Info, request.Actor, data, cancellationToken).ConfigureAwait(false);
+                await AppendEventAsync(runtime.Id, "lifecycle." + PastTense(request.Action), EventSeverity.Info, request.Actor, data, cancellationToken, operation).ConfigureAwait(false);
                 operation = await FinishAsync(operation, data.DeepClone().AsObject(), cancellationToken).ConfigureAwait(false);
                 return (operation, runtime);
             }
             catch (RuntimeDriverException ex)
             {
                 await AppendEventAsync(runtime.Id, $"lifecycle.{verb}_failed", EventSeverity.Warning, request.Actor,
-                    new JsonObject { ["error"] = ex.Message, ["code"] = ex.Code }, CancellationToken.None).ConfigureAwait(false);
+                    new JsonObject { ["error"] = ex.Message, ["code"] = ex.Code }, CancellationToken.None, operation).ConfigureAwait(false);
                 operation = await FailAsync(operation, ex, CancellationToken.None).ConfigureAwait(false);
                 return (operation, runtime);
             }
         }
         finally
         {
-            if (!held)
-            {
-                gate.Release();
-            }
+            lease?.Dispose();
         }
     }
 
@@ -218,12 +219,7 @@ public sealed class RuntimeLifecycle(
     /// </summary>
     public async Task DeleteSnapshotAsync(string runtimeId, string snapshotName, string actor, CancellationToken cancellationToken)
     {
-        var gate = _locks.GetOrAdd(runtimeId, _ => new SemaphoreSlim(1, 1));
-        var held = IsHeldHere(runtimeId);
-        if (!held)
-        {
-            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
+        var lease = IsHeldHere(runtimeId) ? null : await _locks.AcquireAsync(runtimeId, cancellationToken).ConfigureAwait(false);
 
         try
         {
@@ -235,10 +231,7 @@ public sealed class RuntimeLifecycle(
         }
         finally
         {
-            if (!held)
-            {
-                gate.Release();
-            }
+            lease?.Dispose();
         }
     }
 
@@ -249,9 +242,7 @@ public sealed class RuntimeLifecycle(
     /// </summary>
     public async Task<RuntimeHold> HoldAsync(string runtimeId, CancellationToken cancellationToken)
     {
-        var gate = _locks.GetOrAdd(runtimeId, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return new RuntimeHold(runtimeId, gate);
+        return new RuntimeHold(runtimeId, await _locks.AcquireAsync(runtimeId, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>
@@ -543,9 +534,9 @@ public sealed class RuntimeLifecycle(
 
     private static IReadOnlyList<string> Capabilities(IRuntimeDriver driver) => driver.Capabilities;
 
-    private Operation NewOperation(string runtimeId, string action) => new()
+    private Operation NewOperation(string runtimeId, string action, string? operationId = null) => new()
     {
-        OperationId = ids.New("op"),
+        OperationId = operationId ?? ids.New("op"),
         Status = OperationStatus.Running,
         RuntimeId = runtimeId,
         Action = action,
@@ -579,7 +570,7 @@ public sealed class RuntimeLifecycle(
         return failed;
     }
 
-    private Task AppendEventAsync(string runtimeId, string type, EventSeverity severity, string actor, JsonObject data, CancellationToken cancellationToken) =>
+    private Task AppendEventAsync(string runtimeId, string type, EventSeverity severity, string actor, JsonObject data, CancellationToken cancellationToken, Operation? cause = null) =>
         inventory.AppendEventAsync(new RuntimeEvent
         {
             Id = ids.New("ev"),
@@ -587,7 +578,9 @@ public sealed class RuntimeLifecycle(
             Type = type,
             Severity = severity,
             Ts = time.GetUtcNow(),
-            Actor = actor,
+            Actor = cause?.Actor?.Kind ?? actor,
+            Principal = cause?.Actor?.Principal,
+            OperationId = cause?.OperationId,
             Data = data,
         }, cancellationToken);
 }

@@ -36,9 +36,39 @@ public sealed record Operation
     public OperationError? Error { get; init; }
     /// <summary>Action-specific result (e.g. the snapshot taken, or notes such as "restart needed").</summary>
     public JsonObject? Result { get; init; }
+    /// <summary>Who started the operation and under which decisions (null for the system's own work).</summary>
+    public OperationActor? Actor { get; init; }
 
     /// <summary>True when the operation will not change any more.</summary>
     [JsonIgnore]
     public bool IsTerminal => Status is OperationStatus.Succeeded or OperationStatus.Failed
         or OperationStatus.Cancelled or OperationStatus.Stuck;
+}
+
+/// <summary>
+/// Who started an operation and what allowed it: the authenticated principal, whether it is a
+/// person or an agent, the approver and channel, the policy rule ids, the proposal and the tool
+/// call, as the pipeline decided them. The same facts reach the events and the audit record.
+/// </summary>
+public sealed record OperationActor
+{
+    /// <summary>The principal's name, e.g. <c>key:ci-deploy</c>, <c>human:alice</c>.</summary>
+    public required string Principal { get; init; }
+
+    /// <summary>human or agent (events record this as their actor).</summary>
+    public required string Kind { get; init; }
+
+    public string? Approver { get; init; }
+
+    public string? ApprovalChannel { get; init; }
+
+    public string? ProposalId { get; init; }
+
+    /// <summary>The policy rules that decided the call.</summary>
+    public IReadOnlyList<string> PolicyRuleIds { get; init; } = [];
+
+    /// <summary>The audited tool call (its <c>call_id</c> in the audit trail).</summary>
+    public string? CallId { get; init; }
+
+    public string? IdempotencyKey { get; init; }
 }

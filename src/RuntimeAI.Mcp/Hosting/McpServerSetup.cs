@@ -1,11 +1,11 @@
 using System.Reflection;
-using System.Security.Claims;
 using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using RuntimeAI.Core.Common;
 using RuntimeAI.Core.Governance;
 using RuntimeAI.Core.Policies;
+using RuntimeAI.Mcp.Identity;
 using RuntimeAI.Mcp.Pipeline;
 using RuntimeAI.Mcp.Prompts;
 using RuntimeAI.Mcp.Resources;
@@ -20,8 +20,9 @@ public static class McpServerSetup
     public const string Instructions =
         "RuntimeAI operates virtual machines and virtual Kubernetes clusters as 'runtimes'. Start with list_runtimes, " +
         "then get_runtime / get_runtime_status. Mutations (execute tier) are gated by the server's autonomy level and " +
-        "policies and always return an Operation to poll with get_operation. Pass a short 'reasoning' with every call: " +
-        "it is kept in the audit trail.";
+        "policies and always return an Operation to poll with get_operation. Execute tools take idempotency_key (your retry key: " +
+        "the same key and arguments return the first operation instead of running again) and proposal_id (an approved proposal " +
+        "to run). Pass a short 'reasoning' with every call: it is kept in the audit trail.";
 
     /// <summary>The server version (assembly informational version).</summary>
     public static string Version { get; } =
@@ -35,13 +36,18 @@ public static class McpServerSetup
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IdGenerator>();
+        services.AddSingleton<PrincipalResolver>();
+        services.AddSingleton<AuthorizationStage>();
         services.AddSingleton<SchemaFirewallStage>();
         services.AddSingleton<AutonomyGateStage>();
         services.AddSingleton<PlanStage>();
         services.AddSingleton<PolicyStage>();
         services.AddSingleton<DryRunStage>();
         services.AddSingleton<ApprovalStage>();
-        services.AddSingleton(sp => RequestStateProtector.ForDataDir(options.DataDir, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IdempotencyGate>();
+        services.AddSingleton<BudgetGate>();
+        // Loaded now, so a key file others can read refuses the start instead of the first approval.
+        services.AddSingleton(RequestStateProtector.ForDataDir(options.DataDir, TimeProvider.System));
         services.AddSingleton<DryRunSimulator>();
         services.AddSingleton<ToolCallPipeline>();
 
@@ -62,8 +68,10 @@ public static class McpServerSetup
                 {
                     var result = await next(context, cancellationToken).ConfigureAwait(false);
                     var options = context.Services!.GetRequiredService<RuntimeAiServerOptions>();
-                    result.Tools = result.Tools.Where(t => ToolCatalog.Find(t.Name) is not { Tier: ToolTier.Execute } tool
-                        || (tool.TargetsRuntimes ? options.HighestAutonomy : options.Autonomy) != AutonomyLevel.Advisor).ToList();
+                    var principal = context.Services!.GetRequiredService<PrincipalResolver>().Resolve(context.User);
+                    result.Tools = result.Tools.Where(t => ToolCatalog.Find(t.Name) is not { } tool
+                        || (principal.Has(tool.RequiredRole)
+                            && (tool.Tier != ToolTier.Execute || (tool.TargetsRuntimes ? options.HighestAutonomy : options.Autonomy) != AutonomyLevel.Advisor))).ToList();
 
                     return result;
                 });
@@ -72,6 +80,7 @@ public static class McpServerSetup
                     var services = context.Services!;
                     var pipeline = services.GetRequiredService<ToolCallPipeline>();
                     var call = CreateContext(context, services);
+                    context.Items[ToolCallContext.ItemKey] = call;
                     return await pipeline.InvokeAsync(call, ct => next(context, ct), cancellationToken).ConfigureAwait(false);
                 });
             });
@@ -94,7 +103,7 @@ public static class McpServerSetup
             ToolName = request.Params?.Name ?? string.Empty,
             Tool = tool,
             Arguments = arguments,
-            Principal = PrincipalName(request.User, options.TransportLabel),
+            Principal = services.GetRequiredService<PrincipalResolver>().Resolve(request.User),
             User = request.User,
             Client = client,
             Transport = options.TransportLabel,
@@ -104,9 +113,4 @@ public static class McpServerSetup
             Request = request,
         };
     }
-
-    internal static string PrincipalName(ClaimsPrincipal? user, string transport) =>
-        user?.Identity is { IsAuthenticated: true, Name: { } name }
-            ? name
-            : $"{transport}:{Environment.UserName}";
 }

@@ -56,6 +56,43 @@ public sealed class RuntimeAiServerOptions
     /// <summary>Principal names allowed to call put_policy/delete_policy over MCP (the local CLI session always is).</summary>
     public IList<string> Admins { get; } = [];
 
+    /// <summary>
+    /// Roles granted by principal name, on top of what the transport or token gives (the local
+    /// transports give operator; a token gives its role claims), e.g. <c>{"http:alice": ["approver"]}</c>.
+    /// </summary>
+    public IDictionary<string, IReadOnlyList<RuntimeAI.Core.Identity.Role>> Roles { get; } =
+        new Dictionary<string, IReadOnlyList<RuntimeAI.Core.Identity.Role>>(StringComparer.Ordinal);
+
+    /// <summary>The principal of unauthenticated calls instead of the OS account (the CLI with --api-key).</summary>
+    public RuntimeAI.Core.Identity.Principal? LocalPrincipal { get; set; }
+
+    /// <summary>Authorization servers whose access tokens the HTTP endpoint accepts (JWT, validated against their JWKS).</summary>
+    public IList<AuthIssuer> AuthIssuers { get; } = [];
+
+    /// <summary>
+    /// This server's resource URI (RFC 8707/9728), e.g. <c>https://mcp.example.com/mcp</c>: the audience every
+    /// token must name, and the resource its Protected Resource Metadata describes. Required with issuers.
+    /// </summary>
+    public string? ResourceUri { get; set; }
+
+    /// <summary>Accept the API keys made with <c>runtimeai keys create</c> over HTTP.</summary>
+    public bool ApiKeys { get; set; }
+
+    /// <summary>Allow a non-loopback bind without authentication (anyone who reaches the port acts as the server's OS user).</summary>
+    public bool InsecureNoAuth { get; set; }
+
+    /// <summary>True when HTTP callers must authenticate (issuers or API keys configured).</summary>
+    public bool AuthEnabled => ApiKeys || AuthIssuers.Count > 0;
+
+    /// <summary>How many distinct approvers a proposal on the approver channel needs (N of M; default 1).</summary>
+    public int ApprovalsRequired { get; set; } = 1;
+
+    /// <summary>
+    /// Transports on which the human at the agent's own client may approve non-destructive changes
+    /// outside env=prod (client-attested, via MRTR). Default: the local ones, stdio and in-process.
+    /// </summary>
+    public IList<string> ClientApprovalTransports { get; } = ["stdio", "in-process"];
+
     /// <summary>The transport label recorded in the audit trail (stdio, http, in-process).</summary>
     public string TransportLabel { get; set; } = "stdio";
 
@@ -68,4 +105,14 @@ public sealed class RuntimeAiServerOptions
             : xdg;
         return Path.Combine(root, "runtimeai");
     }
+}
+
+/// <summary>An OAuth 2.1 / OpenID Connect authorization server whose access tokens the server accepts.</summary>
+public sealed record AuthIssuer
+{
+    /// <summary>The issuer identifier (the <c>iss</c> of its tokens); its discovery document is at <c>{Issuer}/.well-known/openid-configuration</c>.</summary>
+    public required string Issuer { get; init; }
+
+    /// <summary>Where to read the discovery document instead (optional).</summary>
+    public string? MetadataAddress { get; init; }
 }

@@ -76,6 +76,12 @@ public static class HttpEndpoints
 
         // Routing runs after the guard and the legacy-path rewrite.
         app.UseRouting();
+        if (options.AuthEnabled)
+        {
+            // Also serves the Protected Resource Metadata (the MCP SDK's handler answers its well-known path).
+            app.UseAuthentication();
+            app.UseAuthorization();
+        }
 
         app.MapGet("/healthz", (RequestDelegate)(context => WriteJsonAsync(context, StatusCodes.Status200OK,
             new JsonObject { ["status"] = "ok", ["version"] = McpServerSetup.Version })));
@@ -93,7 +99,12 @@ public static class HttpEndpoints
             await WriteJsonAsync(context, problems.Count == 0 ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable,
                 new JsonObject { ["status"] = problems.Count == 0 ? "ready" : "not_ready", ["problems"] = problems }).ConfigureAwait(false);
         }));
-        app.MapMcp("/mcp");
+        var mcp = app.MapMcp("/mcp");
+        if (options.AuthEnabled)
+        {
+            mcp.RequireAuthorization(HttpAuthentication.Policy);
+        }
+
         return app;
     }
 

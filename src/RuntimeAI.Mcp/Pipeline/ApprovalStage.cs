@@ -14,7 +14,12 @@ namespace RuntimeAI.Mcp.Pipeline;
 /// pending proposal and does nothing. A retry that carries an approved <c>proposal_id</c> runs
 /// once, and only if the plan is exactly the one that was approved (same digest).
 /// </summary>
-internal sealed class ApprovalStage(IProposalStore proposals, IdGenerator ids, RequestStateProtector requestState, TimeProvider time) : IToolCallStage
+internal sealed class ApprovalStage(
+    IProposalStore proposals,
+    IdGenerator ids,
+    RequestStateProtector requestState,
+    Hosting.RuntimeAiServerOptions options,
+    TimeProvider time) : IToolCallStage
 {
     /// <summary>How long a pending proposal waits for a human.</summary>
     public static readonly TimeSpan ProposalLifetime = TimeSpan.FromHours(24);
@@ -35,7 +40,8 @@ internal sealed class ApprovalStage(IProposalStore proposals, IdGenerator ids, R
             return await RedeemAsync(context, proposalId, digest, cancellationToken).ConfigureAwait(false);
         }
 
-        if (AskWithMrtr(context, digest) is { } redeemed)
+        var channel = Channel(context, options.ClientApprovalTransports);
+        if (channel == ApprovalChannels.Client && AskWithMrtr(context, digest) is { } redeemed)
         {
             return redeemed;
         }
@@ -52,7 +58,10 @@ internal sealed class ApprovalStage(IProposalStore proposals, IdGenerator ids, R
             RuntimeId = runtimeId,
             Actions = actions,
             Digest = digest,
-            ProposedBy = context.Principal,
+            ProposedBy = context.Principal.Name,
+            RequesterIdentities = context.Principal.Identities,
+            ApprovalChannel = channel,
+            RequiredApprovals = channel == ApprovalChannels.Approver ? Math.Max(1, options.ApprovalsRequired) : 1,
             Reasoning = context.Reasoning is null ? null : RuntimeAI.Core.Audit.SecretRedactor.RedactText(context.Reasoning),
             DryRunSummary = string.Join(" | ", context.Simulations.Select(s => s.Summary)),
             ApprovalReasons = context.ApprovalReasons.ToList(),
@@ -68,12 +77,15 @@ internal sealed class ApprovalStage(IProposalStore proposals, IdGenerator ids, R
             ["expires_at"] = proposal.ExpiresAt?.ToString("O", CultureInfo.InvariantCulture),
             ["approval_reasons"] = new JsonArray(proposal.ApprovalReasons.Select(r => (JsonNode)JsonValue.Create(r)).ToArray()),
             ["dry_run"] = proposal.DryRunSummary,
-            ["how_to_approve"] = $"a human runs: runtimeai approve {proposal.ProposalId}",
+            ["approval_channel"] = channel,
+            ["approvals_required"] = proposal.RequiredApprovals,
+            ["how_to_approve"] = $"another person with the approver role (never the requester) runs: runtimeai approve {proposal.ProposalId}",
             ["then"] = $"call {context.ToolName} again with the same arguments plus \"proposal_id\": \"{proposal.ProposalId}\"; poll with get_proposal",
         };
         return StageVerdict.Answered(ToolResult.Ok(structured,
             $"NOT executed: {context.ToolName} needs a human approval ({string.Join("; ", proposal.ApprovalReasons)}). " +
-            $"Proposal {proposal.ProposalId} is pending until {proposal.ExpiresAt:u}; a human approves it with 'runtimeai approve {proposal.ProposalId}', " +
+            $"Proposal {proposal.ProposalId} is pending until {proposal.ExpiresAt:u}; another person with the approver role approves it with 'runtimeai approve {proposal.ProposalId}'" +
+            (proposal.RequiredApprovals > 1 ? $" ({proposal.RequiredApprovals} approvers needed), " : ", ") +
             "then repeat this call with proposal_id. Poll with get_proposal."));
     }
 
@@ -103,14 +115,23 @@ internal sealed class ApprovalStage(IProposalStore proposals, IdGenerator ids, R
                 $"proposal '{proposalId}' approved a different change (tool or arguments differ); an approval covers exactly the approved actions — omit proposal_id to propose this one");
         }
 
-        var executed = proposal with { Status = ProposalStatus.Executed };
-        if (!await proposals.TransitionAsync(executed, ProposalStatus.Approved, cancellationToken).ConfigureAwait(false))
+        if (!string.Equals(proposal.ProposedBy, context.Principal.Name, StringComparison.Ordinal))
+        {
+            return StageVerdict.Refuse("approval_invalid",
+                $"proposal '{proposalId}' was made by {proposal.ProposedBy}; only the requester can run what was approved for it — omit proposal_id to propose this change yourself");
+        }
+
+        // Redeemed once: executing now; the pipeline marks it executed or failed when the call ends.
+        var executing = proposal with { Status = ProposalStatus.Executing };
+        if (!await proposals.TransitionAsync(executing, ProposalStatus.Approved, cancellationToken).ConfigureAwait(false))
         {
             return StageVerdict.Refuse("approval_invalid", $"proposal '{proposalId}' was already used; an approval runs once");
         }
 
         context.ProposalId = proposalId;
-        context.Approver = proposal.DecidedBy;
+        context.RedeemedProposal = executing;
+        context.Approver = proposal.Approvals.Count > 0 ? string.Join(",", proposal.Approvals.Select(a => a.By)) : proposal.DecidedBy;
+        context.ApprovalChannel = proposal.ApprovalChannel;
         return StageVerdict.Continue;
     }
 
@@ -131,7 +152,7 @@ internal sealed class ApprovalStage(IProposalStore proposals, IdGenerator ids, R
 
         if (parameters.InputResponses?.TryGetValue("approval", out var response) == true && parameters.RequestState is { } state)
         {
-            if (!requestState.TryRedeem(state, context.Principal, digest, out var why))
+            if (!requestState.TryRedeem(state, context.Principal.Name, digest, out var why))
             {
                 return StageVerdict.Refuse("approval_invalid", $"{why}; nothing was changed");
             }
@@ -146,13 +167,48 @@ internal sealed class ApprovalStage(IProposalStore proposals, IdGenerator ids, R
                 return StageVerdict.Refuse("approval_rejected", $"the human in the client did not approve {context.ToolName}; nothing was changed");
             }
 
+            // Client-attested: the server cannot tell who answered in the client, so policy allows this
+            // channel only for non-destructive changes outside prod on a local transport.
             context.Approver = $"human-in-client:{context.Client ?? "unknown"}";
+            context.ApprovalChannel = ApprovalChannels.Client;
             return StageVerdict.Continue;
         }
 
         throw new InputRequiredException(
             new Dictionary<string, InputRequest> { ["approval"] = InputRequest.ForElicitation(Prompt(context)) },
-            requestState.Issue(context.Principal, digest));
+            requestState.Issue(context.Principal.Name, digest));
+    }
+
+    /// <summary>
+    /// Which channel may approve this call. The human at the agent's own client (client-attested)
+    /// is enough only on the configured transports (default: stdio and the CLI), for non-destructive changes outside
+    /// any env=prod scope; everything else needs a different authenticated approver.
+    /// </summary>
+    internal static string Channel(ToolCallContext context, IEnumerable<string> clientTransports)
+    {
+        var local = context.Transport is { } transport && clientTransports.Contains(transport, StringComparer.Ordinal);
+        var destructive = context.Tool?.Destructive == true
+            || context.Changes.Any(c => c.Action.Type is Core.Actions.ActionType.Stop or Core.Actions.ActionType.Restart
+                or Core.Actions.ActionType.Restore or Core.Actions.ActionType.Delete);
+        var prod = context.Targets.Values.Any(r => r.Labels.TryGetValue("env", out var env) && env == "prod")
+                   || context.Changes.Any(c => c.Action.Params?["labels"] is JsonObject labels && labels["env"]?.ToString() == "prod");
+        return local && !destructive && !prod ? ApprovalChannels.Client : ApprovalChannels.Approver;
+    }
+
+    /// <summary>Marks a redeemed proposal executed (the call succeeded) or failed (it did not), once the call ends.</summary>
+    internal async Task CompleteAsync(ToolCallContext context, bool succeeded, string? error)
+    {
+        if (context.RedeemedProposal is not { } proposal)
+        {
+            return;
+        }
+
+        var done = proposal with
+        {
+            Status = succeeded ? ProposalStatus.Executed : ProposalStatus.Failed,
+            ExecutionError = succeeded ? null : RuntimeAI.Core.Audit.SecretRedactor.RedactText(error ?? "the call failed"),
+        };
+        await proposals.TransitionAsync(done, ProposalStatus.Executing, CancellationToken.None).ConfigureAwait(false);
     }
 
     private static ElicitRequestParams Prompt(ToolCallContext context) => new()
@@ -160,7 +216,7 @@ internal sealed class ApprovalStage(IProposalStore proposals, IdGenerator ids, R
         Message = $"RuntimeAI: an agent asks to run {context.ToolName}.\n" +
                   $"Why approval is needed: {string.Join("; ", context.ApprovalReasons)}\n" +
                   $"Dry run: {string.Join(" | ", context.Simulations.Select(s => s.Summary))}\n" +
-                  (context.Reasoning is null ? string.Empty : $"Agent's reasoning (unverified): {context.Reasoning}\n") +
+                  (context.Reasoning is null ? string.Empty : $"Agent's reasoning (unverified): {RuntimeAI.Core.Audit.SecretRedactor.RedactText(context.Reasoning)}\n") +
                   "Approve this change?",
         RequestedSchema = new ElicitRequestParams.RequestSchema
         {

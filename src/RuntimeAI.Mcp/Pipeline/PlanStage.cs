@@ -14,7 +14,7 @@ internal sealed class PlanStage : IToolCallStage
 
     public async ValueTask<StageVerdict> RunAsync(ToolCallContext context, CancellationToken cancellationToken)
     {
-        context.Changes = context.Tool!.PlanChanges(context.Arguments);
+        context.Changes = await context.Tool!.PlanChangesAsync(context, cancellationToken).ConfigureAwait(false);
         return context.Changes.Count == 0 ? StageVerdict.Continue : await LoadAsync(context, cancellationToken).ConfigureAwait(false);
     }
 
@@ -41,7 +41,8 @@ internal sealed class PlanStage : IToolCallStage
                 continue;
             }
 
-            if (all.FirstOrDefault(r => r.Id == id) is not { } runtime)
+            // Another tenant's runtime does not exist for this caller (not found, not forbidden).
+            if (all.FirstOrDefault(r => r.Id == id) is not { } runtime || !context.Principal.CanSee(runtime.TenantId))
             {
                 var error = Tools.ToolErrors.RuntimeNotFound(id);
                 return StageVerdict.Refuse(error.ErrorCode!, error.Text);

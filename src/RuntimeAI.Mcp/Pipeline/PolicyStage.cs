@@ -14,7 +14,7 @@ namespace RuntimeAI.Mcp.Pipeline;
 /// Decides every planned change with the policies in force at the caller's autonomy level. Deny
 /// is absolute (refused, naming the rule ids); require-approval hands over to the approval stage.
 /// </summary>
-internal sealed class PolicyStage(IPolicySource policies, TimeProvider time) : IToolCallStage
+internal sealed class PolicyStage(IPolicySource policies, BudgetGate budgetGate, TimeProvider time) : IToolCallStage
 {
     public async ValueTask<StageVerdict> RunAsync(ToolCallContext context, CancellationToken cancellationToken)
     {
@@ -23,6 +23,8 @@ internal sealed class PolicyStage(IPolicySource policies, TimeProvider time) : I
             return StageVerdict.Continue;
         }
 
+        // Budgets are counted under the gate, held until this call's operation is recorded.
+        await budgetGate.EnterAsync(context, cancellationToken).ConfigureAwait(false);
         var evaluator = policies.Current;
         var budget = await BudgetAsync(evaluator, context, cancellationToken).ConfigureAwait(false);
         var decisions = context.Changes.Select(change => evaluator.Evaluate(Input(change, context, budget))).ToList();

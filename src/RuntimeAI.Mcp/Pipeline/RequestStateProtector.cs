@@ -50,6 +50,14 @@ internal sealed class RequestStateProtector
             }
         }
 
+        // A key others can read lets them forge approvals: refuse it rather than use it.
+        if (!OperatingSystem.IsWindows()
+            && (File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
+        {
+            throw new InvalidOperationException(
+                $"the approval key {path} is readable or writable by other users, who could forge approvals; run 'chmod 600 {path}' (or delete it to make a new one) and start again");
+        }
+
         return new RequestStateProtector(File.ReadAllBytes(path), time);
     }
 
@@ -57,7 +65,8 @@ internal sealed class RequestStateProtector
     {
         var nonce = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
         var expires = (_time.GetUtcNow() + Lifetime).ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-        var payload = string.Join('|', nonce, principal, digest, expires);
+        // The principal is encoded: a name may contain '|' (an OAuth subject is any string).
+        var payload = string.Join('|', nonce, Encode(Encoding.UTF8.GetBytes(principal)), digest, expires);
         return Encode(Encoding.UTF8.GetBytes(payload)) + "." + Encode(Sign(payload));
     }
 
@@ -82,6 +91,12 @@ internal sealed class RequestStateProtector
         }
 
         var fields = payload.Split('|');
+        if (fields.Length != 4)
+        {
+            reason = "the approval state is not one this server issued; ask again";
+            return false;
+        }
+
         var expires = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(fields[3], CultureInfo.InvariantCulture));
         var now = _time.GetUtcNow();
         foreach (var stale in _used.Where(u => u.Value < now).Select(u => u.Key).ToList())
@@ -89,7 +104,7 @@ internal sealed class RequestStateProtector
             _used.TryRemove(stale, out _);
         }
 
-        if (!string.Equals(fields[1], principal, StringComparison.Ordinal))
+        if (!string.Equals(fields[1], Encode(Encoding.UTF8.GetBytes(principal)), StringComparison.Ordinal))
         {
             reason = "the approval was given to another principal";
         }

@@ -7,7 +7,7 @@ namespace RuntimeAI.Mcp.Pipeline;
 /// Validates the arguments against the tool's published input schema before anything else looks
 /// at them, and reports every violation with its JSON pointer (the SDK does not validate).
 /// </summary>
-internal sealed class SchemaFirewallStage : IToolCallStage
+internal sealed partial class SchemaFirewallStage : IToolCallStage
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, JsonSchemaValidator> _validators = new(StringComparer.Ordinal);
 
@@ -16,16 +16,26 @@ internal sealed class SchemaFirewallStage : IToolCallStage
         var validator = _validators.GetOrAdd(context.Tool!.Name, _ =>
             JsonSchemaValidator.Compile(JsonSerializer.SerializeToElement(context.Tool.InputSchema, McpJsonContext.Default.JsonObject)));
         var instance = JsonSerializer.SerializeToElement(context.Arguments, McpJsonContext.Default.JsonObject);
-        var violations = validator.Validate(instance);
-        if (violations.Count == 0)
+        // Each message already starts with its JSON pointer and names the fix.
+        var lines = validator.Validate(instance).Select(v => v.Message.TrimEnd('.')).ToList();
+
+        // One rule shared by every execute tool, checked here rather than repeated in each schema
+        // (tools/list stays small): keys are plain tokens, so they read safely in logs and exports.
+        if (context.IdempotencyKey is { } key && !IdempotencyKeyRegex().IsMatch(key))
+        {
+            lines.Add("/idempotency_key: use 1 to 128 of A-Z, a-z, 0-9, '.', '_', ':' and '-'");
+        }
+
+        if (lines.Count == 0)
         {
             return ValueTask.FromResult(StageVerdict.Continue);
         }
 
-        // Each message already starts with its JSON pointer and names the fix.
-        var lines = violations.Select(v => v.Message.TrimEnd('.'));
         return ValueTask.FromResult(StageVerdict.Invalid(
-            $"Invalid arguments for '{context.ToolName}' ({violations.Count} problem{(violations.Count == 1 ? "" : "s")}): " +
+            $"Invalid arguments for '{context.ToolName}' ({lines.Count} problem{(lines.Count == 1 ? "" : "s")}): " +
             string.Join("; ", lines) + ". See the tool's inputSchema in tools/list."));
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9._:-]{1,128}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex IdempotencyKeyRegex();
 }

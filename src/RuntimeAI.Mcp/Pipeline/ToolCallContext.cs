@@ -1,13 +1,26 @@
 using System.Security.Claims;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using RuntimeAI.Core.Identity;
+using RuntimeAI.Core.Inventory;
 using RuntimeAI.Core.Policies;
 using RuntimeAI.Mcp.Tools;
 
 namespace RuntimeAI.Mcp.Pipeline;
 
-/// <summary>Everything the pipeline stages know about one tool call, and what they decided.</summary>
+/// <summary>
+/// Everything known about one tool call, built once by the call-tool filter and handed to every
+/// stage and then to the tool itself (through <see cref="ToolCall"/>): who calls (principal,
+/// roles, tenants, transport, client), what they asked (arguments, reasoning, idempotency key)
+/// and what the stages decided (autonomy, plan, policy decision, proposal, approver).
+/// </summary>
 internal sealed class ToolCallContext
 {
+    /// <summary>The key under which the filter leaves the context in the request's items for the tool.</summary>
+    public const string ItemKey = "runtimeai.call";
+
+    private IRuntimeInventory? _inventory;
+
     public required string CallId { get; init; }
 
     public required string ToolName { get; init; }
@@ -18,7 +31,16 @@ internal sealed class ToolCallContext
     /// <summary>The arguments exactly as the client sent them.</summary>
     public required JsonObject Arguments { get; init; }
 
-    public required string Principal { get; init; }
+    /// <summary>Who is calling, as the transport established it.</summary>
+    public required Principal Principal { get; init; }
+
+    /// <summary>The inventory as <see cref="Principal"/> sees it: other tenants' runtimes, events and operations are not found.</summary>
+    public IRuntimeInventory ScopedInventory => _inventory ??= Principal.AllTenants
+        ? Services.GetRequiredService<IRuntimeInventory>()
+        : new TenantScopedInventory(Services.GetRequiredService<IRuntimeInventory>(), Principal);
+
+    /// <summary>The caller's idempotency key, when the tool takes one.</summary>
+    public string? IdempotencyKey => Arguments["idempotency_key"] is JsonValue v && v.TryGetValue<string>(out var key) ? key : null;
 
     public ClaimsPrincipal? User { get; init; }
 
@@ -64,6 +86,31 @@ internal sealed class ToolCallContext
     public string? ProposalId { get; set; }
 
     public string? Approver { get; set; }
+
+    /// <summary>The channel the approval came through (approver or client), when one was needed.</summary>
+    public string? ApprovalChannel { get; set; }
+
+    /// <summary>True while this call holds the budget gate (taken by the policy stage, released when the call ends).</summary>
+    public bool HoldsBudgetGate { get; set; }
+
+    /// <summary>The operation id reserved for this call when its idempotency key was claimed.</summary>
+    public string? OperationId { get; set; }
+
+    /// <summary>Who runs the call and what allowed it, as recorded on the operation and its events.</summary>
+    public RuntimeAI.Core.Operations.OperationActor ToActor() => new()
+    {
+        Principal = Principal.Name,
+        Kind = Principal.Kind == PrincipalKind.Human ? "human" : "agent",
+        Approver = Approver,
+        ApprovalChannel = ApprovalChannel,
+        ProposalId = ProposalId,
+        PolicyRuleIds = Decision?.RuleIds ?? [],
+        CallId = CallId,
+        IdempotencyKey = IdempotencyKey,
+    };
+
+    /// <summary>The approved proposal this call redeemed (executing until the call ends).</summary>
+    public RuntimeAI.Core.Governance.Proposal? RedeemedProposal { get; set; }
 }
 
 /// <summary>What a stage says: go on, or stop with a refusal or an invalid-params error.</summary>

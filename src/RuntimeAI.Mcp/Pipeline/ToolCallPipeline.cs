@@ -15,17 +15,20 @@ namespace RuntimeAI.Mcp.Pipeline;
 /// </summary>
 internal sealed class ToolCallPipeline(
     IAuditLog audit,
+    AuthorizationStage authorization,
     SchemaFirewallStage schemaFirewall,
     AutonomyGateStage autonomyGate,
     PlanStage plan,
     PolicyStage policy,
     DryRunStage dryRun,
     ApprovalStage approval,
+    IdempotencyGate idempotency,
+    BudgetGate budget,
     TimeProvider time,
     ILogger<ToolCallPipeline> logger)
 {
     /// <summary>The stages after audit-begin, in the order they run.</summary>
-    internal IReadOnlyList<IToolCallStage> Stages { get; } = [schemaFirewall, plan, autonomyGate, policy, dryRun, approval];
+    internal IReadOnlyList<IToolCallStage> Stages { get; } = [authorization, schemaFirewall, plan, autonomyGate, policy, dryRun, approval];
 
     public async ValueTask<CallToolResult> InvokeAsync(
         ToolCallContext context,
@@ -41,13 +44,15 @@ internal sealed class ToolCallPipeline(
             Ts = time.GetUtcNow(),
             Tool = context.ToolName,
             Tier = context.Tool?.Tier.ToString().ToLowerInvariant(),
-            Principal = context.Principal,
+            Principal = context.Principal.Name,
+            PrincipalKind = context.Principal.Kind == RuntimeAI.Core.Identity.PrincipalKind.Human ? "human" : "agent",
+            AuthenticatedBy = context.Principal.AuthenticatedBy,
             Client = context.Client,
             Transport = context.Transport,
             Arguments = SecretRedactor.Redact(context.Arguments),
             AutonomyLevel = context.Autonomy.ToString().ToLowerInvariant(),
             Reasoning = context.Reasoning is null ? null : SecretRedactor.RedactText(context.Reasoning),
-            IdempotencyKey = AsString(context.Arguments["idempotency_key"]),
+            IdempotencyKey = context.IdempotencyKey,
         }, cancellationToken).ConfigureAwait(false);
 
         var outcome = "error";
@@ -71,7 +76,7 @@ internal sealed class ToolCallPipeline(
                 {
                     outcome = "invalid_params";
                     detail = message;
-                    throw new McpProtocolException(message, McpErrorCode.InvalidParams);
+                    throw new McpProtocolException(SecretRedactor.RedactText(message), McpErrorCode.InvalidParams);
                 }
 
                 if (verdict.Answer is { } answer)
@@ -88,6 +93,15 @@ internal sealed class ToolCallPipeline(
                     result = ToolResultMapper.ToCallToolResult(refusal);
                     return result;
                 }
+            }
+
+            if (await idempotency.ClaimAsync(context, cancellationToken).ConfigureAwait(false) is { } replay)
+            {
+                // Same key, same arguments: the first call's operation; nothing runs again.
+                outcome = replay.IsError ? "refused" : "ok";
+                detail = replay.IsError ? replay.Text : "replayed";
+                result = ToolResultMapper.ToCallToolResult(replay);
+                return result;
             }
 
             result = await execute(cancellationToken).ConfigureAwait(false);
@@ -125,6 +139,8 @@ internal sealed class ToolCallPipeline(
         }
         finally
         {
+            budget.Release(context);
+            await approval.CompleteAsync(context, outcome == "ok", detail).ConfigureAwait(false);
             var structured = result?.StructuredContent;
             await audit.EndAsync(new AuditEnd
             {
@@ -137,6 +153,7 @@ internal sealed class ToolCallPipeline(
                 Decision = context.Decision?.ToJsonObject(),
                 ProposalId = context.ProposalId,
                 Approver = context.Approver,
+                ApprovalChannel = context.ApprovalChannel,
                 DryRunSummary = context.Simulations.Count == 0 ? null : string.Join(" | ", context.Simulations.Select(s => s.Summary)),
             }, CancellationToken.None).ConfigureAwait(false);
         }

@@ -59,7 +59,8 @@ internal static class RuntimeResources
             {
                 var id = uri[RuntimeUriPrefix.Length..];
                 var inventory = context.Services!.GetRequiredService<IRuntimeInventory>();
-                if (await inventory.GetRuntimeAsync(id, cancellationToken).ConfigureAwait(false) is { } runtime)
+                var principal = context.Services!.GetRequiredService<Identity.PrincipalResolver>().Resolve(context.User);
+                if (await inventory.GetRuntimeAsync(id, cancellationToken).ConfigureAwait(false) is { } runtime && principal.CanSee(runtime.TenantId))
                 {
                     return Text(uri, JsonSerializer.Serialize(runtime, CoreJsonContext.Default.Runtime));
                 }

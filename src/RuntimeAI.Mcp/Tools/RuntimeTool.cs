@@ -56,6 +56,14 @@ internal abstract class RuntimeTool
     /// </summary>
     public virtual bool TargetsRuntimes => Tier == ToolTier.Execute;
 
+    /// <summary>The role a caller needs: viewer to observe and analyse, operator to recommend and execute.</summary>
+    public virtual RuntimeAI.Core.Identity.Role RequiredRole => Tier is ToolTier.Observe or ToolTier.Analyse
+        ? RuntimeAI.Core.Identity.Role.Viewer
+        : RuntimeAI.Core.Identity.Role.Operator;
+
+    /// <summary>The argument naming the tenant a call creates something in (null when it creates nothing tenanted).</summary>
+    public virtual string? TenantArgument => null;
+
     public abstract JsonObject InputSchema { get; }
 
     public abstract JsonObject OutputSchema { get; }
@@ -65,6 +73,16 @@ internal abstract class RuntimeTool
     /// Empty for tools that change nothing. Called only on arguments that passed the firewall.
     /// </summary>
     public virtual IReadOnlyList<PlannedChange> PlanChanges(JsonObject arguments) => [];
+
+    /// <summary>
+    /// The changes of this call, when working them out needs the store (e.g. the target of a
+    /// rollback is the runtime of the operation it undoes). Defaults to <see cref="PlanChanges"/>.
+    /// </summary>
+    public virtual ValueTask<IReadOnlyList<PlannedChange>> PlanChangesAsync(Pipeline.ToolCallContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return ValueTask.FromResult(PlanChanges(context.Arguments));
+    }
 
     /// <summary>Runs the tool on arguments that already passed the schema firewall.</summary>
     public abstract ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken);
@@ -79,7 +97,7 @@ internal sealed record PlannedChange(string? RuntimeId, RuntimeAI.Core.Actions.R
         var parameters = new JsonObject();
         foreach (var (key, value) in arguments)
         {
-            if (key is not ("runtime_id" or "reasoning" or "dry_run" or "proposal_id"))
+            if (key is not ("runtime_id" or "reasoning" or "dry_run" or "proposal_id" or "idempotency_key"))
             {
                 parameters[key] = value?.DeepClone();
             }
@@ -89,16 +107,30 @@ internal sealed record PlannedChange(string? RuntimeId, RuntimeAI.Core.Actions.R
     }
 }
 
-/// <summary>One invocation of a tool, as the handler sees it.</summary>
-internal sealed record ToolCall(
-    JsonObject Arguments,
-    IServiceProvider Services,
-    ClaimsPrincipal? User,
-    IProgress<ProgressNotificationValue> Progress,
-    RequestContext<ModelContextProtocol.Protocol.CallToolRequestParams>? Request)
+/// <summary>One invocation of a tool, as the handler sees it: the pipeline's call context and a progress sink.</summary>
+internal sealed class ToolCall(Pipeline.ToolCallContext context, IProgress<ProgressNotificationValue> progress)
 {
+    /// <summary>The call context the pipeline built (principal, decisions, proposal, approver).</summary>
+    public Pipeline.ToolCallContext Context { get; } = context;
+
+    public JsonObject Arguments => Context.Arguments;
+
+    public IServiceProvider Services => Context.Services;
+
+    public ClaimsPrincipal? User => Context.User;
+
+    public IProgress<ProgressNotificationValue> Progress { get; } = progress;
+
+    public RequestContext<ModelContextProtocol.Protocol.CallToolRequestParams>? Request => Context.Request;
+
     /// <summary>Who is calling, named exactly as the pipeline names them in the audit trail.</summary>
-    public string Principal { get; init; } = "anonymous";
+    public string Principal => Context.Principal.Name;
+
+    /// <summary>Who is calling: roles, tenants, kind.</summary>
+    public RuntimeAI.Core.Identity.Principal Caller => Context.Principal;
+
+    /// <summary>The inventory as the caller sees it (other tenants' runtimes are not found).</summary>
+    public RuntimeAI.Core.Inventory.IRuntimeInventory Inventory => Context.ScopedInventory;
 
     public string? GetString(string name) => Arguments[name]?.GetValue<string>();
 

@@ -2,9 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
-using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Server;
-using RuntimeAI.Mcp.Hosting;
 
 namespace RuntimeAI.Mcp.Tools;
 
@@ -33,16 +31,14 @@ internal sealed class RuntimeToolAdapter : McpServerTool
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var arguments = ToolArguments.ToJsonObject(request.Params?.Arguments);
+        // The call-tool filter built the call context once; the tool runs on that same context.
+        var context = request.Items.TryGetValue(Pipeline.ToolCallContext.ItemKey, out var item) && item is Pipeline.ToolCallContext built
+            ? built
+            : throw new InvalidOperationException($"'{Tool.Name}' was invoked without the pipeline's call context; every call must pass the call-tool filter");
         var progress = request.Params?.ProgressToken is { } token
             ? new ProgressReporter(request.Server, token)
             : (IProgress<ProgressNotificationValue>)new Progress<ProgressNotificationValue>();
-        var services = request.Services ?? throw new InvalidOperationException("request has no service scope");
-        var call = new ToolCall(arguments, services,
-            request.User, progress, request)
-        {
-            Principal = McpServerSetup.PrincipalName(request.User, services.GetRequiredService<RuntimeAiServerOptions>().TransportLabel),
-        };
+        var call = new ToolCall(context, progress);
         ToolResult result;
         try
         {

@@ -226,8 +226,13 @@ internal static class Schema
     public static Prop[] Governed() =>
     [
         Optional("dry_run", Boolean("Simulate only; change nothing.", false)),
-        Optional("proposal_id", String("Approved proposal for this call.", "^prp_[0-9A-HJKMNP-TV-Z]{26}$")),
+        Optional("proposal_id", String(null, "^prp_[0-9A-Z]{26}$")),
+        IdempotencyKey(),
     ];
+
+    /// <summary>The caller's key for safe retries: the same key and arguments return the first operation.</summary>
+    public static Prop IdempotencyKey() =>
+        Optional("idempotency_key", String(maxLength: 128));
 
     /// <summary>A list page: <c>{items: [...], next_page_token}</c>.</summary>
     public static JsonObject PageOf(JsonObject item) => Object(

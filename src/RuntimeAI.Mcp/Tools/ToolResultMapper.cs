@@ -3,11 +3,21 @@ using ModelContextProtocol.Protocol;
 
 namespace RuntimeAI.Mcp.Tools;
 
-/// <summary>Turns a <see cref="ToolResult"/> into the MCP result: structuredContent plus a short text.</summary>
+/// <summary>
+/// Turns a <see cref="ToolResult"/> into the MCP result: structuredContent plus a short text. Every
+/// result a client sees passes here, so secrets are redacted here: error texts, driver messages,
+/// event data and anything else a tool read from the store or the infrastructure.
+/// </summary>
 internal static class ToolResultMapper
 {
     public static CallToolResult ToCallToolResult(ToolResult result)
     {
+        ArgumentNullException.ThrowIfNull(result);
+        result = result with
+        {
+            Text = RuntimeAI.Core.Audit.SecretRedactor.RedactText(result.Text),
+            Structured = result.Structured is null ? null : (System.Text.Json.Nodes.JsonObject?)RuntimeAI.Core.Audit.SecretRedactor.Redact(result.Structured),
+        };
         var call = new CallToolResult
         {
             Content = [new TextContentBlock { Text = result.Text }],

@@ -25,7 +25,7 @@ internal static class Simulation
             CallId = "simulation",
             ToolName = toolName,
             Arguments = new JsonObject { ["dry_run"] = true },
-            Principal = "simulation",
+            Principal = call.Caller,
             Autonomy = services.GetRequiredService<Hosting.RuntimeAiServerOptions>().Autonomy,
             Services = services,
             Changes = changes,

@@ -14,6 +14,8 @@ internal sealed class CreateRuntimeTool : RuntimeTool
 
     public override ToolTier Tier => ToolTier.Execute;
 
+    public override string? TenantArgument => "tenant_id";
+
     public override string Description =>
         "Create a runtime from a size (nano 1/512Mi … 2xlarge 8/32Gi): vm (libvirt, or KubeVirt on Kubernetes) or vcluster " +
         "(control plane sized; large and up run 3 replicas). Waits until it runs. Returns the Operation with runtime_id. Undo with delete_runtime.";
@@ -60,7 +62,7 @@ internal sealed class CreateRuntimeTool : RuntimeTool
             },
         };
         var (operation, runtime) = await call.Services.GetRequiredService<RuntimeLifecycle>()
-            .CreateAsync(request, "agent", LifecycleTool.ProgressOf(call), cancellationToken).ConfigureAwait(false);
+            .CreateAsync(request, call.Context.ToActor().Kind, call.Context.ToActor(), call.Context.OperationId, LifecycleTool.ProgressOf(call), cancellationToken).ConfigureAwait(false);
         return LifecycleTool.Outcome(operation, runtime);
     }
 }

@@ -45,7 +45,7 @@ internal sealed class ExecuteActionsTool : RuntimeTool
                     Schema.Optional("snapshot", Schema.String(null, SnapshotNamePattern)),
                     Schema.Optional("force", Schema.Boolean())))),
             "Steps, in order.", maxItems: SagaExecutor.MaxActions, minItems: 1)),
-        Schema.Optional("idempotency_key", Schema.String("Your key for safe retries (scoped to you).", "^[A-Za-z0-9._:-]{1,128}$")),
+        Schema.IdempotencyKey(),
         Schema.Optional("dry_run", Schema.Boolean("Simulate only; change nothing.", false)),
         Schema.Reasoning());
 
@@ -100,6 +100,7 @@ internal sealed class ExecuteActionsTool : RuntimeTool
                 Actions = actions,
                 Principal = call.Principal,
                 IdempotencyKey = call.GetString("idempotency_key"),
+                Initiator = call.Context.ToActor(),
             }, LifecycleTool.ProgressOf(call), cancellationToken).ConfigureAwait(false);
         }
         catch (SagaException ex)

@@ -25,6 +25,9 @@ internal abstract class LifecycleTool : RuntimeTool
     {
         RuntimeId = call.GetString("runtime_id")!,
         Action = Action,
+        Actor = call.Context.ToActor().Kind,
+        Initiator = call.Context.ToActor(),
+        OperationId = call.Context.OperationId,
     };
 
     public override IReadOnlyList<PlannedChange> PlanChanges(JsonObject arguments) =>

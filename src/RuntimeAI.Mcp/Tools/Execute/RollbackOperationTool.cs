@@ -24,19 +24,29 @@ internal sealed class RollbackOperationTool : RuntimeTool
     public override JsonObject InputSchema { get; } = Schema.Object(
         Schema.Required("operation_id", Schema.String("Operation to undo (op_…).", Schema.OperationIdPattern)),
         Schema.Optional("dry_run", Schema.Boolean("Simulate only; change nothing.", false)),
+        Schema.IdempotencyKey(),
         Schema.Reasoning());
 
     public override JsonObject OutputSchema { get; } = Schema.OperationRow();
 
     // The compensations are known only from the store; governance sees one restore-class change
-    // (the most disruptive kind a rollback can make) so it errs on the side of asking.
-    public override IReadOnlyList<PlannedChange> PlanChanges(JsonObject arguments)
+    // (the most disruptive kind a rollback can make) on the operation's runtime, so per-scope
+    // autonomy, tenant isolation and label-scoped rules apply to the rollback as to the original.
+    public override async ValueTask<IReadOnlyList<PlannedChange>> PlanChangesAsync(Pipeline.ToolCallContext context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(arguments);
-        return [new PlannedChange(null, new RuntimeAction
+        ArgumentNullException.ThrowIfNull(context);
+        var operationId = context.Arguments["operation_id"]?.GetValue<string>();
+        var operation = operationId is null ? null : await context.ScopedInventory.GetOperationAsync(operationId, cancellationToken).ConfigureAwait(false);
+        if (operation is null)
+        {
+            // Nothing to govern: the tool answers not_found without changing anything.
+            return [];
+        }
+
+        return [new PlannedChange(operation.RuntimeId, new RuntimeAction
         {
             Type = ActionType.Restore,
-            Params = new JsonObject { ["rollback_of"] = arguments["operation_id"]?.GetValue<string>() },
+            Params = new JsonObject { ["rollback_of"] = operationId },
         })];
     }
 
@@ -47,10 +57,16 @@ internal sealed class RollbackOperationTool : RuntimeTool
             return ExecuteActionsTool.DryRunNotAnswered(Name);
         }
 
+        var operationId = call.GetString("operation_id")!;
+        if (await call.Inventory.GetOperationAsync(operationId, cancellationToken).ConfigureAwait(false) is null)
+        {
+            return ToolResult.Error("not_found", $"operation '{operationId}' does not exist; use the operation_id an execute tool returned");
+        }
+
         var executor = call.Services.GetRequiredService<SagaExecutor>();
         try
         {
-            var outcome = await executor.RollbackAsync(call.GetString("operation_id")!, "agent", cancellationToken).ConfigureAwait(false);
+            var outcome = await executor.RollbackAsync(call.GetString("operation_id")!, call.Context.ToActor().Kind, call.Context.ToActor(), call.Context.OperationId, cancellationToken).ConfigureAwait(false);
             return ExecuteActionsTool.Outcome(outcome);
         }
         catch (SagaException ex)

@@ -8,20 +8,17 @@ using RuntimeAI.Mcp.Hosting;
 namespace RuntimeAI.Mcp.Tools.Governance;
 
 /// <summary>
-/// Who may change policies, and how policies are shown. Admins are the principal names in the
-/// <c>admins</c> setting; the local CLI session (<c>runtimeai call</c>, transport in-process) is
-/// always an admin because whoever runs it can already write the store and the policy files.
+/// Who may change policies, and how policies are shown. Changing policies needs the admin role
+/// (the <c>admins</c> setting, a token's role claim, an admin key, or the local CLI user, who can
+/// already write the store and the policy files).
 /// </summary>
 internal static class PolicyAdmin
 {
-    public const string InProcessTransport = "in-process";
-
     /// <summary>Null when the caller is an admin; otherwise the refusal to return.</summary>
     public static ToolResult? RefuseUnlessAdmin(ToolCall call, string tool, out string principal)
     {
-        var options = call.Services.GetRequiredService<RuntimeAiServerOptions>();
         principal = call.Principal;
-        if (options.TransportLabel == InProcessTransport || options.Admins.Contains(principal, StringComparer.Ordinal))
+        if (call.Caller.Has(RuntimeAI.Core.Identity.Role.Admin))
         {
             return null;
         }

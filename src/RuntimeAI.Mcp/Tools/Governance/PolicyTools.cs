@@ -54,6 +54,8 @@ internal sealed class PutPolicyTool : RuntimeTool
 
     public override ToolTier Tier => ToolTier.Execute;
 
+    public override RuntimeAI.Core.Identity.Role RequiredRole => RuntimeAI.Core.Identity.Role.Admin;
+
     public override bool TargetsRuntimes => false;
 
     public override bool OpenWorld => false;
@@ -107,6 +109,8 @@ internal sealed class DeletePolicyTool : RuntimeTool
     public override string Title => "Delete a policy";
 
     public override ToolTier Tier => ToolTier.Execute;
+
+    public override RuntimeAI.Core.Identity.Role RequiredRole => RuntimeAI.Core.Identity.Role.Admin;
 
     public override bool TargetsRuntimes => false;
 

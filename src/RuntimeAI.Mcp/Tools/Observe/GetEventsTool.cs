@@ -31,7 +31,7 @@ internal sealed class GetEventsTool : RuntimeTool
 
     public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
     {
-        var inventory = call.Services.GetRequiredService<IRuntimeInventory>();
+        var inventory = call.Inventory;
         var runtimeId = call.GetString("runtime_id");
         if (runtimeId is not null && await inventory.GetRuntimeAsync(runtimeId, cancellationToken).ConfigureAwait(false) is null)
         {

@@ -26,7 +26,7 @@ internal sealed class GetOperationTool : RuntimeTool
     public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
     {
         var id = call.GetString("operation_id")!;
-        var operation = await call.Services.GetRequiredService<IRuntimeInventory>().GetOperationAsync(id, cancellationToken).ConfigureAwait(false);
+        var operation = await call.Inventory.GetOperationAsync(id, cancellationToken).ConfigureAwait(false);
         if (operation is null)
         {
             return ToolResult.Error("not_found", $"operation '{id}' does not exist; use the operation_id an execute tool returned");

@@ -24,7 +24,7 @@ internal sealed class GetRuntimeTool : RuntimeTool
     public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
     {
         var id = call.GetString("runtime_id")!;
-        var runtime = await call.Services.GetRequiredService<IRuntimeInventory>().GetRuntimeAsync(id, cancellationToken).ConfigureAwait(false);
+        var runtime = await call.Inventory.GetRuntimeAsync(id, cancellationToken).ConfigureAwait(false);
         if (runtime is null)
         {
             return ToolErrors.RuntimeNotFound(id);

@@ -32,7 +32,7 @@ internal sealed class ListRuntimesTool : RuntimeTool
 
     public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
     {
-        var inventory = call.Services.GetRequiredService<IRuntimeInventory>();
+        var inventory = call.Inventory;
         var query = new RuntimeQuery
         {
             Type = call.GetString("type") is { } t ? EnumText.Parse<RuntimeType>(t) : null,

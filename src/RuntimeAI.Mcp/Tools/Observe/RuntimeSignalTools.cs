@@ -99,7 +99,7 @@ internal sealed class GetRuntimeStatusTool : RuntimeTool
 
     private static async Task<ToolResult?> SafeModeStatusAsync(ToolCall call, BackendHealthMonitor monitor, CancellationToken cancellationToken)
     {
-        var runtime = await call.Services.GetRequiredService<IRuntimeInventory>().GetRuntimeAsync(call.GetString("runtime_id")!, cancellationToken).ConfigureAwait(false);
+        var runtime = await call.Inventory.GetRuntimeAsync(call.GetString("runtime_id")!, cancellationToken).ConfigureAwait(false);
         if (runtime?.Backend?.Ref is not { } backendRef || monitor.ForBackendRef(backendRef) is not { SafeMode: true } status)
         {
             return null;

@@ -26,7 +26,7 @@ internal sealed class GetProposalTool : RuntimeTool
     {
         var id = call.GetString("proposal_id")!;
         var proposal = await call.Services.GetRequiredService<IProposalStore>().GetAsync(id, cancellationToken).ConfigureAwait(false);
-        if (proposal is null)
+        if (proposal is null || !await ProposalVisibility.VisibleAsync(call, proposal, cancellationToken).ConfigureAwait(false))
         {
             return ToolResult.Error("not_found", $"proposal '{id}' does not exist; use the proposal_id an execute tool or draft_recommendation returned");
         }
@@ -34,6 +34,25 @@ internal sealed class GetProposalTool : RuntimeTool
         var node = CoreJson.ToNode(proposal, CoreJsonContext.Default.Proposal);
         return ToolResult.Ok(node, $"Proposal {id} ({proposal.Title}) is {EnumText.Name(proposal.Status)}" +
             (proposal.DecidedBy is null ? "." : $", decided by {proposal.DecidedBy}{(proposal.DecisionReason is null ? "" : $": {proposal.DecisionReason}")}."));
+    }
+}
+
+/// <summary>Proposals follow their runtime's tenant (a create, the tenant it would create in).</summary>
+internal static class ProposalVisibility
+{
+    public static async Task<bool> VisibleAsync(ToolCall call, Proposal proposal, CancellationToken cancellationToken)
+    {
+        if (call.Caller.AllTenants)
+        {
+            return true;
+        }
+
+        if (proposal.RuntimeId is { } runtimeId)
+        {
+            return await call.Inventory.GetRuntimeAsync(runtimeId, cancellationToken).ConfigureAwait(false) is not null;
+        }
+
+        return proposal.Arguments?["tenant_id"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var tenant) && call.Caller.CanSee(tenant);
     }
 }
 
@@ -64,6 +83,11 @@ internal sealed class DraftRecommendationTool : RuntimeTool
         var time = call.Services.GetRequiredService<TimeProvider>();
         var actions = call.Arguments["proposed_actions"]?.DeepClone() as JsonArray ?? [];
         var runtimeId = call.GetString("runtime_id");
+        if (runtimeId is not null && await call.Inventory.GetRuntimeAsync(runtimeId, cancellationToken).ConfigureAwait(false) is null)
+        {
+            return ToolErrors.RuntimeNotFound(runtimeId);
+        }
+
         var proposal = new Proposal
         {
             ProposalId = ids.New("prp"),
@@ -74,6 +98,7 @@ internal sealed class DraftRecommendationTool : RuntimeTool
             Actions = actions,
             Digest = Proposal.ComputeDigest(Name, runtimeId, actions),
             ProposedBy = call.Principal,
+            Arguments = call.Caller.AllTenants ? null : new System.Text.Json.Nodes.JsonObject { ["tenant_id"] = call.Caller.Tenants.FirstOrDefault() },
             Reasoning = call.GetString("reasoning"),
             CreatedAt = time.GetUtcNow(),
         };
