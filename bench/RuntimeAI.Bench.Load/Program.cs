@@ -146,6 +146,7 @@ try
     var loops = Enumerable.Range(0, clients).Select(i => Task.Run(() => ClientLoopAsync(i))).ToArray();
     await Task.Delay(TimeSpan.FromSeconds(warmup));
     var errorsBefore = Interlocked.Read(ref errors);
+    var cpuBefore = ReadCpuTicks(server.Id);
     Volatile.Write(ref measuring, true);
     var clock = Stopwatch.StartNew();
     try
@@ -158,6 +159,7 @@ try
 
     Volatile.Write(ref measuring, false);
     var elapsed = clock.Elapsed;
+    var cpuTicks = ReadCpuTicks(server.Id) - cpuBefore;
     await stop.CancelAsync();
     await Task.WhenAll(loops);
     var peakKb = ReadPeakKb(server.Id);
@@ -171,6 +173,8 @@ try
         $"audited load: {clients} clients over Streamable HTTP (loopback), list_runtimes/get_runtime alternating, sandbox, {elapsed.TotalSeconds:F1} s measured after {warmup:F0} s warm-up"));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"calls {all.Length}  calls/s {all.Length / elapsed.TotalSeconds:F0}  p50 {Ms(0.50):F2} ms  p99 {Ms(0.99):F2} ms  max {Ms(1.0):F2} ms  errors {measuredErrors}  server peak working set {peakKb / 1024.0:F0} MiB"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"server CPU (user+system) per call {(all.Length == 0 ? double.NaN : cpuTicks * 10.0 / all.Length):F2} ms"));
     Console.WriteLine($"machine: {Environment.ProcessorCount} cores, load average {load}");
 
     // Stop the server, then read its audit trail from the file.
@@ -220,6 +224,16 @@ static long ReadPeakKb(int pid)
     if (!File.Exists(status)) return 0;
     var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
     return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+}
+
+// utime + stime of a process in clock ticks (USER_HZ, 100 per second on Linux).
+static long ReadCpuTicks(int pid)
+{
+    var stat = $"/proc/{pid}/stat";
+    if (!File.Exists(stat)) return 0;
+    var text = File.ReadAllText(stat);
+    var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+    return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
 }
 
 static string FindRoot()
