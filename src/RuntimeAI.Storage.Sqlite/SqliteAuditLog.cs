@@ -115,9 +115,11 @@ public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher)
                 _pending = [];
             }
 
-            await database.WriteLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            var locked = false;
             try
             {
+                await database.WriteLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                locked = true;
                 WriteBatch(batch);
                 Interlocked.Increment(ref _batches);
                 foreach (var write in batch)
@@ -144,7 +146,10 @@ public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher)
             }
             finally
             {
-                database.WriteLock.Release();
+                if (locked)
+                {
+                    database.WriteLock.Release();
+                }
             }
         }
     }
