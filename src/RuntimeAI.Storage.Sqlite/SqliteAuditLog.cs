@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -8,30 +9,65 @@ using RuntimeAI.Core.Common;
 namespace RuntimeAI.Storage.Sqlite;
 
 /// <summary>
-/// The audit trail on SQLite. A call in flight lives in <c>audit_inflight</c>; when it ends, the
-/// finished record is appended to <c>audit_log</c> with the hash of its predecessor, and the
-/// in-flight row is removed, in one transaction.
+/// The audit trail on SQLite, with group commit. A call in flight lives in <c>audit_inflight</c>;
+/// when it ends, the finished record is appended to <c>audit_log</c> with the hash of its
+/// predecessor, and the in-flight row is removed.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Writes from concurrent calls are queued and committed together: one writer drains the queue
+/// into one transaction (one WAL fsync, <c>synchronous=FULL</c>) in queue order, so the chain order
+/// is the commit order. A caller's task completes only after the transaction holding its write has
+/// committed, so its record is durable and readable from any connection when the call returns; if
+/// the transaction fails, every write in it fails and none of it is stored (the chain head is
+/// re-read from the file for every batch, so the next batch chains to what is really there).
+/// </para>
+/// <para>
+/// <see cref="BeginReadOnlyAsync"/> keeps the start of a call that can change nothing in memory
+/// only: its one record is written when it ends, before its answer is sent. A crash mid-read leaves
+/// no trace, but nothing was changed or disclosed. Every other call's start is written durably before it runs.
+/// </para>
+/// </remarks>
 public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher) : IAuditLog
 {
+    private readonly ConcurrentDictionary<string, (AuditBegin Begin, bool Durable)> _begins = new(StringComparer.Ordinal);
+    private readonly object _gate = new();
+    private List<PendingWrite> _pending = [];
+    private bool _flushing;
+
+    /// <summary>Number of transactions committed so far (one per batch).</summary>
+    internal long BatchesCommitted => Interlocked.Read(ref _batches);
+
+    private long _batches;
+
+    /// <summary>Writes queued and not yet taken by the writer.</summary>
+    internal int PendingCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _pending.Count;
+            }
+        }
+    }
+
     /// <inheritdoc />
-    public async Task BeginAsync(AuditBegin begin, CancellationToken cancellationToken)
+    public Task BeginAsync(AuditBegin begin, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(begin);
-        await database.WriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            using var connection = database.OpenConnection();
-            using var command = connection.CreateCommand();
-            command.CommandText = "INSERT OR REPLACE INTO audit_inflight (call_id, doc) VALUES ($id, $doc)";
-            command.Parameters.AddWithValue("$id", begin.CallId);
-            command.Parameters.AddWithValue("$doc", JsonSerializer.Serialize(begin, CoreJsonContext.Default.AuditBegin));
-            command.ExecuteNonQuery();
-        }
-        finally
-        {
-            database.WriteLock.Release();
-        }
+        cancellationToken.ThrowIfCancellationRequested();
+        _begins[begin.CallId] = (begin, true);
+        return Enqueue(new PendingWrite(begin, null));
+    }
+
+    /// <inheritdoc />
+    public Task BeginReadOnlyAsync(AuditBegin begin, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(begin);
+        cancellationToken.ThrowIfCancellationRequested();
+        _begins[begin.CallId] = (begin, false);
+        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
@@ -39,72 +75,202 @@ public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher)
     {
         ArgumentNullException.ThrowIfNull(end);
         // Audit must land even if the caller gave up: a cancelled call is still a call.
-        await database.WriteLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-        try
+        var write = new PendingWrite(null, end);
+        await Enqueue(write).ConfigureAwait(false);
+        return write.Record!;
+    }
+
+    private Task Enqueue(PendingWrite write)
+    {
+        bool start;
+        lock (_gate)
         {
-            using var connection = database.OpenConnection();
-            using var tx = connection.BeginTransaction();
-            AuditBegin begin;
-            using (var read = connection.CreateCommand())
+            _pending.Add(write);
+            start = !_flushing;
+            _flushing = true;
+        }
+
+        if (start)
+        {
+            _ = Task.Run(FlushLoopAsync);
+        }
+
+        return write.Done.Task;
+    }
+
+    private async Task FlushLoopAsync()
+    {
+        while (true)
+        {
+            List<PendingWrite> batch;
+            lock (_gate)
             {
-                read.Transaction = tx;
-                read.CommandText = "SELECT doc FROM audit_inflight WHERE call_id = $id";
-                read.Parameters.AddWithValue("$id", end.CallId);
-                begin = read.ExecuteScalar() is string doc
-                    ? JsonSerializer.Deserialize(doc, CoreJsonContext.Default.AuditBegin)!
-                    : throw new InvalidOperationException($"audit: call {end.CallId} ended without a begin record");
+                if (_pending.Count == 0)
+                {
+                    _flushing = false;
+                    return;
+                }
+
+                batch = _pending;
+                _pending = [];
             }
 
-            long seq = 1;
-            var prevHash = AuditHashes.Genesis;
-            using (var last = connection.CreateCommand())
+            var locked = false;
+            try
             {
-                last.Transaction = tx;
-                last.CommandText = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
-                using var reader = last.ExecuteReader();
-                if (reader.Read())
+                await database.WriteLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                locked = true;
+                WriteBatch(batch);
+                Interlocked.Increment(ref _batches);
+                foreach (var write in batch)
                 {
-                    seq = reader.GetInt64(0) + 1;
-                    prevHash = reader.GetString(1);
+                    if (write.End is { } end)
+                    {
+                        _begins.TryRemove(end.CallId, out _);
+                    }
+
+                    write.Done.TrySetResult();
                 }
             }
-
-            var unsigned = new AuditRecord { Seq = seq, Begin = begin, End = end, PrevHash = prevHash, Hash = string.Empty };
-            var record = unsigned with { Hash = hasher.ComputeHash(unsigned) };
-            using (var insert = connection.CreateCommand())
+            catch (Exception ex)
             {
-                insert.Transaction = tx;
-                insert.CommandText = """
-                    INSERT INTO audit_log (seq, call_id, ts, tool, principal, runtime_id, doc, prev_hash, hash)
-                    VALUES ($seq, $call, $ts, $tool, $principal, $rt, $doc, $prev, $hash)
-                    """;
-                insert.Parameters.AddWithValue("$seq", seq);
-                insert.Parameters.AddWithValue("$call", end.CallId);
-                insert.Parameters.AddWithValue("$ts", begin.Ts.ToString("O", CultureInfo.InvariantCulture));
-                insert.Parameters.AddWithValue("$tool", begin.Tool);
-                insert.Parameters.AddWithValue("$principal", begin.Principal);
-                insert.Parameters.AddWithValue("$rt", (object?)end.RuntimeId ?? DBNull.Value);
-                insert.Parameters.AddWithValue("$doc", JsonSerializer.Serialize(record, CoreJsonContext.Default.AuditRecord));
-                insert.Parameters.AddWithValue("$prev", prevHash);
-                insert.Parameters.AddWithValue("$hash", record.Hash);
-                insert.ExecuteNonQuery();
+                // One transaction: nothing of it is stored, so every write in it fails.
+                foreach (var write in batch)
+                {
+                    _begins.TryRemove(write.Begin?.CallId ?? write.End!.CallId, out _);
+                    write.Record = null;
+                    write.Done.TrySetException(ex is SqliteException
+                        ? new StoreException($"audit: the batch of {batch.Count} audit writes was not stored ({ex.Message}); the call is failed so nothing goes unaudited", ex)
+                        : ex);
+                }
+            }
+            finally
+            {
+                if (locked)
+                {
+                    database.WriteLock.Release();
+                }
+            }
+        }
+    }
+
+    private void WriteBatch(List<PendingWrite> batch)
+    {
+        using var connection = database.OpenConnection();
+        using var tx = connection.BeginTransaction();
+
+        long seq = 1;
+        var prevHash = AuditHashes.Genesis;
+        using (var last = connection.CreateCommand())
+        {
+            last.Transaction = tx;
+            last.CommandText = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
+            using var reader = last.ExecuteReader();
+            if (reader.Read())
+            {
+                seq = reader.GetInt64(0) + 1;
+                prevHash = reader.GetString(1);
+            }
+        }
+
+        using var inflight = connection.CreateCommand();
+        inflight.Transaction = tx;
+        inflight.CommandText = "INSERT OR REPLACE INTO audit_inflight (call_id, doc) VALUES ($id, $doc)";
+        var inflightId = inflight.Parameters.Add("$id", SqliteType.Text);
+        var inflightDoc = inflight.Parameters.Add("$doc", SqliteType.Text);
+
+        using var insert = connection.CreateCommand();
+        insert.Transaction = tx;
+        insert.CommandText = """
+            INSERT INTO audit_log (seq, call_id, ts, tool, principal, runtime_id, doc, prev_hash, hash)
+            VALUES ($seq, $call, $ts, $tool, $principal, $rt, $doc, $prev, $hash)
+            """;
+        var pSeq = insert.Parameters.Add("$seq", SqliteType.Integer);
+        var pCall = insert.Parameters.Add("$call", SqliteType.Text);
+        var pTs = insert.Parameters.Add("$ts", SqliteType.Text);
+        var pTool = insert.Parameters.Add("$tool", SqliteType.Text);
+        var pPrincipal = insert.Parameters.Add("$principal", SqliteType.Text);
+        var pRt = insert.Parameters.Add("$rt", SqliteType.Text);
+        var pDoc = insert.Parameters.Add("$doc", SqliteType.Text);
+        var pPrev = insert.Parameters.Add("$prev", SqliteType.Text);
+        var pHash = insert.Parameters.Add("$hash", SqliteType.Text);
+
+        using var delete = connection.CreateCommand();
+        delete.Transaction = tx;
+        delete.CommandText = "DELETE FROM audit_inflight WHERE call_id = $id";
+        var deleteId = delete.Parameters.Add("$id", SqliteType.Text);
+
+        foreach (var write in batch)
+        {
+            if (write.Begin is { } begin)
+            {
+                inflightId.Value = begin.CallId;
+                inflightDoc.Value = JsonSerializer.Serialize(begin, CoreJsonContext.Default.AuditBegin);
+                inflight.ExecuteNonQuery();
+                continue;
             }
 
-            using (var delete = connection.CreateCommand())
+            var end = write.End!;
+            var (started, durable) = FindBegin(connection, tx, end.CallId);
+            if (started is null)
             {
-                delete.Transaction = tx;
-                delete.CommandText = "DELETE FROM audit_inflight WHERE call_id = $id";
-                delete.Parameters.AddWithValue("$id", end.CallId);
+                // This write alone is wrong; the others in the batch are stored.
+                write.Done.TrySetException(new InvalidOperationException($"audit: call {end.CallId} ended without a begin record"));
+                continue;
+            }
+
+            var unsigned = new AuditRecord { Seq = seq, Begin = started, End = end, PrevHash = prevHash, Hash = string.Empty };
+            var record = unsigned with { Hash = hasher.ComputeHash(unsigned) };
+            pSeq.Value = seq;
+            pCall.Value = end.CallId;
+            pTs.Value = started.Ts.ToString("O", CultureInfo.InvariantCulture);
+            pTool.Value = started.Tool;
+            pPrincipal.Value = started.Principal;
+            pRt.Value = (object?)end.RuntimeId ?? DBNull.Value;
+            pDoc.Value = JsonSerializer.Serialize(record, CoreJsonContext.Default.AuditRecord);
+            pPrev.Value = prevHash;
+            pHash.Value = record.Hash;
+            insert.ExecuteNonQuery();
+            if (durable)
+            {
+                deleteId.Value = end.CallId;
                 delete.ExecuteNonQuery();
             }
 
-            tx.Commit();
-            return record;
+            write.Record = record;
+            seq++;
+            prevHash = record.Hash;
         }
-        finally
+
+        tx.Commit();
+    }
+
+    private (AuditBegin? Begin, bool Durable) FindBegin(SqliteConnection connection, SqliteTransaction tx, string callId)
+    {
+        if (_begins.TryGetValue(callId, out var known))
         {
-            database.WriteLock.Release();
+            return known;
         }
+
+        // Begun by another process or instance on the same file.
+        using var read = connection.CreateCommand();
+        read.Transaction = tx;
+        read.CommandText = "SELECT doc FROM audit_inflight WHERE call_id = $id";
+        read.Parameters.AddWithValue("$id", callId);
+        return read.ExecuteScalar() is string doc
+            ? (JsonSerializer.Deserialize(doc, CoreJsonContext.Default.AuditBegin), true)
+            : (null, false);
+    }
+
+    private sealed class PendingWrite(AuditBegin? begin, AuditEnd? end)
+    {
+        public AuditBegin? Begin { get; } = begin;
+
+        public AuditEnd? End { get; } = end;
+
+        public AuditRecord? Record { get; set; }
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <inheritdoc />

@@ -71,6 +71,13 @@ public interface IAuditLog
 {
     Task BeginAsync(AuditBegin begin, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The start of a call that can change nothing (observe and analyse tools, unknown tools). A
+    /// store may keep it in memory and write the call's one record at <see cref="EndAsync"/>,
+    /// which still completes before the answer is sent; by default it is written like any begin.
+    /// </summary>
+    Task BeginReadOnlyAsync(AuditBegin begin, CancellationToken cancellationToken) => BeginAsync(begin, cancellationToken);
+
     Task<AuditRecord> EndAsync(AuditEnd end, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<AuditRecord>> QueryAsync(AuditQuery query, CancellationToken cancellationToken);

@@ -38,7 +38,7 @@ internal sealed class ToolCallPipeline(
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(execute);
 
-        await audit.BeginAsync(new AuditBegin
+        var begin = new AuditBegin
         {
             CallId = context.CallId,
             Ts = time.GetUtcNow(),
@@ -53,7 +53,13 @@ internal sealed class ToolCallPipeline(
             AutonomyLevel = context.Autonomy.ToString().ToLowerInvariant(),
             Reasoning = context.Reasoning is null ? null : SecretRedactor.RedactText(context.Reasoning),
             IdempotencyKey = context.IdempotencyKey,
-        }, cancellationToken).ConfigureAwait(false);
+        };
+
+        // A call that can change something is on record before it runs (a crash leaves a trace);
+        // a read is recorded once, when it ends, still before its answer is sent.
+        await (context.Tool is null or { Tier: ToolTier.Observe or ToolTier.Analyse }
+            ? audit.BeginReadOnlyAsync(begin, cancellationToken)
+            : audit.BeginAsync(begin, cancellationToken)).ConfigureAwait(false);
 
         var outcome = "error";
         string? detail = null;
