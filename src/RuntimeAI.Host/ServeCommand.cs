@@ -25,6 +25,10 @@ internal static class ServeCommand
         var kubeconfig = Cli.KubeconfigOption();
         var context = Cli.ContextOption();
         var policies = Cli.PoliciesOption();
+        var toolsets = new Option<string[]>("--toolsets")
+        {
+            Description = "Load only these toolsets, comma-separated: " + RuntimeAI.Mcp.Tools.Toolsets.ValidNames + " (default all; see docs/toolsets.md).",
+        };
         var logFile = new Option<string?>("--log-file") { Description = "Also write logs to this file (logs go to stderr, never stdout)." };
         var logLevel = new Option<string?>("--log-level") { Description = "trace, debug, information (default), warning, error." };
         var issuers = new Option<string[]>("--auth-issuer") { Description = "HTTP: accept access tokens (JWT) of this OAuth/OIDC issuer (repeatable); needs --resource.", AllowMultipleArgumentsPerToken = false };
@@ -33,7 +37,7 @@ internal static class ServeCommand
         var insecure = new Option<bool>("--insecure-no-auth") { Description = "HTTP: allow a non-loopback bind without authentication (anyone who reaches the port can call tools)." };
         var command = new Command("serve", "Run the MCP server.")
         {
-            transport, urls, dataDir, config, autonomy, sandbox, libvirt, kubeconfig, context, logFile, logLevel, policies, issuers, resource, apiKeys, insecure,
+            transport, urls, dataDir, config, autonomy, sandbox, libvirt, kubeconfig, context, logFile, logLevel, policies, toolsets, issuers, resource, apiKeys, insecure,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -51,6 +55,7 @@ internal static class ServeCommand
                 LogFile = parse.GetValue(logFile),
                 LogLevel = parse.GetValue(logLevel),
                 PoliciesDir = parse.GetValue(policies),
+                Toolsets = parse.GetValue(toolsets) ?? [],
                 AuthIssuers = parse.GetValue(issuers) ?? [],
                 ResourceUri = parse.GetValue(resource),
                 ApiKeys = parse.GetValue(apiKeys) ? true : null,
@@ -72,7 +77,7 @@ internal static class ServeCommand
         builder.Services.AddRuntimeAiBackends(options, Console.Error);
         builder.Services.AddRuntimeAiMcpServer(options).WithStdioServerTransport();
         using var host = builder.Build();
-        await Console.Error.WriteLineAsync($"runtimeai {McpServerSetup.Version}: serving MCP on stdio (autonomy {options.Autonomy.ToString().ToLowerInvariant()}, data {options.DataDir})");
+        await Console.Error.WriteLineAsync($"runtimeai {McpServerSetup.Version}: serving MCP on stdio (autonomy {options.Autonomy.ToString().ToLowerInvariant()}, toolsets {(options.Toolsets.Count == 0 ? RuntimeAI.Mcp.Tools.Toolsets.All : string.Join(",", options.Toolsets))}, data {options.DataDir})");
         await host.RunAsync(cancellationToken);
         return 0;
     }

@@ -16,7 +16,7 @@ internal sealed class ServerConfig
     [
         "transport", "urls", "data_dir", "autonomy", "sandbox", "libvirt", "kubeconfig", "max_request_body_bytes",
         "allowed_origins", "allowed_hosts", "log_file", "log_level", "policies_dir", "admins", "autonomy_scopes", "roles", "auth",
-        "approvals_required", "client_approval_transports",
+        "approvals_required", "client_approval_transports", "toolsets",
     ];
 
     public List<string> Errors { get; } = [];
@@ -38,6 +38,7 @@ internal sealed class ServerConfig
         public string? LogFile { get; init; }
         public string? LogLevel { get; init; }
         public string? PoliciesDir { get; init; }
+        public IReadOnlyList<string> Toolsets { get; init; } = [];
         public IReadOnlyList<string> AuthIssuers { get; init; } = [];
         public string? ResourceUri { get; init; }
         public bool? ApiKeys { get; init; }
@@ -132,6 +133,10 @@ internal sealed class ServerConfig
                     case "log_file": Options.LogFile = ReadString(property.Value, where); break;
                     case "log_level": Options.LogLevel = ReadString(property.Value, where) ?? Options.LogLevel; break;
                     case "policies_dir": Options.PoliciesDir = ReadString(property.Value, where); break;
+                    case "toolsets":
+                        Options.Toolsets.Clear();
+                        ReadList(property.Value, where, Options.Toolsets);
+                        break;
                     case "admins": ReadList(property.Value, where, Options.Admins); break;
                     case "autonomy_scopes": ReadScopes(property.Value, where); break;
                     case "roles": ReadRoles(property.Value, where); break;
@@ -199,6 +204,10 @@ internal sealed class ServerConfig
         Options.LogFile = Env(environment, "LOG_FILE") ?? Options.LogFile;
         Options.LogLevel = Env(environment, "LOG_LEVEL") ?? Options.LogLevel;
         Options.PoliciesDir = Env(environment, "POLICIES_DIR") ?? Options.PoliciesDir;
+        if (Env(environment, "TOOLSETS") is { } toolsets)
+        {
+            SetToolsets([toolsets]);
+        }
         if (Env(environment, "AUTH_ISSUERS") is { } issuers)
         {
             Options.AuthIssuers.Clear();
@@ -271,6 +280,11 @@ internal sealed class ServerConfig
         Options.LogFile = flags.LogFile ?? Options.LogFile;
         Options.LogLevel = flags.LogLevel ?? Options.LogLevel;
         Options.PoliciesDir = flags.PoliciesDir ?? Options.PoliciesDir;
+        if (flags.Toolsets.Count > 0)
+        {
+            SetToolsets(flags.Toolsets);
+        }
+
         if (flags.AuthIssuers.Count > 0)
         {
             Options.AuthIssuers.Clear();
@@ -382,11 +396,27 @@ internal sealed class ServerConfig
             Errors.Add($"resource '{resource}' must be an absolute URI, e.g. https://mcp.example.com/mcp");
         }
 
+        // Named once, wherever it came from (--toolsets, RUNTIMEAI_TOOLSETS or the config key).
+        Errors.AddRange(RuntimeAI.Mcp.Tools.Toolsets.Validate(Options.Toolsets));
+
         if (Options.PoliciesDir is { } policiesDir)
         {
             // Every problem of every policy file, so an operator fixes them all in one pass.
             Errors.AddRange(PolicyLoader.LoadDirectory(policiesDir).Errors
                 .Select(e => $"policy {(e.File == policiesDir ? e : e with { File = Path.Combine(policiesDir, e.File) })}"));
+        }
+    }
+
+    /// <summary>Replaces the toolsets with the comma-separated names of each value.</summary>
+    private void SetToolsets(IEnumerable<string> values)
+    {
+        Options.Toolsets.Clear();
+        foreach (var name in values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        {
+            if (!Options.Toolsets.Contains(name))
+            {
+                Options.Toolsets.Add(name);
+            }
         }
     }
 

@@ -52,8 +52,12 @@ public sealed class CatalogTests
         }
     }
 
+    /// <summary>
+    /// The Go peer (kubernetes-mcp-server 0.0.67, default toolsets) spends 1,215 bytes per tool on
+    /// tools/list (scripts/bench.sh measures it); the target is at most 0.6 of that, 729.
+    /// </summary>
     [Fact]
-    public async Task ToolsList_StaysSmall_Under1150BytesPerTool()
+    public async Task ToolsList_AtMost0_6OfTheGoPeersBytesPerTool()
     {
         await using var session = await InProcessSession.StartAsync(
             new RuntimeAiServerOptions { DataDir = TestPaths.NewDataDir(), Autonomy = AutonomyLevel.Autonomous }, CancellationToken.None);
@@ -62,6 +66,30 @@ public sealed class CatalogTests
         var bytes = tools.Sum(t => Encoding.UTF8.GetByteCount(JsonSerializer.Serialize(t.ProtocolTool, ModelContextProtocol.McpJsonUtilities.DefaultOptions)));
         var perTool = bytes / tools.Count;
 
-        Assert.True(perTool < 1150, $"tools/list is {bytes} bytes for {tools.Count} tools ({perTool} per tool); keep descriptions and schemas tight");
+        Assert.Equal(25, tools.Count);
+        Assert.True(perTool <= 729, $"tools/list is {bytes} bytes for {tools.Count} tools ({perTool} per tool); keep descriptions and schemas tight");
+    }
+
+    [Fact]
+    public async Task WireAnnotations_WithTheMcpDefaults_SayWhatTheCatalogSays()
+    {
+        await using var session = await InProcessSession.StartAsync(
+            new RuntimeAiServerOptions { DataDir = TestPaths.NewDataDir(), Autonomy = AutonomyLevel.Autonomous }, CancellationToken.None);
+        var tools = await session.Client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        foreach (var tool in tools.Select(t => t.ProtocolTool))
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(CatalogDir, tool.Name + ".json")));
+            var catalog = doc.RootElement.GetProperty("annotations");
+            var readOnly = tool.Annotations?.ReadOnlyHint ?? false;
+            Assert.Equal(catalog.GetProperty("readOnlyHint").GetBoolean(), readOnly);
+            Assert.Equal(catalog.GetProperty("openWorldHint").GetBoolean(), tool.Annotations?.OpenWorldHint ?? true);
+            if (!readOnly)
+            {
+                // Meaningful only on tools that change something (MCP spec).
+                Assert.Equal(catalog.GetProperty("destructiveHint").GetBoolean(), tool.Annotations?.DestructiveHint ?? true);
+                Assert.Equal(catalog.GetProperty("idempotentHint").GetBoolean(), tool.Annotations?.IdempotentHint ?? false);
+            }
+        }
     }
 }

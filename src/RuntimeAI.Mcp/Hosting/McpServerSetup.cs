@@ -18,11 +18,15 @@ public static class McpServerSetup
 {
     /// <summary>Instructions sent to clients at connection; a model reads them once per session.</summary>
     public const string Instructions =
-        "RuntimeAI operates virtual machines and virtual Kubernetes clusters as 'runtimes'. Start with list_runtimes, " +
-        "then get_runtime / get_runtime_status. Mutations (execute tier) are gated by the server's autonomy level and " +
-        "policies and always return an Operation to poll with get_operation. Execute tools take idempotency_key (your retry key: " +
-        "the same key and arguments return the first operation instead of running again) and proposal_id (an approved proposal " +
-        "to run). Pass a short 'reasoning' with every call: it is kept in the audit trail.";
+        "RuntimeAI operates virtual machines and virtual Kubernetes clusters as 'runtimes' (ids rt_…). Start with list_runtimes, " +
+        "then get_runtime / get_runtime_status. Execute tools are gated by the autonomy level and policies and return an Operation " +
+        "{operation_id (op_…), status, action, runtime_id, result, error}; poll it with get_operation. " +
+        "Inputs shared by many tools, described here once: reasoning (every tool): your short reason, kept in the audit trail; " +
+        "pass it. dry_run (execute): true simulates only and changes nothing. proposal_id (execute): run an approved proposal " +
+        "(prp_…). idempotency_key (execute): your retry key; the same key and arguments return the first operation instead of " +
+        "running again. page_size / page_token (list tools): page length, and the previous page's next_page_token. " +
+        "Action params (execute_actions, simulate_action, check_policy, draft_recommendation): scale {size | vcpus, memory_mib}, " +
+        "snapshot {name}, restore {snapshot}, stop {force}; sizes nano (1 vCPU, 512Mi) … 2xlarge (8, 32Gi).";
 
     /// <summary>The server version (assembly informational version).</summary>
     public static string Version { get; } =
@@ -33,6 +37,11 @@ public static class McpServerSetup
     public static IMcpServerBuilder AddRuntimeAiMcpServer(this IServiceCollection services, RuntimeAiServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (Toolsets.Validate(options.Toolsets) is [var unknown, ..])
+        {
+            throw new ArgumentException(unknown, nameof(options));
+        }
+
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IdGenerator>();
@@ -61,7 +70,10 @@ public static class McpServerSetup
             .WithRuntimeAiPrompts()
             // Typed as IEnumerable so the instance-list overload binds: an array would bind
             // WithTools<TToolType>(target), whose reflection over the array type NativeAOT rejects (IL3050).
-            .WithTools((IEnumerable<McpServerTool>)[.. ToolCatalog.All.Select(t => (McpServerTool)new RuntimeToolAdapter(t))])
+            // Only the tools of the loaded toolsets exist for this server (all when none is named).
+            .WithTools((IEnumerable<McpServerTool>)[.. ToolCatalog.All
+                .Where(t => Toolsets.Includes(options.Toolsets, t.Name))
+                .Select(t => (McpServerTool)new RuntimeToolAdapter(t))])
             .WithRequestFilters(filters =>
             {
                 filters.AddListToolsFilter(next => async (context, cancellationToken) =>

@@ -17,6 +17,9 @@ public sealed class RuntimeAiServerOptions
     /// <summary>The global autonomy level.</summary>
     public AutonomyLevel Autonomy { get; set; } = AutonomyLevel.Advisor;
 
+    /// <summary>The toolsets to load (see <see cref="Tools.Toolsets"/>); empty loads every tool.</summary>
+    public List<string> Toolsets { get; } = [];
+
     /// <summary>Per-scope levels (tenant and/or labels) that override <see cref="Autonomy"/> for matching runtimes.</summary>
     public IList<RuntimeAI.Core.Governance.AutonomyScope> AutonomyScopes { get; } = [];
 

@@ -53,21 +53,41 @@ internal sealed class RuntimeToolAdapter : McpServerTool
         return ToolResultMapper.ToCallToolResult(result);
     }
 
+    /// <summary>
+    /// The tool as tools/list shows it. Every byte is paid in the model's context on each session,
+    /// so the wire form leaves out what a client already knows: no title (the snake_case name reads
+    /// as one; tools-catalog/ keeps it), and only the annotations that differ from the MCP defaults
+    /// (readOnlyHint false, destructiveHint true, idempotentHint false, openWorldHint true; the
+    /// destructive and idempotent hints mean nothing on a read-only tool), and no output schema on
+    /// execute tools for the Operation the instructions describe. tools-catalog/ keeps all of it.
+    /// </summary>
+    private static readonly JsonObject s_operation = Schema.OperationRow();
+
     internal static Tool ToProtocolTool(RuntimeTool tool) => new()
     {
         Name = tool.Name,
-        Title = tool.Title,
         Description = tool.Description,
         InputSchema = JsonSerializer.SerializeToElement(tool.InputSchema, McpJsonContext.Default.JsonObject),
-        OutputSchema = JsonSerializer.SerializeToElement(tool.OutputSchema, McpJsonContext.Default.JsonObject),
-        Annotations = new ToolAnnotations
-        {
-            ReadOnlyHint = tool.ReadOnly,
-            DestructiveHint = tool.Destructive,
-            IdempotentHint = tool.Idempotent,
-            OpenWorldHint = tool.OpenWorld,
-        },
+        // The Operation every execute tool returns is described once, in the server instructions
+        // (get_operation keeps its schema: it is where a client reads an Operation's contract).
+        OutputSchema = tool.Tier == ToolTier.Execute && JsonNode.DeepEquals(tool.OutputSchema, s_operation)
+            ? null
+            : JsonSerializer.SerializeToElement(tool.OutputSchema, McpJsonContext.Default.JsonObject),
+        Annotations = WireAnnotations(tool),
     };
+
+    /// <summary>The annotations that differ from the MCP defaults (null when none do).</summary>
+    internal static ToolAnnotations? WireAnnotations(RuntimeTool tool)
+    {
+        var annotations = new ToolAnnotations
+        {
+            ReadOnlyHint = tool.ReadOnly ? true : null,
+            DestructiveHint = !tool.ReadOnly && !tool.Destructive ? false : null,
+            IdempotentHint = !tool.ReadOnly && tool.Idempotent ? true : null,
+            OpenWorldHint = tool.OpenWorld ? null : false,
+        };
+        return annotations is { ReadOnlyHint: null, DestructiveHint: null, IdempotentHint: null, OpenWorldHint: null } ? null : annotations;
+    }
 
     /// <summary>Sends MCP progress notifications for the request's progress token.</summary>
     private sealed class ProgressReporter(McpServer server, ProgressToken token) : IProgress<ProgressNotificationValue>

@@ -208,25 +208,29 @@ internal static class Schema
 
     public static Prop Optional(string name, JsonObject schema) => new(name, schema, false);
 
+    // The shared inputs below (paging, runtime_id, reasoning, dry_run, proposal_id, idempotency_key)
+    // carry no description: the server instructions describe them once for every tool, and their
+    // patterns and bounds say the rest.
+
     /// <summary>The common paging inputs of list tools.</summary>
     public static Prop[] Paging(int defaultSize = 50) =>
     [
-        Optional("page_size", Integer("Max items (1-200).", 1, 200, defaultSize)),
-        Optional("page_token", String("next_page_token of the previous page.", maxLength: 512)),
+        Optional("page_size", Integer(null, 1, 200, defaultSize)),
+        Optional("page_token", String(null, maxLength: 512)),
     ];
 
-    public static Prop RuntimeId(string description = "Runtime id (rt_…).") =>
+    public static Prop RuntimeId(string? description = null) =>
         Required("runtime_id", String(description, RuntimeIdPattern));
 
     /// <summary>The optional free-text reasoning every tool accepts for the audit trail.</summary>
     public static Prop Reasoning() =>
-        Optional("reasoning", String("Your reason (audited).", maxLength: 4000));
+        Optional("reasoning", String(null, maxLength: 4000));
 
     /// <summary>The governance inputs every execute tool accepts: simulate only, or redeem an approval.</summary>
     public static Prop[] Governed() =>
     [
-        Optional("dry_run", Boolean("Simulate only; change nothing.", false)),
-        Optional("proposal_id", String(null, "^prp_[0-9A-Z]{26}$")),
+        Optional("dry_run", Boolean()),
+        Optional("proposal_id", String(null, "^prp_[0-9A-HJKMNP-TV-Z]{26}$")),
         IdempotencyKey(),
     ];
 
@@ -235,15 +239,26 @@ internal static class Schema
         Optional("idempotency_key", String(maxLength: 128));
 
     /// <summary>A list page: <c>{items: [...], next_page_token}</c>.</summary>
-    public static JsonObject PageOf(JsonObject item) => Object(
+    public static JsonObject PageOf(JsonObject item) => Output(
         Required("items", Array(item)),
         Required("next_page_token", Nullable(String())));
 
+    /// <summary>
+    /// An output object: the members a client can rely on, open to more (a new member is not a
+    /// breaking change, and inputs are where strictness protects the server).
+    /// </summary>
+    public static JsonObject Output(params Prop[] props)
+    {
+        var schema = Object(props);
+        schema.Remove("additionalProperties");
+        return schema;
+    }
+
     // Output rows declare only the members a client can rely on; the rest are documented in the
     // catalog's description of the domain. Every byte here is paid on each tools/list.
-    public static JsonObject RuntimeRow() => Row("id", "name", "type", "state", "created_at");
+    public static JsonObject RuntimeRow() => Row("id", "name", "type", "state");
 
-    public static JsonObject OperationRow() => Row("operation_id", "status", "action", "created_at");
+    public static JsonObject OperationRow() => Row("operation_id", "status");
 
     public static JsonObject EventRow() => Row("id", "runtime_id", "type", "ts");
 

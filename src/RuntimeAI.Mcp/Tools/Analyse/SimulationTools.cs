@@ -15,7 +15,7 @@ internal static class Simulation
 {
     public static JsonObject ActionSchema() => Schema.Object(
         Schema.Required("type", Schema.Enum(null, ["start", "stop", "restart", "scale", "snapshot", "restore", "delete"])),
-        Schema.Optional("params", Schema.OpenObject("e.g. {\"size\":\"large\"}, {\"name\":\"snap1\"}, {\"force\":true}")));
+        Schema.Optional("params", Schema.OpenObject()));
 
     public static async ValueTask<ToolResult> RunAsync(ToolCall call, string toolName, IReadOnlyList<PlannedChange> changes, CancellationToken cancellationToken)
     {
@@ -63,8 +63,7 @@ internal sealed class SimulateActionTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Analyse;
 
     public override string Description =>
-        "Dry-run one action on a runtime without doing it: policy decision (rule ids), whether the state allows it, capacity, " +
-        "dependent runtimes, disruption, how it would be undone, and whether a human must approve. Use before any execute tool.";
+        "Dry-run one action: policy decision, state, capacity, dependents, disruption, undo, approval need.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
         Schema.RuntimeId(), Schema.Required("action", Simulation.ActionSchema()), Schema.Reasoning());
@@ -84,8 +83,7 @@ internal sealed class CheckPolicyTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Analyse;
 
     public override string Description =>
-        "Ask whether a list of actions on a runtime would be allowed, denied or need a human at this server's autonomy level, " +
-        "with the deciding rule ids and the dry-run of each. Changes nothing.";
+        "Would these actions be allowed, denied or need a human at this autonomy level? With rule ids.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
         Schema.RuntimeId(), Schema.Required("actions", Schema.Array(Simulation.ActionSchema(), maxItems: 20, minItems: 1)), Schema.Reasoning());

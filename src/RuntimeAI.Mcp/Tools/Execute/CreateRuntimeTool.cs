@@ -17,14 +17,13 @@ internal sealed class CreateRuntimeTool : RuntimeTool
     public override string? TenantArgument => "tenant_id";
 
     public override string Description =>
-        "Create a runtime from a size (nano 1/512Mi … 2xlarge 8/32Gi): vm (libvirt, or KubeVirt on Kubernetes) or vcluster " +
-        "(control plane sized; large and up run 3 replicas). Waits until it runs. Returns the Operation with runtime_id. Undo with delete_runtime.";
+        "Create a vm (libvirt or KubeVirt) or a vcluster of a size and wait until it runs.";
 
     public override JsonObject InputSchema { get; } = Schema.Object([
         Schema.Required("name", Schema.String(null, "^[a-z0-9][a-z0-9-]{0,62}$")),
         Schema.Required("type", Schema.Enum(null, ["vm", "vcluster"])),
         Schema.Optional("tenant_id", Schema.String(maxLength: 128)),
-        Schema.Optional("backend", Schema.String("e.g. kubevirt:prod (default: first for the type)", maxLength: 300)),
+        Schema.Optional("backend", Schema.String("e.g. kubevirt:prod", maxLength: 300)),
         Schema.Optional("namespace", Schema.String(null, "^[a-z0-9][-a-z0-9]{0,62}$")),
         Schema.Optional("labels", Schema.StringMap(null, 32)),
         Schema.Optional("spec", Schema.Object(

@@ -25,12 +25,7 @@ internal sealed class ExecuteActionsTool : RuntimeTool
     public override bool Destructive => true;
 
     public override string Description =>
-        "Run up to 20 actions on one runtime as ONE operation (a saga): if a step fails, the completed steps are undone in reverse " +
-        "order (start<->stop, scale back, delete snapshots taken; stop/restart/restore first take an automatic snapshot " +
-        "auto-before-<op>-<n> to revert to). Returns the Operation with its steps; status stuck means an undo failed and the " +
-        "error says what a human must do. Pass idempotency_key when you may retry: the same key and payload returns the first " +
-        "result instead of running again. Params per type: scale {size | vcpus, memory_mib}, snapshot {name}, restore {snapshot}, " +
-        "stop {force}. Undo a succeeded run later with rollback_operation.";
+        "Run 1-20 actions on one runtime as one saga: if a step fails, the done steps are undone in reverse order.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
         Schema.RuntimeId(),
@@ -44,9 +39,9 @@ internal sealed class ExecuteActionsTool : RuntimeTool
                     Schema.Optional("name", Schema.String(null, SnapshotNamePattern)),
                     Schema.Optional("snapshot", Schema.String(null, SnapshotNamePattern)),
                     Schema.Optional("force", Schema.Boolean())))),
-            "Steps, in order.", maxItems: SagaExecutor.MaxActions, minItems: 1)),
+            null, maxItems: SagaExecutor.MaxActions, minItems: 1)),
         Schema.IdempotencyKey(),
-        Schema.Optional("dry_run", Schema.Boolean("Simulate only; change nothing.", false)),
+        Schema.Optional("dry_run", Schema.Boolean()),
         Schema.Reasoning());
 
     public override JsonObject OutputSchema { get; } = Schema.OperationRow();

@@ -68,8 +68,7 @@ internal sealed class StartRuntimeTool : LifecycleTool
     protected override ActionType Action => ActionType.Start;
 
     public override string Description =>
-        "Start (power on) a stopped runtime. Returns the Operation; the runtime is running when it succeeds. " +
-        "Fails if the runtime is already running.";
+        "Start (power on) a stopped runtime; it is running when the operation succeeds.";
 
     public override JsonObject InputSchema { get; } = Schema.Object([Schema.RuntimeId(), .. Schema.Governed(), Schema.Reasoning()]);
 }
@@ -85,13 +84,12 @@ internal sealed class StopRuntimeTool : LifecycleTool
     protected override ActionType Action => ActionType.Stop;
 
     public override string Description =>
-        "Gracefully shut down a running runtime, waiting up to timeout_seconds. If the guest does not stop in time " +
-        "the call fails and the runtime keeps running, unless force is true (then it is powered off: unsaved data is lost).";
+        "Shut a runtime down gracefully within timeout_seconds, else fail and keep it running; force powers it off.";
 
     public override JsonObject InputSchema { get; } = Schema.Object([
         Schema.RuntimeId(),
-        Schema.Optional("force", Schema.Boolean("Power off if graceful shutdown times out.", false)),
-        Schema.Optional("timeout_seconds", Schema.Integer("Graceful shutdown wait.", 1, 600, 30)),
+        Schema.Optional("force", Schema.Boolean()),
+        Schema.Optional("timeout_seconds", Schema.Integer(null, 1, 600, 30)),
         .. Schema.Governed(), Schema.Reasoning()]);
 
     protected override LifecycleRequest BuildRequest(ToolCall call) => base.BuildRequest(call) with
@@ -111,7 +109,7 @@ internal sealed class RestartRuntimeTool : LifecycleTool
     protected override ActionType Action => ActionType.Restart;
 
     public override string Description =>
-        "Reboot a running runtime (graceful). Workloads inside are interrupted. Returns the Operation.";
+        "Reboot a running runtime gracefully; workloads inside are interrupted.";
 
     public override JsonObject InputSchema { get; } = Schema.Object([Schema.RuntimeId(), .. Schema.Governed(), Schema.Reasoning()]);
 }
@@ -125,8 +123,7 @@ internal sealed class ScaleRuntimeTool : LifecycleTool
     protected override ActionType Action => ActionType.Scale;
 
     public override string Description =>
-        "Change a runtime's vCPUs and memory, by size name (nano…2xlarge) or explicit vcpus/memory_mib. Applied live when " +
-        "the hypervisor allows, else to the config with restart_required in the result. Returns the Operation.";
+        "Change a runtime's vCPUs and memory by size or vcpus/memory_mib; live if possible, else result.restart_required.";
 
     public override JsonObject InputSchema { get; } = Schema.Object([
         Schema.RuntimeId(),
@@ -152,8 +149,7 @@ internal sealed class SnapshotRuntimeTool : LifecycleTool
     protected override ActionType Action => ActionType.Snapshot;
 
     public override string Description =>
-        "Take a named snapshot of a runtime so it can be restored later with restore_snapshot. Cheap and safe; " +
-        "take one before risky changes. Returns the Operation (result.snapshot is the name).";
+        "Take a named snapshot of a runtime (cheap; take one before risky changes).";
 
     public override JsonObject InputSchema { get; } = Schema.Object([
         Schema.RuntimeId(),
@@ -179,12 +175,11 @@ internal sealed class RestoreSnapshotTool : LifecycleTool
     protected override ActionType Action => ActionType.Restore;
 
     public override string Description =>
-        "Revert a runtime to one of its snapshots (see list_snapshots). Everything since the snapshot is lost. " +
-        "Returns the Operation.";
+        "Revert a runtime to one of its snapshots (list_snapshots); everything since the snapshot is lost.";
 
     public override JsonObject InputSchema { get; } = Schema.Object([
         Schema.RuntimeId(),
-        Schema.Required("snapshot", Schema.String("Snapshot name.", "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")),
+        Schema.Required("snapshot", Schema.String(null, "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")),
         .. Schema.Governed(), Schema.Reasoning()]);
 
     protected override LifecycleRequest BuildRequest(ToolCall call) => base.BuildRequest(call) with { SnapshotName = call.GetString("snapshot") };
@@ -201,12 +196,11 @@ internal sealed class DeleteRuntimeTool : LifecycleTool
     protected override ActionType Action => ActionType.Delete;
 
     public override string Description =>
-        "Delete a runtime: power it off, remove its definition, snapshots and, unless keep_data, its data (VM disk; " +
-        "vcluster volume claims). A vcluster marked loft.sh/non-deletable is refused. Irreversible. Returns the Operation.";
+        "Delete a runtime for good: definition, snapshots and, unless keep_data, its disks/volumes.";
 
     public override JsonObject InputSchema { get; } = Schema.Object([
         Schema.RuntimeId(),
-        Schema.Optional("keep_data", Schema.Boolean(null, false)),
+        Schema.Optional("keep_data", Schema.Boolean()),
         .. Schema.Governed(), Schema.Reasoning()]);
 
     protected override LifecycleRequest BuildRequest(ToolCall call) =>

@@ -17,13 +17,11 @@ internal sealed class RollbackOperationTool : RuntimeTool
     public override bool Destructive => true;
 
     public override string Description =>
-        "Undo a succeeded operation: an execute_actions run (its recorded compensations, newest first, including restoring its " +
-        "automatic snapshots) or a single start, stop, scale or snapshot. Runs as a new Operation and returns it. An operation " +
-        "can be rolled back once; changes made since then may be lost when a snapshot is restored.";
+        "Undo a succeeded operation once: start, stop, scale, snapshot, or an execute_actions run.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
-        Schema.Required("operation_id", Schema.String("Operation to undo (op_…).", Schema.OperationIdPattern)),
-        Schema.Optional("dry_run", Schema.Boolean("Simulate only; change nothing.", false)),
+        Schema.Required("operation_id", Schema.String(null, Schema.OperationIdPattern)),
+        Schema.Optional("dry_run", Schema.Boolean()),
         Schema.IdempotencyKey(),
         Schema.Reasoning());
 

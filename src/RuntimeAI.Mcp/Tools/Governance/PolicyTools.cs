@@ -12,15 +12,13 @@ internal sealed class ListPoliciesTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Observe;
 
     public override string Description =>
-        "List the governance policies in force: id, name, origin (file: read-only, from the policies directory; store: " +
-        "managed with put_policy), mode, scope and rule ids/kinds. Use it to learn why an action is denied or needs approval. " +
-        "Pass policy_id to also get a stored policy's full document.";
+        "List the policies in force (origin, mode, scope, rules): why an action is denied or needs approval.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
-        Schema.Optional("policy_id", Schema.String("Only this policy (with its document).", maxLength: 128)),
+        Schema.Optional("policy_id", Schema.String(null, maxLength: 128)),
         Schema.Reasoning());
 
-    public override JsonObject OutputSchema { get; } = Schema.Object(
+    public override JsonObject OutputSchema { get; } = Schema.Output(
         Schema.Required("policies", Schema.Array(Schema.Row("id", "name", "origin", "mode"))));
 
     public override ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
@@ -63,15 +61,13 @@ internal sealed class PutPolicyTool : RuntimeTool
     public override bool Idempotent => true;
 
     public override string Description =>
-        "Admins only. Create or replace a stored governance policy; it takes effect for the next call. The policy is " +
-        "validated first and every problem is returned with its JSON path; nothing changes on error. Policies from files " +
-        "are read-only. Format: docs/policies.md.";
+        "Admins only. Create or replace a stored policy (docs/policies.md), validated first, effective from the next call.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
         Schema.Required("policy", Schema.OpenObject("{id, name?, tenant_id?, scope_env?, mode?, rules: [{id, kind, selector?, params?}]}")),
         Schema.Reasoning());
 
-    public override JsonObject OutputSchema { get; } = Schema.Object(
+    public override JsonObject OutputSchema { get; } = Schema.Output(
         Schema.Required("policy", Schema.Row("id", "name", "origin", "mode")),
         Schema.Required("created", Schema.Boolean()));
 
@@ -121,14 +117,13 @@ internal sealed class DeletePolicyTool : RuntimeTool
     public override bool Idempotent => true;
 
     public override string Description =>
-        "Admins only. Delete a stored governance policy by id; its rules stop applying from the next call. Policies from " +
-        "files are read-only (edit the file instead). Returns the deleted id.";
+        "Admins only. Delete a stored policy; its rules stop applying from the next call. File policies are read-only.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
-        Schema.Required("policy_id", Schema.String("Id of a stored policy (see list_policies).", maxLength: 128)),
+        Schema.Required("policy_id", Schema.String(null, maxLength: 128)),
         Schema.Reasoning());
 
-    public override JsonObject OutputSchema { get; } = Schema.Object(
+    public override JsonObject OutputSchema { get; } = Schema.Output(
         Schema.Required("deleted", Schema.String()));
 
     public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)

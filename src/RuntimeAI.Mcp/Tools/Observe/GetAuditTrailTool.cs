@@ -24,9 +24,7 @@ internal sealed class GetAuditTrailTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Observe;
 
     public override string Description =>
-        "Read your own past tool calls from the tamper-evident audit trail, oldest first: what you called, when, the " +
-        "outcome (ok, error, refused, ...) and the runtime/operation. Use it to recall what you already did. " +
-        "Returns {items, next_page_token}.";
+        "Your own past calls (tool, time, outcome, target) from the tamper-evident audit trail.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
     [

@@ -15,13 +15,12 @@ internal sealed class GetEventsTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Observe;
 
     public override string Description =>
-        "List events (lifecycle changes, scale, snapshots, errors) newest first, for one runtime or all. " +
-        "Filter by type prefix (e.g. \"lifecycle.\") and a start time. Returns {items, next_page_token}.";
+        "Events newest first, of one runtime or all; filter by type prefix (e.g. lifecycle.) and start time.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
     [
         Schema.Optional("runtime_id", Schema.String(null, Schema.RuntimeIdPattern)),
-        Schema.Optional("type_prefix", Schema.String("Type prefix, e.g. lifecycle.", maxLength: 128)),
+        Schema.Optional("type_prefix", Schema.String(null, maxLength: 128)),
         Schema.Optional("since", Schema.String(null, format: "date-time")),
         .. Schema.Paging(),
         Schema.Reasoning(),

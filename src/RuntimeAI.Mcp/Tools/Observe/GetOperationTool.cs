@@ -14,11 +14,10 @@ internal sealed class GetOperationTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Observe;
 
     public override string Description =>
-        "Get an operation (the async record of a lifecycle action) by operation_id: status queued|running|" +
-        "succeeded|failed|cancelled|stuck, progress, error and result. Poll it after an execute tool returns.";
+        "An operation's status, progress, error and result; poll it after an execute tool.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
-        Schema.Required("operation_id", Schema.String("Operation id (op_…) returned by an execute tool.", Schema.OperationIdPattern)),
+        Schema.Required("operation_id", Schema.String(null, Schema.OperationIdPattern)),
         Schema.Reasoning());
 
     public override JsonObject OutputSchema { get; } = Schema.OperationRow();

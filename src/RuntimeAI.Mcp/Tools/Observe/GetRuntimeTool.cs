@@ -14,8 +14,7 @@ internal sealed class GetRuntimeTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Observe;
 
     public override string Description =>
-        "Get one runtime's record: name, type, state, tenant, labels, backend and spec (size, resources, networking, " +
-        "security) as last recorded. For live state and signals use get_runtime_status.";
+        "A runtime's record: name, type, state, tenant, labels, backend, spec. Live state: get_runtime_status.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(Schema.RuntimeId(), Schema.Reasoning());
 

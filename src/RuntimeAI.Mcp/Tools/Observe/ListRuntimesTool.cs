@@ -15,15 +15,14 @@ internal sealed class ListRuntimesTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Observe;
 
     public override string Description =>
-        "List the runtimes (VMs and virtual clusters) this server manages, oldest first. Filter by type, state, " +
-        "tenant or labels (all must match). Start here to find a runtime_id. Returns {items, next_page_token}.";
+        "List runtimes (VMs, virtual clusters), oldest first; filters must all match. Start here.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
     [
         Schema.Optional("type", Schema.Enum(null, ["vm", "vcluster", "sandbox", "agent_runtime"])),
         Schema.Optional("state", Schema.Enum(null, ["creating", "running", "stopped", "degraded", "deleting", "deleted", "error"])),
         Schema.Optional("tenant_id", Schema.String(maxLength: 128)),
-        Schema.Optional("labels", Schema.StringMap("Labels that must all match.", 16)),
+        Schema.Optional("labels", Schema.StringMap(null, 16)),
         .. Schema.Paging(),
         Schema.Reasoning(),
     ]);

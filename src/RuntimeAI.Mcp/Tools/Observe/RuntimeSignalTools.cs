@@ -18,9 +18,7 @@ internal sealed class GetRuntimeStatusTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Observe;
 
     public override string Description =>
-        "Read a runtime's live state from its backend: state with reason, health, vCPUs, memory, CPU time, uptime, and " +
-        "backend details (vcluster nodes/pods, usage, age). " +
-        "Also corrects the recorded state if the backend changed it. Use before any lifecycle action.";
+        "Read a runtime's live state, health, resources and uptime from its backend (and correct the record).";
 
     public override JsonObject InputSchema { get; } = Schema.Object(Schema.RuntimeId(), Schema.Reasoning());
 
@@ -135,8 +133,7 @@ internal sealed class ListSnapshotsTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Observe;
 
     public override string Description =>
-        "List a runtime's snapshots, oldest first: name, description, created_at, the state it captured and whether " +
-        "it is the current one. Use the name with restore_snapshot.";
+        "List a runtime's snapshots, oldest first, for restore_snapshot.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(Schema.RuntimeId(), Schema.Reasoning());
 
@@ -168,8 +165,7 @@ internal sealed class GetMetricsTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Observe;
 
     public override string Description =>
-        "Measure a runtime over a short window: cpu_usage (% of its vCPUs) and memory_usage (% of its memory, when the " +
-        "guest reports it). Samples the backend at the start and end of window_seconds.";
+        "Measure cpu_usage and memory_usage (% of the runtime's vCPUs, memory) over window_seconds.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
         Schema.RuntimeId(),

@@ -14,8 +14,7 @@ internal sealed class GetProposalTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Observe;
 
     public override string Description =>
-        "Read a proposal (a change waiting for a human, or a drafted recommendation): status pending|approved|rejected|" +
-        "executed|expired|draft, who decided and why. Poll it after an execute tool returned pending_approval.";
+        "Read a proposal: its status, who decided and why; poll it after pending_approval.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
         Schema.Required("proposal_id", Schema.String(null, "^prp_[0-9A-HJKMNP-TV-Z]{26}$")), Schema.Reasoning());
@@ -65,8 +64,7 @@ internal sealed class DraftRecommendationTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Recommend;
 
     public override string Description =>
-        "Record a recommendation for a human: a title, severity, your reasoning and the actions you propose. Nothing runs; " +
-        "it is stored with its reasoning for review. Use it when you may not (or should not) act yourself.";
+        "Record a recommendation (title, severity, reasoning, actions) for a human; nothing runs.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
         Schema.Required("title", Schema.String(null, maxLength: 200, minLength: 3)),

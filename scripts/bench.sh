@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The side-by-side figures of docs/performance.md in one run: RuntimeAI.Mcp against the Go peer
+# (kubernetes-mcp-server-linux-amd64 from the npm registry), alternating start by start, then every
+# benchmark project under bench/.
+#   scripts/bench.sh            full run (7 pairs; the bench/ projects with their default sizes)
+#   scripts/bench.sh --smoke    quick check (3 pairs; the bench/ projects with --smoke)
+#   scripts/bench.sh --peer-only-figures   the side-by-side part only (skip bench/)
+# Environment: PAIRS (start pairs, >= 7 for the published figure), PEER_VERSION (default 0.0.67),
+# PEER_DIR (npm cache dir for the peer, default /tmp/runtimeai-peer), RUNTIMEAI_EXE (our binary).
+# Our binary: the NativeAOT one from scripts/publish.sh when present, else the JIT build
+# (dotnet build -c Release); the output says which.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+smoke=0
+with_projects=1
+for arg in "$@"; do
+  case "$arg" in
+    --smoke) smoke=1 ;;
+    --peer-only-figures) with_projects=0 ;;
+    *) echo "bench.sh: unknown argument '$arg'; use --smoke or --peer-only-figures" >&2; exit 2 ;;
+  esac
+done
+pairs="${PAIRS:-$([ "$smoke" = 1 ] && echo 3 || echo 7)}"
+peer_version="${PEER_VERSION:-0.0.67}"
+peer_dir="${PEER_DIR:-/tmp/runtimeai-peer}"
+work="$(mktemp -d /tmp/runtimeai-bench.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+
+command -v node >/dev/null || { echo "bench.sh: node is needed (the stdio probe is scripts/bench/mcp-stdio-probe.mjs)" >&2; exit 2; }
+
+# --- our binary -----------------------------------------------------------------------------
+aot="$root/artifacts/runtimeai-linux-x64/runtimeai"
+jit="$root/src/RuntimeAI.Host/bin/Release/net10.0/runtimeai"
+if [ -n "${RUNTIMEAI_EXE:-}" ]; then
+  ours="$RUNTIMEAI_EXE"; build="given by RUNTIMEAI_EXE"
+elif [ -x "$aot" ]; then
+  ours="$aot"; build="NativeAOT (scripts/publish.sh)"
+else
+  dotnet build src/RuntimeAI.Host -c Release -nologo -v q -tl:off >/dev/null
+  ours="$jit"; build="JIT (dotnet build -c Release; run scripts/publish.sh for the NativeAOT figure)"
+fi
+
+# --- the Go peer ------------------------------------------------------------------------------
+peer="$peer_dir/node_modules/kubernetes-mcp-server-linux-amd64/bin/kubernetes-mcp-server-linux-amd64"
+if [ ! -x "$peer" ] || ! grep -q "\"version\": \"$peer_version\"" "$peer_dir/node_modules/kubernetes-mcp-server-linux-amd64/package.json" 2>/dev/null; then
+  npm install --silent --no-audit --no-fund --prefix "$peer_dir" "kubernetes-mcp-server-linux-amd64@$peer_version" >/dev/null
+fi
+# The peer refuses to start without a kubeconfig context; this one names a loopback port nothing
+# listens on, so neither server reaches a cluster (both answer initialize and tools/list offline).
+cat > "$work/kubeconfig" <<'KUBE'
+apiVersion: v1
+kind: Config
+clusters: [{name: bench, cluster: {server: "https://127.0.0.1:1"}}]
+contexts: [{name: bench, context: {cluster: bench, user: bench}}]
+current-context: bench
+users: [{name: bench, user: {token: bench}}]
+KUBE
+
+probe() { node "$root/scripts/bench/mcp-stdio-probe.mjs" "$@"; }
+run_ours() { probe "$ours" serve --data-dir "$work/data-$1" --autonomy autonomous --log-level warning; }
+run_peer() { probe "$peer" --kubeconfig "$work/kubeconfig"; }
+
+echo "== side by side: $pairs alternating start pairs"
+echo "machine: $(nproc) vCPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "ours: $ours [$build]"
+echo "peer: kubernetes-mcp-server-linux-amd64 $peer_version (default toolsets)"
+# One discarded start each: page cache and the dotnet host's first-run work are not the figure.
+run_ours warm >/dev/null; run_peer >/dev/null
+: > "$work/ours.jsonl"; : > "$work/peer.jsonl"
+for i in $(seq 1 "$pairs"); do
+  if [ $((i % 2)) = 1 ]; then run_ours "$i" >> "$work/ours.jsonl"; run_peer >> "$work/peer.jsonl";
+  else run_peer >> "$work/peer.jsonl"; run_ours "$i" >> "$work/ours.jsonl"; fi
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+node - "$work/ours.jsonl" "$work/peer.jsonl" <<'JS'
+const fs = require("fs");
+const read = (f) => fs.readFileSync(f, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+const [ours, peer] = [read(process.argv[2]), read(process.argv[3])];
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const f = (x, d = 2) => Number(x).toFixed(d);
+const initRatios = ours.map((o, i) => o.init_ms / peer[i].init_ms);
+const rssRatios = ours.map((o, i) => o.rss_kib / peer[i].rss_kib);
+console.log("start pairs (ms, ours/peer): " + ours.map((o, i) => `${f(o.init_ms, 0)}/${f(peer[i].init_ms, 0)}`).join(" "));
+console.log("| measure | ours (median) | peer (median) | ratio ours/peer |");
+console.log("|---|---|---|---|");
+console.log(`| cold start to initialize answer, stdio | ${f(median(ours.map((o) => o.init_ms)), 0)} ms | ${f(median(peer.map((p) => p.init_ms)), 0)} ms | ${f(median(initRatios))} (median of ${ours.length} pairwise ratios) |`);
+console.log(`| resident memory after tools/list | ${f(median(ours.map((o) => o.rss_kib)) / 1024, 1)} MiB | ${f(median(peer.map((p) => p.rss_kib)) / 1024, 1)} MiB | ${f(median(rssRatios))} |`);
+const [o, p] = [ours[0], peer[0]];
+console.log(`| tools/list bytes per tool (compact JSON of the tools array) | ${o.bytes_per_tool} (${o.tools} tools, ${o.tools_list_bytes} B) | ${p.bytes_per_tool} (${p.tools} tools, ${p.tools_list_bytes} B) | ${f(o.bytes_per_tool / p.bytes_per_tool)} |`);
+console.log(`| server instructions (sent once per session) | ${o.instructions_bytes} B | ${p.instructions_bytes} B | |`);
+JS
+
+[ "$with_projects" = 1 ] || exit 0
+
+# --- every benchmark project under bench/ --------------------------------------------------------
+for project in bench/*/; do
+  name="$(basename "$project")"
+  extra=()
+  [ "$smoke" = 1 ] && extra+=(--smoke)
+  case "$name" in
+    RuntimeAI.Bench.Startup) extra+=(--exe "$ours") ;;
+  esac
+  echo
+  echo "== $name ${extra[*]:-}"
+  dotnet run -c Release --project "$project" -- "${extra[@]}"
+done
