@@ -185,4 +185,59 @@ public sealed class MultiRuntimeSagaTests
         Assert.Contains("does not exist", error, StringComparison.Ordinal);
         Assert.Equal(before, await StateAsync(client, vm));
     }
+
+    [Fact]
+    public async Task RollbackOperation_OfASagaOverAVmAndAVcluster_UndoesEachStepOnItsOwnRuntime()
+    {
+        await using var session = await StartAsync();
+        var client = session.Client;
+        var (vm, dev) = await RuntimesAsync(client);
+        var vmBefore = await StateAsync(client, vm);
+        var devBefore = await StateAsync(client, dev);
+        var done = await CallOkAsync(client, "execute_actions", new()
+        {
+            ["runtime_id"] = vm,
+            ["actions"] = new[]
+            {
+                Action("scale", new() { ["size"] = "small" }),
+                On(dev, Action("snapshot", new() { ["name"] = "vc-mark" })),
+                On(dev, Action("scale", new() { ["size"] = "small" })),
+            },
+        });
+        var op = done.GetProperty("operation_id").GetString()!;
+        Assert.Equal(dev, done.GetProperty("result").GetProperty("steps")[1].GetProperty("runtime_id").GetString());
+        Assert.NotEqual(vmBefore, await StateAsync(client, vm));
+        Assert.NotEqual(devBefore, await StateAsync(client, dev));
+
+        var rollback = await CallOkAsync(client, "rollback_operation", new() { ["operation_id"] = op });
+
+        Assert.Equal("succeeded", rollback.GetProperty("status").GetString());
+        Assert.Equal(vmBefore, await StateAsync(client, vm));
+        Assert.Equal(devBefore, await StateAsync(client, dev));
+        Assert.Contains(await SagaEventsAsync(client, dev), e => e.GetProperty("type").GetString() == "saga.rollback_step_succeeded");
+        Assert.Contains(await SagaEventsAsync(client, vm), e => e.GetProperty("type").GetString() == "saga.rollback_step_succeeded");
+    }
+
+    [Fact]
+    public async Task ExecuteActions_SameKeyWithAStepMovedToAnotherRuntime_IdempotencyConflict()
+    {
+        await using var session = await StartAsync();
+        var client = session.Client;
+        var (vm, dev) = await RuntimesAsync(client);
+        await CallOkAsync(client, "execute_actions", new()
+        {
+            ["runtime_id"] = vm, ["idempotency_key"] = "two-worlds-1",
+            ["actions"] = new[] { Action("snapshot", new() { ["name"] = "k1" }), Action("snapshot", new() { ["name"] = "k2" }) },
+        });
+
+        var error = await CallErrorAsync(client, "execute_actions", new()
+        {
+            ["runtime_id"] = vm, ["idempotency_key"] = "two-worlds-1",
+            ["actions"] = new[] { Action("snapshot", new() { ["name"] = "k1" }), On(dev, Action("snapshot", new() { ["name"] = "k2" })) },
+        });
+
+        Assert.Contains("two-worlds-1", error, StringComparison.Ordinal);
+        Assert.Contains("different request", error, StringComparison.Ordinal);
+        Assert.Equal(0, (await StateAsync(client, dev)).Snapshots);
+    }
 }
