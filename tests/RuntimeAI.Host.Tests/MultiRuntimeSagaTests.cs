@@ -1,7 +1,11 @@
 using System.Text.Json;
 using ModelContextProtocol.Client;
+using RuntimeAI.Core.Common;
+using RuntimeAI.Core.Identity;
 using RuntimeAI.Core.Policies;
+using RuntimeAI.Core.Runtimes;
 using RuntimeAI.Mcp.Hosting;
+using RuntimeAI.Storage.Sqlite;
 using static RuntimeAI.Host.Tests.SagaToolTests;
 
 namespace RuntimeAI.Host.Tests;
@@ -239,5 +243,45 @@ public sealed class MultiRuntimeSagaTests
         Assert.Contains("two-worlds-1", error, StringComparison.Ordinal);
         Assert.Contains("different request", error, StringComparison.Ordinal);
         Assert.Equal(0, (await StateAsync(client, dev)).Snapshots);
+    }
+
+    [Fact]
+    public async Task ExecuteActions_StepOnAnotherTenantsRuntime_NotFoundAndNothingRuns()
+    {
+        var dataDir = TestPaths.NewDataDir();
+        var ids = new IdGenerator(TimeProvider.System);
+        var (acme, globex) = (ids.New("rt"), ids.New("rt"));
+        using (var db = SqliteDatabase.Open(dataDir))
+        {
+            var inventory = new SqliteRuntimeInventory(db);
+            foreach (var (id, tenant) in new[] { (acme, "acme"), (globex, "globex") })
+            {
+                await inventory.SaveRuntimeAsync(new Runtime
+                {
+                    Id = id, Name = $"{tenant}-web", Type = RuntimeType.Vm, State = RuntimeState.Running, TenantId = tenant,
+                    Spec = new RuntimeSpec { Size = "small" }, CreatedAt = TimeProvider.System.GetUtcNow(),
+                }, "seed", CancellationToken.None);
+            }
+        }
+
+        await using var session = await InProcessSession.StartAsync(new RuntimeAiServerOptions
+        {
+            DataDir = dataDir, Autonomy = AutonomyLevel.Autonomous, PoliciesDir = AllowAllPolicies(),
+            LocalPrincipal = new Principal
+            {
+                Name = "key:acme-bot", Kind = PrincipalKind.Agent, Roles = new HashSet<Role> { Role.Operator }, Tenants = ["acme"],
+                AuthenticatedBy = "api_key", Identities = ["key:acme-bot"],
+            },
+        }, CancellationToken.None);
+
+        var error = await CallErrorAsync(session.Client, "execute_actions", new()
+        {
+            ["runtime_id"] = acme,
+            ["actions"] = new[] { Action("snapshot", new() { ["name"] = "a1" }), On(globex, Action("stop", new() { ["force"] = true })) },
+        });
+
+        Assert.Contains($"runtime '{globex}' does not exist", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("tenant", error, StringComparison.OrdinalIgnoreCase);
+        Assert.Empty(await SagaEventsAsync(session.Client, acme));
     }
 }
