@@ -77,6 +77,7 @@ public sealed class MultiRuntimeSagaTests
         Assert.Contains(" failed (operation ", error, StringComparison.Ordinal);
         Assert.Contains("compensated in reverse order", error, StringComparison.Ordinal);
         Assert.Contains("no snapshot 'never-taken'", error, StringComparison.Ordinal);
+        Assert.Contains("every runtime it touched is back where it was", error, StringComparison.Ordinal);
         var op = OperationIdIn(error);
         // Steps: 1 vm snapshot, 2 vm scale, 3 vc snapshot, 4 vc scale, 5 vc auto-snapshot, 6 vc restore (failed).
         var vmEvents = await SagaEventsAsync(client, vm);

@@ -58,7 +58,8 @@ public sealed partial class SagaExecutor
         return new OperationError("compensated",
             $"{cause}; " + (undone.Count == 0
                 ? "no earlier step had changed anything."
-                : $"completed steps {string.Join(", ", undone)} were compensated in reverse order, so the runtime is back where it was."));
+                : $"completed steps {string.Join(", ", undone)} were compensated in reverse order, so " +
+                  (RuntimesOf(runtimeId, steps).Count > 1 ? "every runtime it touched is" : "the runtime is") + " back where it was."));
     }
 
     private async Task<(bool Ok, SagaStep Step)> CompensateWithRetriesAsync(string operationId, string runtimeId, SagaStep step, SagaCommand compensation, string actor)
