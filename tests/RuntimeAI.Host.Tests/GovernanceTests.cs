@@ -85,6 +85,40 @@ public sealed class GovernanceTests
     }
 
     [Fact]
+    public async Task Copilot_MultiRuntimeSaga_ApprovalCoversEveryStepsRuntime_MovingAStepIsRefused()
+    {
+        var dataDir = TestPaths.NewDataDir();
+        await using var session = await StartAsync(dataDir, AutonomyLevel.Autonomous);
+        var (first, second, third) = (await CreateAsync(session.Client), await CreateAsync(session.Client), await CreateAsync(session.Client));
+        await using var copilot = await StartAsync(dataDir, AutonomyLevel.Copilot);
+        Dictionary<string, object?> Saga(string secondTarget) => new()
+        {
+            ["runtime_id"] = first,
+            ["actions"] = new object[]
+            {
+                new Dictionary<string, object?> { ["type"] = "snapshot", ["params"] = new Dictionary<string, object?> { ["name"] = "a" } },
+                new Dictionary<string, object?> { ["type"] = "snapshot", ["runtime_id"] = secondTarget, ["params"] = new Dictionary<string, object?> { ["name"] = "b" } },
+            },
+        };
+
+        var pending = await copilot.Client.CallToolAsync("execute_actions", Saga(second), cancellationToken: TestContext.Current.CancellationToken);
+        var proposalId = pending.StructuredContent!.Value.GetProperty("proposal_id").GetString()!;
+        var proposal = await copilot.Client.CallToolAsync("get_proposal", new Dictionary<string, object?> { ["proposal_id"] = proposalId }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Contains(second, proposal.StructuredContent!.Value.GetRawText(), StringComparison.Ordinal);
+        var (code, _, stderr) = await ServerProcess.RunAsync("approve", proposalId, "--data-dir", dataDir);
+        Assert.True(code == 0, stderr);
+
+        var moved = await copilot.Client.CallToolAsync("execute_actions", new Dictionary<string, object?>(Saga(third)) { ["proposal_id"] = proposalId }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(moved.IsError);
+        Assert.Contains("different change", Text(moved), StringComparison.Ordinal);
+
+        var run = await copilot.Client.CallToolAsync("execute_actions", new Dictionary<string, object?>(Saga(second)) { ["proposal_id"] = proposalId }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(run.IsError != true, Text(run));
+        var snapshots = await copilot.Client.CallToolAsync("list_snapshots", new Dictionary<string, object?> { ["runtime_id"] = third }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Empty(snapshots.StructuredContent!.Value.GetProperty("items").EnumerateArray());
+    }
+
+    [Fact]
     public async Task Reject_RetryIsRefused()
     {
         var dataDir = TestPaths.NewDataDir();

@@ -58,7 +58,7 @@ public sealed class RuntimeLifecycle(
     ILogger<RuntimeLifecycle> logger,
     BackendHealthMonitor? health = null)
 {
-    private static readonly AsyncLocal<RuntimeHold?> s_held = new();
+    private static readonly AsyncLocal<IReadOnlyList<RuntimeHold>?> s_held = new();
     private readonly RuntimeLocks _locks = new();
 
     /// <summary>How many runtimes have a mutation lock in use right now (locks live only while used).</summary>
@@ -237,12 +237,47 @@ public sealed class RuntimeLifecycle(
 
     /// <summary>
     /// Takes the runtime's mutation lock for a sequence of calls (a saga), so no other mutation of
-    /// the runtime runs between them. Pass the hold to <see cref="Enter"/> in the flow that makes
+    /// the runtime runs between them. Pass the hold to <see cref="Enter(RuntimeHold)"/> in the flow that makes
     /// the calls; dispose it to release the lock.
     /// </summary>
     public async Task<RuntimeHold> HoldAsync(string runtimeId, CancellationToken cancellationToken)
     {
         return new RuntimeHold(runtimeId, await _locks.AcquireAsync(runtimeId, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Takes the mutation locks of several runtimes (a saga over several backends) in ordinal order
+    /// of their ids, so two sagas over the same runtimes can never wait on each other in a cycle.
+    /// Dispose every hold to release them.
+    /// </summary>
+    public async Task<IReadOnlyList<RuntimeHold>> HoldAllAsync(IEnumerable<string> runtimeIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(runtimeIds);
+        var holds = new List<RuntimeHold>();
+        try
+        {
+            foreach (var id in runtimeIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            {
+                holds.Add(await HoldAsync(id, cancellationToken).ConfigureAwait(false));
+            }
+        }
+        catch
+        {
+            Release(holds);
+            throw;
+        }
+
+        return holds;
+    }
+
+    /// <summary>Releases holds taken by <see cref="HoldAllAsync"/>, the last taken first.</summary>
+    public static void Release(IReadOnlyList<RuntimeHold> holds)
+    {
+        ArgumentNullException.ThrowIfNull(holds);
+        for (var i = holds.Count - 1; i >= 0; i--)
+        {
+            holds[i].Dispose();
+        }
     }
 
     /// <summary>
@@ -254,15 +289,22 @@ public sealed class RuntimeLifecycle(
     public static IDisposable Enter(RuntimeHold hold)
     {
         ArgumentNullException.ThrowIfNull(hold);
+        return Enter([hold]);
+    }
+
+    /// <summary>Marks the current async flow as the holder of every lock in <paramref name="holds"/> (a saga over several runtimes).</summary>
+    public static IDisposable Enter(IReadOnlyList<RuntimeHold> holds)
+    {
+        ArgumentNullException.ThrowIfNull(holds);
         var previous = s_held.Value;
-        s_held.Value = hold;
+        s_held.Value = holds;
         return new HeldScope(previous);
     }
 
     private static bool IsHeldHere(string runtimeId) =>
-        s_held.Value is { Released: false } hold && string.Equals(hold.RuntimeId, runtimeId, StringComparison.Ordinal);
+        s_held.Value is { } holds && holds.Any(h => !h.Released && string.Equals(h.RuntimeId, runtimeId, StringComparison.Ordinal));
 
-    private sealed class HeldScope(RuntimeHold? previous) : IDisposable
+    private sealed class HeldScope(IReadOnlyList<RuntimeHold>? previous) : IDisposable
     {
         public void Dispose() => s_held.Value = previous;
     }

@@ -39,12 +39,16 @@ public sealed partial class SagaExecutor
                 continue;
             }
 
-            var (ok, updated) = await CompensateWithRetriesAsync(operationId, runtimeId, step, step.Compensation, actor).ConfigureAwait(false);
+            // Each step is undone on its own runtime (a saga may span several backends).
+            var compensation = step.Compensation with { RuntimeId = step.Compensation.RuntimeId ?? step.Command.RuntimeId };
+            var on = RuntimeOf(compensation, runtimeId);
+            var (ok, updated) = await CompensateWithRetriesAsync(operationId, on, step, compensation, actor).ConfigureAwait(false);
             steps[index] = updated;
             if (!ok)
             {
-                var remaining = toUndo.Skip(k + 1).Where(s => s.Compensation is not null).Select(s => s.Compensation!).ToList();
-                var message = await StuckMessageAsync(runtimeId, operationId, updated, step.Compensation, remaining, cause).ConfigureAwait(false);
+                var remaining = toUndo.Skip(k + 1).Where(s => s.Compensation is not null)
+                    .Select(s => s.Compensation! with { RuntimeId = s.Compensation!.RuntimeId ?? s.Command.RuntimeId }).ToList();
+                var message = await StuckMessageAsync(runtimeId, operationId, updated, compensation, remaining, cause).ConfigureAwait(false);
                 return new OperationError("stuck", message);
             }
 
@@ -54,7 +58,8 @@ public sealed partial class SagaExecutor
         return new OperationError("compensated",
             $"{cause}; " + (undone.Count == 0
                 ? "no earlier step had changed anything."
-                : $"completed steps {string.Join(", ", undone)} were compensated in reverse order, so the runtime is back where it was."));
+                : $"completed steps {string.Join(", ", undone)} were compensated in reverse order, so " +
+                  (RuntimesOf(runtimeId, steps).Count > 1 ? "every runtime it touched is" : "the runtime is") + " back where it was."));
     }
 
     private async Task<(bool Ok, SagaStep Step)> CompensateWithRetriesAsync(string operationId, string runtimeId, SagaStep step, SagaCommand compensation, string actor)
@@ -145,7 +150,7 @@ public sealed partial class SagaExecutor
         {
             var steps = await store.GetStepsAsync(original.OperationId, cancellationToken).ConfigureAwait(false);
             return steps.Where(s => s.Status == SagaStepStatus.Succeeded && s.Compensation is not null)
-                .Reverse().Select(s => s.Compensation!).ToList();
+                .Reverse().Select(s => s.Compensation! with { RuntimeId = s.Compensation.RuntimeId ?? s.Command.RuntimeId }).ToList();
         }
 
         var result = original.Result ?? [];
@@ -171,14 +176,14 @@ public sealed partial class SagaExecutor
 
     private async Task<string> StuckMessageAsync(string runtimeId, string operationId, SagaStep failedStep, SagaCommand compensation, IReadOnlyList<SagaCommand> remaining, string cause)
     {
-        var runtime = await inventory.GetRuntimeAsync(runtimeId, CancellationToken.None).ConfigureAwait(false);
-        var who = runtime is null ? runtimeId : $"{runtime.Name} ({runtimeId})";
+        var runtime = await inventory.GetRuntimeAsync(RuntimeOf(compensation, runtimeId), CancellationToken.None).ConfigureAwait(false);
+        var who = runtime is null ? RuntimeOf(compensation, runtimeId) : $"{runtime.Name} ({runtime.Id})";
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"STUCK — a human must act. {cause}. Undoing step {failedStep.Step} ({failedStep.Command.Describe()}) by {compensation.Describe()} failed {1 + CompensationRetries} times: {failedStep.Error ?? "unknown error"}. ");
-        text.Append(CultureInfo.InvariantCulture, $"Runtime {who} is NOT back to its state before operation {operationId}. To repair it: 1) check it with get_runtime_status and list_snapshots; 2) {Manual(runtimeId, compensation)}");
+        text.Append(CultureInfo.InvariantCulture, $"Runtime {who} is NOT back to its state before operation {operationId}. To repair it: 1) check it with get_runtime_status and list_snapshots; 2) {Manual(RuntimeOf(compensation, runtimeId), compensation)}");
         for (var i = 0; i < remaining.Count; i++)
         {
-            text.Append(CultureInfo.InvariantCulture, $"; {i + 3}) {Manual(runtimeId, remaining[i])}");
+            text.Append(CultureInfo.InvariantCulture, $"; {i + 3}) {Manual(RuntimeOf(remaining[i], runtimeId), remaining[i])}");
         }
 
         text.Append(". Nothing further was undone automatically, so no snapshot you may need was deleted.");

@@ -26,7 +26,13 @@ public sealed partial class SagaExecutor
     /// Turns the caller's actions into commands; throws <see cref="SagaException"/> (invalid_action)
     /// listing every problem, not only the first.
     /// </summary>
-    public static IReadOnlyList<SagaCommand> ToCommands(IReadOnlyList<RuntimeAction> actions)
+    public static IReadOnlyList<SagaCommand> ToCommands(IReadOnlyList<RuntimeAction> actions) => ToCommands(actions, null);
+
+    /// <summary>
+    /// Turns the caller's actions into commands; an action whose <see cref="RuntimeAction.Target"/>
+    /// names a <c>runtime_id</c> other than <paramref name="defaultRuntimeId"/> runs on that runtime.
+    /// </summary>
+    public static IReadOnlyList<SagaCommand> ToCommands(IReadOnlyList<RuntimeAction> actions, string? defaultRuntimeId)
     {
         ArgumentNullException.ThrowIfNull(actions);
         var errors = new List<string>();
@@ -100,10 +106,26 @@ public sealed partial class SagaExecutor
             throw new SagaException("invalid_action", string.Join("; ", errors));
         }
 
-        return commands;
+        // A command keeps a runtime of its own only when it differs from the operation's runtime, so
+        // single-runtime sagas store (and digest) exactly as before.
+        return commands.Select((c, i) =>
+            actions[i].Target?["runtime_id"] is JsonValue v && v.TryGetValue<string>(out var id) && !string.IsNullOrEmpty(id) && id != defaultRuntimeId
+                ? c with { RuntimeId = id }
+                : c).ToList();
     }
 
-    /// <summary>SHA-256 of the canonical payload (runtime id and normalized commands), hex.</summary>
+    /// <summary>The runtime a step runs on, and whose events record it.</summary>
+    internal static string RuntimeOf(SagaStep step, string operationRuntimeId) => step.Command.RuntimeId ?? operationRuntimeId;
+
+    /// <summary>The runtime a compensation runs on.</summary>
+    internal static string RuntimeOf(SagaCommand command, string operationRuntimeId) => command.RuntimeId ?? operationRuntimeId;
+
+    /// <summary>Every runtime a saga touches: the operation's runtime first, then the others in order of first use.</summary>
+    internal static IReadOnlyList<string> RuntimesOf(string operationRuntimeId, IEnumerable<SagaStep> steps) =>
+        new[] { operationRuntimeId }.Concat(steps.SelectMany(s => new[] { s.Command.RuntimeId, s.Compensation?.RuntimeId }).OfType<string>())
+            .Distinct(StringComparer.Ordinal).ToList();
+
+    /// <summary>SHA-256 of the canonical payload (runtime id and normalized commands, each with its runtime when it has its own), hex.</summary>
     public static string PayloadDigest(string runtimeId, IReadOnlyList<SagaCommand> commands)
     {
         var canonical = runtimeId + "\n" + JsonSerializer.Serialize(commands.ToList(), SagaJsonContext.Default.ListSagaCommand);
@@ -128,8 +150,8 @@ public sealed partial class SagaExecutor
                     Step = steps.Count + 1,
                     ActionIndex = actionIndex,
                     Kind = "auto_snapshot",
-                    Command = new SagaCommand { Type = SagaCommandType.Snapshot, Snapshot = auto },
-                    Compensation = new SagaCommand { Type = SagaCommandType.DeleteSnapshot, Snapshot = auto },
+                    Command = new SagaCommand { Type = SagaCommandType.Snapshot, Snapshot = auto, RuntimeId = command.RuntimeId },
+                    Compensation = new SagaCommand { Type = SagaCommandType.DeleteSnapshot, Snapshot = auto, RuntimeId = command.RuntimeId },
                     Status = SagaStepStatus.Pending,
                 });
             }
@@ -140,7 +162,7 @@ public sealed partial class SagaExecutor
                 ActionIndex = actionIndex,
                 Kind = "action",
                 Command = command,
-                Compensation = command.Type switch
+                Compensation = (command.Type switch
                 {
                     SagaCommandType.Start => new SagaCommand { Type = SagaCommandType.Stop, Force = true },
                     // start is lossless; the automatic snapshot stays the fallback a human can restore.
@@ -150,7 +172,7 @@ public sealed partial class SagaExecutor
                     // The exact size is read just before the step runs (see ExecuteStepsAsync).
                     SagaCommandType.Scale => null,
                     _ => null,
-                },
+                }) is { } undo ? undo with { RuntimeId = command.RuntimeId } : null,
                 Status = SagaStepStatus.Pending,
             });
         }

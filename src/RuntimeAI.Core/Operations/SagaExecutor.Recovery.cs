@@ -54,17 +54,21 @@ public sealed partial class SagaExecutor
     private async Task RecoverOneAsync(Operation operation, CancellationToken cancellationToken)
     {
         var runtimeId = operation.RuntimeId!;
-        var hold = await lifecycle.HoldAsync(runtimeId, cancellationToken).ConfigureAwait(false);
-        var held = RuntimeLifecycle.Enter(hold);
+        var steps = (await store.GetStepsAsync(operation.OperationId, cancellationToken).ConfigureAwait(false)).ToList();
+        var runtimes = RuntimesOf(runtimeId, steps);
+        var holds = await lifecycle.HoldAllAsync(runtimes, cancellationToken).ConfigureAwait(false);
+        var held = RuntimeLifecycle.Enter(holds);
         try
         {
-            var steps = (await store.GetStepsAsync(operation.OperationId, cancellationToken).ConfigureAwait(false)).ToList();
-            await EventAsync(runtimeId, "saga.recovery_started", EventSeverity.Warning, "system", new JsonObject
+            foreach (var id in runtimes)
             {
-                ["operation_id"] = operation.OperationId,
-                ["action"] = operation.Action,
-                ["reason"] = "the server stopped while this operation was running",
-            }).ConfigureAwait(false);
+                await EventAsync(id, "saga.recovery_started", EventSeverity.Warning, "system", new JsonObject
+                {
+                    ["operation_id"] = operation.OperationId,
+                    ["action"] = operation.Action,
+                    ["reason"] = "the server stopped while this operation was running",
+                }).ConfigureAwait(false);
+            }
 
             if (operation.Action == RollbackAction)
             {
@@ -74,7 +78,7 @@ public sealed partial class SagaExecutor
                 var message = $"the server stopped while rolling back ({operation.Result?["rolls_back"]}); " +
                               (remaining.Count == 0
                                   ? "every rollback step had finished; check the runtime with get_runtime_status and then consider it rolled back."
-                                  : $"check the runtime with get_runtime_status, then do by hand what is still missing, in this order: {string.Join("; ", remaining.Select(c => Manual(runtimeId, c)))}.");
+                                  : $"check the runtime with get_runtime_status, then do by hand what is still missing, in this order: {string.Join("; ", remaining.Select(c => Manual(RuntimeOf(c, runtimeId), c)))}.");
                 await EndAsync(operation, OperationStatus.Stuck, new OperationError("stuck", message), steps, "system").ConfigureAwait(false);
                 return;
             }
@@ -99,7 +103,7 @@ public sealed partial class SagaExecutor
         finally
         {
             held.Dispose();
-            hold.Dispose();
+            RuntimeLifecycle.Release(holds);
         }
     }
 }

@@ -22,13 +22,15 @@ public sealed partial class SagaExecutor
         string operationId, Runtime runtime, IReadOnlyList<SagaCommand> commands, string actor, IdempotencyRecord? claim, IProgress<OperationProgress>? progress,
         OperationActor? initiator = null)
     {
-        // The runtime's mutation lock is held for the whole saga: no other saga and no single
-        // lifecycle call on this runtime runs between two steps.
-        var hold = await lifecycle.HoldAsync(runtime.Id, CancellationToken.None).ConfigureAwait(false);
-        var held = RuntimeLifecycle.Enter(hold);
+        // The mutation lock of every runtime the saga touches is held for the whole saga (taken in
+        // ordinal order, so two sagas over the same runtimes cannot deadlock): no other saga and no
+        // single lifecycle call on these runtimes runs between two steps.
+        var steps = Plan(operationId, commands).Select(s => s with { UpdatedAt = time.GetUtcNow() }).ToList();
+        var runtimes = RuntimesOf(runtime.Id, steps);
+        var holds = await lifecycle.HoldAllAsync(runtimes, CancellationToken.None).ConfigureAwait(false);
+        var held = RuntimeLifecycle.Enter(holds);
         try
         {
-            var steps = Plan(operationId, commands).Select(s => s with { UpdatedAt = time.GetUtcNow() }).ToList();
             var operation = new Operation
             {
                 OperationId = operationId,
@@ -40,24 +42,36 @@ public sealed partial class SagaExecutor
                 Result = new JsonObject { ["executor_process"] = SagaProcess.Current() },
                 Actor = initiator,
             };
-            _running[runtime.Id] = new RunningSaga(operationId, initiator);
+            if (runtimes.Count > 1)
+            {
+                operation.Result["runtimes"] = new JsonArray(runtimes.Select(r => (JsonNode)JsonValue.Create(r)).ToArray());
+            }
+
+            foreach (var id in runtimes)
+            {
+                _running[id] = new RunningSaga(operationId, initiator);
+            }
 
             // Intents and compensations are durable before anything touches the runtime.
             await store.SaveStepsAsync(operationId, steps, CancellationToken.None).ConfigureAwait(false);
             await inventory.SaveOperationAsync(operation, CancellationToken.None).ConfigureAwait(false);
-            await EventAsync(runtime.Id, "saga.started", EventSeverity.Info, actor, new JsonObject
+            foreach (var id in runtimes)
             {
-                ["operation_id"] = operationId, ["steps"] = Describe(steps),
-            }).ConfigureAwait(false);
+                await EventAsync(id, "saga.started", EventSeverity.Info, actor, new JsonObject
+                {
+                    ["operation_id"] = operationId, ["steps"] = Describe(steps),
+                }).ConfigureAwait(false);
+            }
 
             for (var i = 0; i < steps.Count; i++)
             {
                 var step = steps[i];
+                var on = RuntimeOf(step, runtime.Id);
                 if (step.Command.Type == SagaCommandType.Scale)
                 {
                     // "Scale back to the recorded size": the size right before this step, not before the saga.
-                    var current = await inventory.GetRuntimeAsync(runtime.Id, CancellationToken.None).ConfigureAwait(false);
-                    step = step with { Compensation = ScaleBackTo(current) };
+                    var current = await inventory.GetRuntimeAsync(on, CancellationToken.None).ConfigureAwait(false);
+                    step = step with { Compensation = ScaleBackTo(current) is { } back ? back with { RuntimeId = step.Command.RuntimeId } : null };
                 }
 
                 step = step with { Status = SagaStepStatus.Running, UpdatedAt = time.GetUtcNow() };
@@ -65,7 +79,7 @@ public sealed partial class SagaExecutor
                 await store.SaveStepAsync(operationId, step, CancellationToken.None).ConfigureAwait(false);
                 progress?.Report(new OperationProgress(5 + (90 * i / steps.Count), $"step {step.Step}/{steps.Count}: {step.Command.Describe()}"));
 
-                var (child, failure) = await RunCommandAsync(runtime.Id, step.Command, actor).ConfigureAwait(false);
+                var (child, failure) = await RunCommandAsync(on, step.Command, actor).ConfigureAwait(false);
                 if (failure is null && step.Command.Type == SagaCommandType.Scale && child?.Result?["previous_size"] is JsonObject before)
                 {
                     step = step with
@@ -75,6 +89,7 @@ public sealed partial class SagaExecutor
                             Type = SagaCommandType.Scale,
                             Vcpus = before["vcpus"]!.GetValue<int>(),
                             MemoryMiB = before["memory_mib"]!.GetValue<long>(),
+                            RuntimeId = step.Command.RuntimeId,
                         },
                     };
                 }
@@ -88,7 +103,7 @@ public sealed partial class SagaExecutor
                 };
                 steps[i] = step;
                 await store.SaveStepAsync(operationId, step, CancellationToken.None).ConfigureAwait(false);
-                await EventAsync(runtime.Id, failure is null ? "saga.step_succeeded" : "saga.step_failed",
+                await EventAsync(on, failure is null ? "saga.step_succeeded" : "saga.step_failed",
                     failure is null ? EventSeverity.Info : EventSeverity.Warning, actor, StepEvent(operationId, step)).ConfigureAwait(false);
 
                 if (failure is not null)
@@ -113,9 +128,13 @@ public sealed partial class SagaExecutor
         }
         finally
         {
-            _running.TryRemove(runtime.Id, out _);
+            foreach (var id in runtimes)
+            {
+                _running.TryRemove(id, out _);
+            }
+
             held.Dispose();
-            hold.Dispose();
+            RuntimeLifecycle.Release(holds);
         }
     }
 
@@ -187,12 +206,15 @@ public sealed partial class SagaExecutor
             data["error"] = error.Message;
         }
 
-        await EventAsync(operation.RuntimeId!, type, status switch
+        foreach (var id in RuntimesOf(operation.RuntimeId!, steps))
         {
-            OperationStatus.Succeeded => EventSeverity.Info,
-            OperationStatus.Stuck => EventSeverity.Critical,
-            _ => EventSeverity.Warning,
-        }, actor, data).ConfigureAwait(false);
+            await EventAsync(id, type, status switch
+            {
+                OperationStatus.Succeeded => EventSeverity.Info,
+                OperationStatus.Stuck => EventSeverity.Critical,
+                _ => EventSeverity.Warning,
+            }, actor, data.DeepClone().AsObject()).ConfigureAwait(false);
+        }
         if (status == OperationStatus.Stuck)
         {
             logger.LogError("Operation {Operation} is stuck: {Message}", operation.OperationId, error?.Message);
@@ -211,6 +233,11 @@ public sealed partial class SagaExecutor
                 ["action"] = s.Command.Describe(),
                 ["status"] = SagaJson.Name(s.Status),
             };
+            if (s.Command.RuntimeId is not null)
+            {
+                node["runtime_id"] = s.Command.RuntimeId;
+            }
+
             if (s.Compensation is not null)
             {
                 node["compensation"] = s.Compensation.Describe();
@@ -239,6 +266,11 @@ public sealed partial class SagaExecutor
             ["action"] = step.Command.Describe(),
             ["status"] = SagaJson.Name(step.Status),
         };
+        if (step.Command.RuntimeId is not null)
+        {
+            data["runtime_id"] = step.Command.RuntimeId;
+        }
+
         if ((compensation ?? step.Compensation) is { } c)
         {
             data["compensation"] = c.Describe();

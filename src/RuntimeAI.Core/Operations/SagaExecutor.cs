@@ -83,12 +83,18 @@ public sealed partial class SagaExecutor(
     public async Task<SagaOutcome> ExecuteAsync(SagaRequest request, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var commands = ToCommands(request.Actions);
-        var runtime = await inventory.GetRuntimeAsync(request.RuntimeId, cancellationToken).ConfigureAwait(false)
-            ?? throw new LifecycleException("not_found", $"runtime '{request.RuntimeId}' does not exist; call list_runtimes to find a valid runtime_id");
-        if (runtime.State == RuntimeState.Deleted)
+        var commands = ToCommands(request.Actions, request.RuntimeId);
+        Runtime? runtime = null;
+        foreach (var id in new[] { request.RuntimeId }.Concat(commands.Select(c => c.RuntimeId).OfType<string>()).Distinct(StringComparer.Ordinal))
         {
-            throw new LifecycleException("invalid_state", $"runtime '{runtime.Id}' ({runtime.Name}) was deleted; nothing can be done to it");
+            var found = await inventory.GetRuntimeAsync(id, cancellationToken).ConfigureAwait(false)
+                ?? throw new LifecycleException("not_found", $"runtime '{id}' does not exist; call list_runtimes to find a valid runtime_id");
+            if (found.State == RuntimeState.Deleted)
+            {
+                throw new LifecycleException("invalid_state", $"runtime '{found.Id}' ({found.Name}) was deleted; nothing can be done to it");
+            }
+
+            runtime ??= found;
         }
 
         var operationId = ids.New("op");
@@ -115,7 +121,7 @@ public sealed partial class SagaExecutor(
             }
         }
 
-        var run = RunSagaAsync(operationId, runtime, commands, request.Initiator?.Kind ?? request.Actor, claim, progress, request.Initiator);
+        var run = RunSagaAsync(operationId, runtime!, commands, request.Initiator?.Kind ?? request.Actor, claim, progress, request.Initiator);
         _inflight[operationId] = run;
         try
         {
@@ -142,8 +148,12 @@ public sealed partial class SagaExecutor(
             ?? throw new SagaException("not_found", $"operation '{operationId}' does not exist; use the operation_id an execute tool returned");
         var runtimeId = original.RuntimeId
             ?? throw new SagaException("not_reversible", $"operation '{operationId}' ({original.Action}) targets no runtime; nothing to roll back");
-        var hold = await lifecycle.HoldAsync(runtimeId, cancellationToken).ConfigureAwait(false);
-        var held = RuntimeLifecycle.Enter(hold);
+        // A saga's steps do not change once it ended, so the runtimes it touched are known before locking them all.
+        var runtimes = original.Action == ExecuteAction
+            ? RuntimesOf(runtimeId, await store.GetStepsAsync(operationId, cancellationToken).ConfigureAwait(false))
+            : [runtimeId];
+        var holds = await lifecycle.HoldAllAsync(runtimes, cancellationToken).ConfigureAwait(false);
+        var held = RuntimeLifecycle.Enter(holds);
         try
         {
             // Re-read under the lock: a concurrent rollback of the same operation must see the first one.
@@ -181,7 +191,11 @@ public sealed partial class SagaExecutor(
                 Result = new JsonObject { ["rolls_back"] = operationId, ["executor_process"] = SagaProcess.Current() },
                 Actor = initiator,
             };
-            _running[runtimeId] = new RunningSaga(rollbackId, initiator);
+            foreach (var id in runtimes)
+            {
+                _running[id] = new RunningSaga(rollbackId, initiator);
+            }
+
             await store.SaveStepsAsync(rollbackId, steps, CancellationToken.None).ConfigureAwait(false);
             await inventory.SaveOperationAsync(operation, CancellationToken.None).ConfigureAwait(false);
             var marked = (original.Result?.DeepClone().AsObject()) ?? [];
@@ -194,7 +208,8 @@ public sealed partial class SagaExecutor(
 
             for (var i = 0; i < steps.Count; i++)
             {
-                var (ok, updated) = await CompensateWithRetriesAsync(rollbackId, runtimeId, steps[i], steps[i].Command, actor).ConfigureAwait(false);
+                var on = RuntimeOf(steps[i], runtimeId);
+                var (ok, updated) = await CompensateWithRetriesAsync(rollbackId, on, steps[i], steps[i].Command, actor).ConfigureAwait(false);
                 steps[i] = updated;
                 if (!ok)
                 {
@@ -210,9 +225,13 @@ public sealed partial class SagaExecutor(
         }
         finally
         {
-            _running.TryRemove(runtimeId, out _);
+            foreach (var id in runtimes)
+            {
+                _running.TryRemove(id, out _);
+            }
+
             held.Dispose();
-            hold.Dispose();
+            RuntimeLifecycle.Release(holds);
         }
     }
 

@@ -17,11 +17,19 @@ public enum SagaCommandType
     [JsonStringEnumMemberName("delete_snapshot")] DeleteSnapshot,
 }
 
-/// <summary>One command against the saga's runtime, with only the parameters its type uses.</summary>
+/// <summary>One command against a runtime of the saga, with only the parameters its type uses.</summary>
 public sealed record SagaCommand
 {
     /// <summary>What to do.</summary>
     public required SagaCommandType Type { get; init; }
+
+    /// <summary>
+    /// The runtime the command runs on when it is not the operation's runtime (a saga over several
+    /// runtimes); null means the operation's runtime, which is also how sagas stored before this
+    /// field read.
+    /// </summary>
+    [JsonPropertyName("runtime_id")]
+    public string? RuntimeId { get; init; }
 
     /// <summary>Size name for a scale.</summary>
     public string? Size { get; init; }

@@ -31,8 +31,19 @@ internal sealed class ApprovalStage(
             return StageVerdict.Continue;
         }
 
-        var actions = new JsonArray(context.Changes.Select(c => (JsonNode)CoreJson.ToNode(c.Action, CoreJsonContext.Default.RuntimeAction)).ToArray());
         var runtimeId = context.Changes[0].RuntimeId;
+        // Each action names its runtime, so the digest binds the approval to every runtime a
+        // multi-runtime saga touches and the approver sees them all.
+        var actions = new JsonArray(context.Changes.Select(c =>
+        {
+            var action = CoreJson.ToNode(c.Action, CoreJsonContext.Default.RuntimeAction);
+            if (c.RuntimeId is not null)
+            {
+                action["runtime_id"] = c.RuntimeId;
+            }
+
+            return (JsonNode)action;
+        }).ToArray());
         var digest = Proposal.ComputeDigest(context.ToolName, runtimeId, actions);
 
         if (context.Arguments["proposal_id"] is JsonValue idValue && idValue.TryGetValue<string>(out var proposalId))
@@ -51,7 +62,7 @@ internal sealed class ApprovalStage(
         {
             ProposalId = ids.New("prp"),
             Status = ProposalStatus.Pending,
-            Title = $"{context.ToolName} {(runtimeId ?? context.Arguments["name"]?.ToString() ?? string.Empty)}".Trim(),
+            Title = $"{context.ToolName} {(runtimeId is null ? context.Arguments["name"]?.ToString() ?? string.Empty : string.Join(", ", context.Changes.Select(c => c.RuntimeId).Distinct(StringComparer.Ordinal)))}".Trim(),
             Severity = context.Simulations.Any(s => !s.Reversible || s.Disruptive) ? "high" : "medium",
             Tool = context.ToolName,
             Arguments = StripControl(context.Arguments),

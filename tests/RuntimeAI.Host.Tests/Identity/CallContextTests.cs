@@ -126,7 +126,7 @@ public sealed class CallContextTests
                   - id: allow-all
                     kind: allow_action
               - id: budget
-                name: Two mutations an hour
+                name: Three mutations an hour
                 rules:
                   - id: three-per-hour
                     kind: budget_guardrail

@@ -25,13 +25,14 @@ internal sealed class ExecuteActionsTool : RuntimeTool
     public override bool Destructive => true;
 
     public override string Description =>
-        "Run 1-20 actions on one runtime as one saga: if a step fails, the done steps are undone in reverse order.";
+        "Run 1-20 actions as one saga (an action may name its own runtime_id): if a step fails, the done steps are undone in reverse order.";
 
-    public override JsonObject InputSchema { get; } = Schema.Object(
+    public override JsonObject InputSchema { get; } = Schema.Object([
         Schema.RuntimeId(),
         Schema.Required("actions", Schema.Array(
             Schema.Object(
                 Schema.Required("type", Schema.Enum(null, ["start", "stop", "restart", "scale", "snapshot", "restore"])),
+                Schema.Optional("runtime_id", Schema.String(null, Schema.RuntimeIdPattern)),
                 Schema.Optional("params", Schema.Object(
                     Schema.Optional("size", Schema.Enum(null, SizeTable.Names)),
                     Schema.Optional("vcpus", Schema.Integer(null, 1, 64)),
@@ -40,21 +41,23 @@ internal sealed class ExecuteActionsTool : RuntimeTool
                     Schema.Optional("snapshot", Schema.String(null, SnapshotNamePattern)),
                     Schema.Optional("force", Schema.Boolean())))),
             null, maxItems: SagaExecutor.MaxActions, minItems: 1)),
-        Schema.IdempotencyKey(),
-        Schema.Optional("dry_run", Schema.Boolean()),
-        Schema.Reasoning());
+        .. Schema.Governed(),
+        Schema.Reasoning()]);
 
     public override JsonObject OutputSchema { get; } = Schema.OperationRow();
 
     public override IReadOnlyList<PlannedChange> PlanChanges(JsonObject arguments)
     {
         ArgumentNullException.ThrowIfNull(arguments);
-        var runtimeId = arguments["runtime_id"]?.GetValue<string>();
+        var defaultRuntimeId = arguments["runtime_id"]?.GetValue<string>();
         var changes = new List<PlannedChange>();
         var index = 0;
         foreach (var item in arguments["actions"] as JsonArray ?? [])
         {
             index++;
+            // Every runtime the saga touches is a target: visibility, authorization, autonomy, policy
+            // and dry-run judge each change on its own runtime, and the strictest decision wins.
+            var runtimeId = StepRuntimeId(item, defaultRuntimeId);
             var type = EnumText.Parse<ActionType>(item!["type"]!.GetValue<string>());
             var parameters = (item["params"] as JsonObject)?.DeepClone().AsObject() ?? [];
             if (type is ActionType.Stop or ActionType.Restart or ActionType.Restore)
@@ -81,9 +84,11 @@ internal sealed class ExecuteActionsTool : RuntimeTool
         }
 
         var executor = call.Services.GetRequiredService<SagaExecutor>();
+        var defaultRuntimeId = call.GetString("runtime_id");
         var actions = (call.Arguments["actions"] as JsonArray ?? []).Select(item => new RuntimeAction
         {
             Type = EnumText.Parse<ActionType>(item!["type"]!.GetValue<string>()),
+            Target = new JsonObject { ["runtime_id"] = StepRuntimeId(item, defaultRuntimeId) },
             Params = (item["params"] as JsonObject)?.DeepClone().AsObject(),
         }).ToList();
         SagaOutcome outcome;
@@ -105,6 +110,10 @@ internal sealed class ExecuteActionsTool : RuntimeTool
 
         return Outcome(outcome);
     }
+
+    /// <summary>The runtime an action runs on: its own runtime_id, else the call's.</summary>
+    private static string? StepRuntimeId(JsonNode? item, string? defaultRuntimeId) =>
+        item?["runtime_id"] is JsonValue v && v.TryGetValue<string>(out var id) && !string.IsNullOrEmpty(id) ? id : defaultRuntimeId;
 
     /// <summary>The result every saga tool returns: the operation, its steps, and whether it is a replay.</summary>
     internal static ToolResult Outcome(SagaOutcome outcome)

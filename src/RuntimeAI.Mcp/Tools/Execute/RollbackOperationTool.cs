@@ -19,11 +19,10 @@ internal sealed class RollbackOperationTool : RuntimeTool
     public override string Description =>
         "Undo a succeeded operation once: start, stop, scale, snapshot, or an execute_actions run.";
 
-    public override JsonObject InputSchema { get; } = Schema.Object(
+    public override JsonObject InputSchema { get; } = Schema.Object([
         Schema.Required("operation_id", Schema.String(null, Schema.OperationIdPattern)),
-        Schema.Optional("dry_run", Schema.Boolean()),
-        Schema.IdempotencyKey(),
-        Schema.Reasoning());
+        .. Schema.Governed(),
+        Schema.Reasoning()]);
 
     public override JsonObject OutputSchema { get; } = Schema.OperationRow();
 
