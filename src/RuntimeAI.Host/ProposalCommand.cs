@@ -133,9 +133,9 @@ internal static class ProposalCommand
                 DecidedAt = complete ? now : null,
                 DecisionReason = complete ? parse.GetValue(reason) : null,
             };
-            if (!await store.TransitionAsync(decided, ProposalStatus.Pending, ct))
+            if (!await store.TransitionAsync(decided, ProposalStatus.Pending, ct, approvalsBefore: proposal.Approvals.Count))
             {
-                throw new CliException($"proposal '{proposalId}' was decided by someone else a moment ago; check 'runtimeai proposals --all'", 1);
+                throw new CliException($"proposal '{proposalId}' was decided or approved by someone else a moment ago, so your decision was not recorded; check 'runtimeai proposals --all' and run the command again if it is still pending", 1);
             }
 
             if (!complete)

@@ -66,7 +66,7 @@ public sealed class SqliteProposalStore(SqliteDatabase database) : IProposalStor
     }
 
     /// <inheritdoc />
-    public async Task<bool> TransitionAsync(Proposal updated, ProposalStatus from, CancellationToken cancellationToken)
+    public async Task<bool> TransitionAsync(Proposal updated, ProposalStatus from, CancellationToken cancellationToken, int? approvalsBefore = null)
     {
         ArgumentNullException.ThrowIfNull(updated);
         await database.WriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -74,9 +74,16 @@ public sealed class SqliteProposalStore(SqliteDatabase database) : IProposalStor
         {
             using var connection = database.OpenConnection();
             using var command = connection.CreateCommand();
-            command.CommandText = "UPDATE proposals SET status = $status, doc = $doc WHERE id = $id AND status = $from";
+            command.CommandText = approvalsBefore is null
+                ? "UPDATE proposals SET status = $status, doc = $doc WHERE id = $id AND status = $from"
+                : "UPDATE proposals SET status = $status, doc = $doc WHERE id = $id AND status = $from AND coalesce(json_array_length(doc, '$.approvals'), 0) = $approvals";
             Bind(command, updated);
             command.Parameters.AddWithValue("$from", EnumText.Name(from));
+            if (approvalsBefore is { } count)
+            {
+                command.Parameters.AddWithValue("$approvals", count);
+            }
+
             return command.ExecuteNonQuery() == 1;
         }
         finally

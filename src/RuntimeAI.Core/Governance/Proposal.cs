@@ -157,6 +157,10 @@ public interface IProposalStore
 
     Task<IReadOnlyList<Proposal>> ListAsync(ProposalStatus? status, int limit, CancellationToken cancellationToken);
 
-    /// <summary>Atomically moves a proposal from <paramref name="from"/> to its new value; false when it was not in <paramref name="from"/>.</summary>
-    Task<bool> TransitionAsync(Proposal updated, ProposalStatus from, CancellationToken cancellationToken);
+    /// <summary>
+    /// Atomically moves a proposal from <paramref name="from"/> to its new value; false when it was
+    /// not in <paramref name="from"/>, or, when <paramref name="approvalsBefore"/> is given, when
+    /// another approver recorded an approval since it was read (so no approval is overwritten).
+    /// </summary>
+    Task<bool> TransitionAsync(Proposal updated, ProposalStatus from, CancellationToken cancellationToken, int? approvalsBefore = null);
 }
