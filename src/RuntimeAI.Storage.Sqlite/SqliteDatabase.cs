@@ -120,6 +120,36 @@ public sealed class SqliteDatabase : IDisposable
         );
         CREATE UNIQUE INDEX ux_api_keys_active_name ON api_keys(name) WHERE revoked_at IS NULL;
         """,
+        // v4: signal history (raw samples rolled up per minute and per hour) and intents
+        """
+        CREATE TABLE signal_raw (
+            runtime_id TEXT NOT NULL,
+            metric TEXT NOT NULL,
+            ts INTEGER NOT NULL,
+            value REAL NOT NULL
+        );
+        CREATE INDEX ix_signal_raw_series ON signal_raw(runtime_id, metric, ts);
+        CREATE INDEX ix_signal_raw_ts ON signal_raw(ts);
+        CREATE TABLE signal_rollup (
+            resolution INTEGER NOT NULL,
+            runtime_id TEXT NOT NULL,
+            metric TEXT NOT NULL,
+            bucket INTEGER NOT NULL,
+            sum REAL NOT NULL,
+            min REAL NOT NULL,
+            max REAL NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (resolution, runtime_id, metric, bucket)
+        ) WITHOUT ROWID;
+        CREATE TABLE intents (
+            id TEXT PRIMARY KEY,
+            runtime_id TEXT,
+            status TEXT NOT NULL,
+            principal TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            doc TEXT NOT NULL
+        );
+        """,
     ];
 
     private readonly string _connectionString;
