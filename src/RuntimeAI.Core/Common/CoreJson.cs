@@ -45,6 +45,7 @@ namespace RuntimeAI.Core.Common;
 [JsonSerializable(typeof(RuntimeAI.Core.Governance.Proposal))]
 [JsonSerializable(typeof(RuntimeAI.Core.Governance.ProposalStatus))]
 [JsonSerializable(typeof(RuntimeAI.Core.Identity.ApiKey))]
+[JsonSerializable(typeof(RuntimeAI.Core.Planning.IntentRecord))]
 public sealed partial class CoreJsonContext : JsonSerializerContext;
 
 /// <summary>Shortcuts over <see cref="CoreJsonContext"/>.</summary>
