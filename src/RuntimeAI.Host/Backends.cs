@@ -76,6 +76,7 @@ internal static class Backends
         services.AddSingleton<RuntimeLifecycle>();
         services.AddBackendHealthMonitor();
         services.AddHostedService<BackendStartup>();
+        services.AddSignalCollection(options.SignalInterval);
         services.AddSagaExecution();
     }
 

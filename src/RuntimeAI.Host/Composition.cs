@@ -26,6 +26,8 @@ internal static class Composition
         services.AddSingleton<RuntimeAI.Core.Identity.IApiKeyStore, SqliteApiKeyStore>();
         services.AddSingleton<RuntimeAI.Core.Operations.ISagaStore, SqliteSagaStore>();
         services.AddSingleton<RuntimeAI.Core.Operations.IIdempotencyStore, SqliteIdempotencyStore>();
+        services.AddSingleton<RuntimeAI.Core.Signals.ISignalStore, SqliteSignalStore>();
+        services.AddSingleton<RuntimeAI.Core.Planning.IIntentStore, SqliteIntentStore>();
         services.AddSingleton<RuntimeAI.Core.Governance.IPolicySource>(SqlitePolicyStore.LoadRegistry(database, options.PoliciesDir, TimeProvider.System));
         services.AddSingleton<HttpEndpoints.ReadinessCheck>(_ => _ => Task.FromResult(database.CheckReadiness()));
         return database;

@@ -22,7 +22,7 @@ public enum IntentGoal
 }
 
 /// <summary>How many safeguards a plan keeps.</summary>
-public enum PolicyMode
+public enum IntentPolicyMode
 {
     /// <summary>Snapshot first, one reversible step at a time (the default).</summary>
     SafeFirst,

@@ -42,7 +42,7 @@ public sealed record PlanRequest
     public IntentConstraints Constraints { get; init; } = new();
 
     /// <summary>How many safeguards.</summary>
-    public PolicyMode Mode { get; init; } = PolicyMode.SafeFirst;
+    public IntentPolicyMode Mode { get; init; } = IntentPolicyMode.SafeFirst;
 
     /// <summary>The window the signals cover.</summary>
     public TimeSpan Window { get; init; } = TimeSpan.FromHours(1);
@@ -142,7 +142,7 @@ public static class IntentPlanner
         b.Trace("observation", Fmt($"{rt.Name} is idle: {avg:0.##} % CPU on average over {r.Cpu.Count} points (peak {peak:0.#} %)"), evidence);
         var (vcpus, memory) = Size(rt);
         var high = b.Request.Constraints.HighAvailability || IsHighAvailability(rt);
-        var mayStop = !high && b.Request.Mode != PolicyMode.SafeFirst && OutsideBusinessHoursOrVm(rt, b.Request.Now);
+        var mayStop = !high && b.Request.Mode != IntentPolicyMode.SafeFirst && OutsideBusinessHoursOrVm(rt, b.Request.Now);
         if (high)
         {
             b.Trace("constraint", $"availability=high ({(IsHighAvailability(rt) ? "label on " + rt.Name : "intent constraint")}) forbids stopping {rt.Name}: shrink at most", []);
@@ -179,7 +179,7 @@ public static class IntentPlanner
             b.Trace("constraint", Fmt($"latency_ms < {latency:0}: a shrink to {smaller.Name} keeps the CPU peak at {projected:0.#} % (≤ {LatencyHeadroom} %)"), evidence);
         }
 
-        if (b.Request.Mode != PolicyMode.Aggressive && CanDo(rt, "snapshot"))
+        if (b.Request.Mode != IntentPolicyMode.Aggressive && CanDo(rt, "snapshot"))
         {
             b.Add(Snapshot(rt, "before shrinking", b.Request.Now), 0, 0);
         }
@@ -255,7 +255,7 @@ public static class IntentPlanner
         {
             b.Trace("observation", $"{rt.Name}: {flapping.Detail}", flapping.Evidence);
             var lastGood = r.Snapshots?.Where(s => s.CreatedAt < flapping.Ts).OrderBy(s => s.CreatedAt).LastOrDefault();
-            if (lastGood is not null && b.Request.Mode != PolicyMode.SafeFirst && CanDo(rt, "restore"))
+            if (lastGood is not null && b.Request.Mode != IntentPolicyMode.SafeFirst && CanDo(rt, "restore"))
             {
                 b.Trace("correlation", $"snapshot {lastGood.Name} was taken at {lastGood.CreatedAt.UtcDateTime:HH:mm}Z, before the first state change: the last good state", [$"snapshot {lastGood.Name} at {lastGood.CreatedAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}"]);
                 b.Add(new PlanStep
@@ -350,7 +350,7 @@ public static class IntentPlanner
     private static void ScaleUp(Builder b, Runtime rt, IReadOnlyList<string> evidence, string why)
     {
         var (vcpus, memory) = Size(rt);
-        var steps = b.Request.Mode == PolicyMode.Aggressive ? 2 : 1;
+        var steps = b.Request.Mode == IntentPolicyMode.Aggressive ? 2 : 1;
         var bigger = SizeTable.All.Where(s => s.MemoryMiB > memory && s.Vcpus >= vcpus).OrderBy(s => s.MemoryMiB).Skip(steps - 1).FirstOrDefault()
                      ?? SizeTable.All.Where(s => s.MemoryMiB > memory && s.Vcpus >= vcpus).OrderBy(s => s.MemoryMiB).FirstOrDefault();
         if (bigger is null)
@@ -469,7 +469,7 @@ public static class IntentPlanner
                 kept.Add(s);
             }
 
-            if (Request.Mode == PolicyMode.SafeFirst && kept.Select(s => s.Step.RuntimeId).Distinct(StringComparer.Ordinal).Count() > 1)
+            if (Request.Mode == IntentPolicyMode.SafeFirst && kept.Select(s => s.Step.RuntimeId).Distinct(StringComparer.Ordinal).Count() > 1)
             {
                 // One runtime at a time: the first runtime's steps now, the rest as the next intents.
                 var first = kept[0].Step.RuntimeId;

@@ -96,6 +96,12 @@ public sealed class RuntimeAiServerOptions
     /// </summary>
     public IList<string> ClientApprovalTransports { get; } = ["stdio", "in-process"];
 
+    /// <summary>Time between two signal-collection rounds (default 30 s; zero turns the collector off).</summary>
+    public TimeSpan SignalInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Prices the planner computes the cost effect of a plan with.</summary>
+    public RuntimeAI.Core.Planning.PriceTable Prices { get; set; } = new();
+
     /// <summary>The transport label recorded in the audit trail (stdio, http, in-process).</summary>
     public string TransportLabel { get; set; } = "stdio";
 

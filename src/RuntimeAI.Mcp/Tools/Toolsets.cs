@@ -18,8 +18,8 @@ public static class Toolsets
     public static IReadOnlyList<KeyValuePair<string, string>> Summaries { get; } =
     [
         new("observe", "every observe-tier tool: read runtimes, status, metrics, events, snapshots, operations, proposals, your audit trail"),
-        new("analyse", "simulate_action, check_policy: what an action would do and whether it is allowed"),
-        new("recommend", "draft_recommendation, get_proposal: hand a change to a human"),
+        new("analyse", "simulate_action, check_policy, forecast_capacity, detect_anomalies, find_root_cause: what an action would do, whether it is allowed, what the signals say"),
+        new("recommend", "draft_recommendation, get_proposal, plan_actions, submit_intent, get_intent: hand a change to a human, or plan and run a goal"),
         new("execute", "every execute-tier tool (lifecycle, snapshots, sagas, rollback, policy writes)"),
         new("vm", "virtual machines: create, start, stop, restart, scale, snapshot, restore, delete, execute_actions, rollback, plus the runtime basics"),
         new("vcluster", "virtual clusters: create, start, stop, scale, delete, execute_actions, rollback, plus the runtime basics"),
@@ -31,7 +31,7 @@ public static class Toolsets
     {
         ["observe"] = [.. ToolCatalog.All.Where(t => t.Tier == ToolTier.Observe).Select(t => t.Name)],
         ["analyse"] = [.. ToolCatalog.All.Where(t => t.Tier == ToolTier.Analyse).Select(t => t.Name)],
-        ["recommend"] = ["draft_recommendation", "get_proposal"],
+        ["recommend"] = ["draft_recommendation", "get_proposal", "plan_actions", "submit_intent", "get_intent"],
         ["execute"] = [.. ToolCatalog.All.Where(t => t.Tier == ToolTier.Execute).Select(t => t.Name)],
         ["vm"] = [.. s_runtimeBasics, "create_runtime", "start_runtime", "stop_runtime", "restart_runtime", "scale_runtime",
             "snapshot_runtime", "restore_snapshot", "list_snapshots", "delete_runtime", "execute_actions", "rollback_operation"],

@@ -25,7 +25,7 @@ public sealed class IntentPlannerTests
     private static List<SignalPoint> Flat(double value, int count = 60) =>
         Enumerable.Range(0, count).Select(i => new SignalPoint(s_now.AddMinutes(i - count), value, value, value, 1)).ToList();
 
-    private static PlanRequest Request(IntentGoal goal, PolicyMode mode = PolicyMode.Balanced, IntentConstraints? constraints = null) =>
+    private static PlanRequest Request(IntentGoal goal, IntentPolicyMode mode = IntentPolicyMode.Balanced, IntentConstraints? constraints = null) =>
         new() { Goal = goal, Mode = mode, Now = s_now, Constraints = constraints ?? new IntentConstraints() };
 
     [Theory]
@@ -84,7 +84,7 @@ public sealed class IntentPlannerTests
     {
         var cpu = Flat(2);
         cpu[10] = cpu[10] with { Max = 60 };
-        var plan = IntentPlanner.Plan(Request(IntentGoal.ReduceCost, PolicyMode.SafeFirst, new IntentConstraints { LatencyMs = 50 }),
+        var plan = IntentPlanner.Plan(Request(IntentGoal.ReduceCost, IntentPolicyMode.SafeFirst, new IntentConstraints { LatencyMs = 50 }),
             [new RuntimeSignals { Runtime = Vm("rt_01", "xlarge"), Cpu = cpu }]);
 
         Assert.Equal("no_action", plan.Status);
@@ -139,7 +139,7 @@ public sealed class IntentPlannerTests
             new RuntimeSignals { Runtime = Vm("rt_02"), Cpu = Flat(1) },
         };
 
-        var safe = IntentPlanner.Plan(Request(IntentGoal.ReduceCost, PolicyMode.SafeFirst), runtimes);
+        var safe = IntentPlanner.Plan(Request(IntentGoal.ReduceCost, IntentPolicyMode.SafeFirst), runtimes);
         Assert.All(safe.Steps, s => Assert.Equal("rt_01", s.RuntimeId));
         Assert.Contains(safe.Recommendations, r => r.StartsWith("next", StringComparison.Ordinal));
 

@@ -6,6 +6,7 @@ using RuntimeAI.Core.Drivers;
 using RuntimeAI.Core.Inventory;
 using RuntimeAI.Core.Lifecycle;
 using RuntimeAI.Core.Runtimes;
+using RuntimeAI.Core.Signals;
 
 namespace RuntimeAI.Mcp.Tools.Observe;
 
@@ -165,18 +166,25 @@ internal sealed class GetMetricsTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Observe;
 
     public override string Description =>
-        "Measure cpu_usage and memory_usage (% of the runtime's vCPUs, memory) over window_seconds.";
+        "History (window, step) of cpu_usage, memory_usage (%), up, vcpus, memory_mib; window_seconds: live.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
         Schema.RuntimeId(),
-        Schema.Optional("metrics", Schema.Array(Schema.Enum(null, ["cpu_usage", "memory_usage"]), maxItems: 2)),
-        Schema.Optional("window_seconds", Schema.Integer(null, 1, 30, 2)),
+        Schema.Optional("metrics", Schema.Array(Schema.Enum(null, SignalNames.All))),
+        Schema.Optional("window", Analyse.SignalQueries.Duration()),
+        Schema.Optional("step", Schema.Enum(null, ["raw", "1m", "1h"])),
+        Schema.Optional("window_seconds", Schema.Integer(null, 1, 30)),
         Schema.Reasoning());
 
     public override JsonObject OutputSchema { get; } = Schema.Row("runtime_id", "from", "to");
 
     public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
     {
+        if (call.Arguments["window_seconds"] is null && Analyse.SignalQueries.Store(call) is { } store)
+        {
+            return await HistoryAsync(call, store, cancellationToken).ConfigureAwait(false);
+        }
+
         var lifecycle = call.Services.GetRequiredService<RuntimeLifecycle>();
         var time = call.Services.GetRequiredService<TimeProvider>();
         var id = call.GetString("runtime_id")!;
@@ -212,5 +220,62 @@ internal sealed class GetMetricsTool : RuntimeTool
         };
         var text = string.Join(", ", metrics.Select(m => $"{m.Key} {(m.Value!["value"] is null ? "n/a" : m.Value["value"]!.ToJsonString() + "%")}"));
         return ToolResult.Ok(structured, $"{runtime.Name} over {(last.ObservedAt - first.ObservedAt).TotalSeconds:0.#}s: {text}.");
+    }
+
+    /// <summary>The stored series of each metric over the window, at the step asked (or the finest the window allows).</summary>
+    private static async Task<ToolResult> HistoryAsync(ToolCall call, ISignalStore store, CancellationToken cancellationToken)
+    {
+        var id = call.GetString("runtime_id")!;
+        if (await call.Inventory.GetRuntimeAsync(id, cancellationToken).ConfigureAwait(false) is not { } runtime)
+        {
+            return ToolErrors.RuntimeNotFound(id);
+        }
+
+        var window = Analyse.SignalQueries.ParseDuration(call.GetString("window"), TimeSpan.FromHours(1));
+        var resolution = call.GetString("step") switch
+        {
+            "raw" => SignalResolution.Raw,
+            "1m" => SignalResolution.Minute,
+            "1h" => SignalResolution.Hour,
+            _ => Analyse.SignalQueries.ResolutionFor(window),
+        };
+        var wanted = call.Arguments["metrics"] is JsonArray list && list.Count > 0
+            ? list.Select(m => m!.GetValue<string>()).Distinct(StringComparer.Ordinal).ToList()
+            : [SignalNames.CpuUsage, SignalNames.MemoryUsage];
+        var now = call.Services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var metrics = new JsonObject();
+        var summary = new List<string>();
+        foreach (var metric in wanted)
+        {
+            var points = await store.QueryAsync(id, metric, now - window, now, resolution, cancellationToken).ConfigureAwait(false);
+            // At most 500 points reach the client: the newest, so a long raw window still answers.
+            var shown = points.Count > 500 ? points.Skip(points.Count - 500).ToList() : points;
+            metrics[metric] = new JsonObject
+            {
+                ["unit"] = SignalNames.Unit(metric),
+                ["count"] = points.Count,
+                ["avg"] = points.Count == 0 ? null : Math.Round(points.Average(p => p.Avg), 3),
+                ["min"] = points.Count == 0 ? null : Math.Round(points.Min(p => p.Min), 3),
+                ["max"] = points.Count == 0 ? null : Math.Round(points.Max(p => p.Max), 3),
+                ["points"] = new JsonArray(shown.Select(p => (JsonNode)new JsonArray(
+                    JsonValue.Create(Analyse.SignalQueries.Ts(p.Ts)), JsonValue.Create(Math.Round(p.Avg, 3)))).ToArray()),
+                ["truncated"] = points.Count > shown.Count,
+            };
+            summary.Add(points.Count == 0
+                ? $"{metric} no data"
+                : string.Create(CultureInfo.InvariantCulture, $"{metric} avg {points.Average(p => p.Avg):0.##} max {points.Max(p => p.Max):0.##} ({points.Count} pts)"));
+        }
+
+        var structured = new JsonObject
+        {
+            ["runtime_id"] = runtime.Id,
+            ["from"] = Analyse.SignalQueries.Ts(now - window),
+            ["to"] = Analyse.SignalQueries.Ts(now),
+            ["step"] = Analyse.SignalQueries.Name(resolution),
+            ["source"] = "history",
+            ["metrics"] = metrics,
+        };
+        return ToolResult.Ok(structured, $"{runtime.Name} over {call.GetString("window") ?? "1h"} at {Analyse.SignalQueries.Name(resolution)}: {string.Join(", ", summary)}." +
+            (metrics.All(m => m.Value!["count"]!.GetValue<int>() == 0) ? " No samples yet: the collector samples every runtime on an interval; or pass window_seconds to measure live." : string.Empty));
     }
 }
