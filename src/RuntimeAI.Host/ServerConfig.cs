@@ -16,7 +16,7 @@ internal sealed class ServerConfig
     [
         "transport", "urls", "data_dir", "autonomy", "sandbox", "libvirt", "kubeconfig", "max_request_body_bytes",
         "allowed_origins", "allowed_hosts", "log_file", "log_level", "policies_dir", "admins", "autonomy_scopes", "roles", "auth",
-        "approvals_required", "client_approval_transports", "toolsets",
+        "approvals_required", "client_approval_transports", "toolsets", "signal_interval_seconds", "prices",
     ];
 
     public List<string> Errors { get; } = [];
@@ -153,12 +153,49 @@ internal sealed class ServerConfig
                         }
 
                         break;
+                    case "signal_interval_seconds":
+                        if (property.Value.TryGetInt32(out var seconds) && seconds is >= 0 and <= 86400)
+                        {
+                            Options.SignalInterval = TimeSpan.FromSeconds(seconds);
+                        }
+                        else
+                        {
+                            Errors.Add($"{where} must be a whole number of seconds from 0 (collector off) to 86400");
+                        }
+
+                        break;
+                    case "prices": ReadPrices(property.Value, where); break;
                     default:
                         Errors.Add($"{where} is not a known setting; known settings are {string.Join(", ", s_knownKeys)}");
                         break;
                 }
             }
         }
+    }
+
+    private void ReadPrices(JsonElement value, string where)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            Errors.Add($"{where} must be an object like {{\"vcpu_hour\": 0.04, \"gib_hour\": 0.005, \"currency\": \"USD\"}}");
+            return;
+        }
+
+        var prices = Options.Prices;
+        foreach (var p in value.EnumerateObject())
+        {
+            switch (p.Name)
+            {
+                case "vcpu_hour" when p.Value.TryGetDouble(out var v) && v >= 0: prices = prices with { VcpuHour = v }; break;
+                case "gib_hour" when p.Value.TryGetDouble(out var g) && g >= 0: prices = prices with { GibHour = g }; break;
+                case "currency" when p.Value.ValueKind == JsonValueKind.String: prices = prices with { Currency = p.Value.GetString()! }; break;
+                default:
+                    Errors.Add($"{where}.{p.Name} is not a price: use vcpu_hour and gib_hour (numbers ≥ 0) and currency (text)");
+                    break;
+            }
+        }
+
+        Options.Prices = prices;
     }
 
     private void ApplyEnvironment(IDictionary<string, string?> environment)

@@ -129,7 +129,7 @@ public sealed class SignalCollector
         var skipped = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         int sampled = 0, failed = 0;
         foreach (var group in runtimes
-                     .Where(r => r.Backend?.Ref is not null && r.State is not (RuntimeState.Deleted or RuntimeState.Deleting or RuntimeState.Creating))
+                     .Where(r => r.Backend?.Ref is not null && r.State is not (RuntimeState.Deleted or RuntimeState.Deleting))
                      .GroupBy(r => _drivers.ForBackendRef(r.Backend!.Ref)))
         {
             if (group.Key is not { } driver)

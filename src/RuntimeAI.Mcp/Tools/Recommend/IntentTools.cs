@@ -415,7 +415,7 @@ internal sealed class SubmitIntentTool : RuntimeTool
         var updated = record with
         {
             Status = status,
-            Autonomy = EnumText.Name(inner.Autonomy),
+            Autonomy = inner.Autonomy.ToString().ToLowerInvariant(),
             OperationId = structured?["operation_id"]?.GetValue<string>() ?? record.OperationId,
             ProposalId = structured?["proposal_id"]?.GetValue<string>() ?? proposalId ?? record.ProposalId,
             Result = Result(summary, Executed(structured, actions), recommendations),
