@@ -105,7 +105,7 @@ internal static partial class AuditCommand
     private static string ResolveDataDir(string? dataDir, string? configFile) =>
         Cli.LoadOptions(new ServerConfig.Flags { DataDir = dataDir, ConfigFile = configFile }).DataDir;
 
-    private static async Task<int> VerifyAsync(string dataDir, string? expectedHead, CancellationToken cancellationToken)
+    internal static async Task<int> VerifyAsync(string dataDir, string? expectedHead, CancellationToken cancellationToken)
     {
         using var trail = AuditTrailReader.Open(dataDir);
         string? problem = null;

@@ -30,6 +30,7 @@ internal static class Cli
         root.Subcommands.Add(AuditCommand.Create());
         root.Subcommands.Add(PolicyCommand.Create());
         root.Subcommands.Add(KeysCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
