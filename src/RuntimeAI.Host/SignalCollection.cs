@@ -26,16 +26,28 @@ internal static class SignalCollection
 
     /// <summary>
     /// Starts the loop without waiting for a round: the server answers calls at once, and the first
-    /// samples arrive in the background (a tool never waits for the collector).
+    /// samples arrive in the background (a tool never waits for the collector). The collector (and
+    /// through it the drivers) is built inside the loop, off the start path, and its first round
+    /// waits for the backends' first discovery.
     /// </summary>
-    private sealed class CollectorLoop(SignalCollector collector) : IHostedService, IAsyncDisposable
+    private sealed class CollectorLoop(IServiceProvider services) : IHostedService, IAsyncDisposable
     {
         private readonly CancellationTokenSource _stopping = new();
         private Task? _loop;
 
         public Task StartAsync(CancellationToken cancellationToken)
         {
-            _loop = Task.Run(() => collector.RunAsync(_stopping.Token), CancellationToken.None);
+            var stopping = _stopping.Token;
+            _loop = Task.Run(async () =>
+            {
+                var time = services.GetRequiredService<TimeProvider>();
+                if (services.GetService<BackendReadiness>() is { } readiness)
+                {
+                    await readiness.WaitAsync(time, stopping);
+                }
+
+                await services.GetRequiredService<SignalCollector>().RunAsync(stopping);
+            }, CancellationToken.None);
             return Task.CompletedTask;
         }
 
