@@ -15,7 +15,7 @@ internal sealed class ForecastCapacityTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Analyse;
 
     public override string Description =>
-        "Trend of a stored metric (least squares, weekly seasonality): when it hits 100 %, fit quality.";
+        "Trend of a stored metric (least squares, weekly seasonality): when it hits 100 %, and fit.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
         Schema.RuntimeId(),
@@ -167,7 +167,7 @@ internal sealed class FindRootCauseTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Analyse;
 
     public override string Description =>
-        "Common cause of failing runtimes (depends-on labels, events), or inconclusive.";
+        "Common cause of failing runtimes (depends-on labels, events) or inconclusive.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
         Schema.Optional("runtime_ids", Schema.Array(Schema.String(null, Schema.RuntimeIdPattern), null, 100, 1)),

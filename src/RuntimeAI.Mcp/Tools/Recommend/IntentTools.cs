@@ -210,7 +210,7 @@ internal sealed class PlanActionsTool : RuntimeTool
     public override bool OpenWorld => false;
 
     public override string Description =>
-        "Plan actions for a goal (name or sentence) from stored signals, with evidence and effect.";
+        "Plan actions for a goal (name or sentence) from stored signals, with evidence, effect.";
 
     public override JsonObject InputSchema { get; } = Schema.Object([.. IntentPlanning.Inputs(), Schema.Reasoning()]);
 
@@ -231,10 +231,13 @@ internal sealed class SubmitIntentTool : RuntimeTool
 
     public override ToolTier Tier => ToolTier.Recommend;
 
-    public override bool OpenWorld => true;
+    // Recommend tier (not destructive, closed-world): it reaches infrastructure only through the
+    // execute_actions call it makes, which carries its own execute-tier contract and gates, and
+    // which the autonomy gate refuses at advisor.
+    public override bool OpenWorld => false;
 
     public override string Description =>
-        "Plan a goal and run it as one gated execute_actions; resume with intent_id+proposal_id.";
+        "Plan a goal, run it as one gated execute_actions; resume with intent_id+proposal_id.";
 
     public override JsonObject InputSchema { get; } = Schema.Object([
         .. IntentPlanning.Inputs(),
