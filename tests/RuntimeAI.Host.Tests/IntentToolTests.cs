@@ -232,6 +232,39 @@ public sealed class IntentToolTests
     }
 
     [Fact]
+    public async Task SubmitIntent_Autonomous_SecondRuntimeFails_SagaCompensatesTheFirst()
+    {
+        var dataDir = TestPaths.NewDataDir();
+        await using var session = await StartAsync(dataDir, AutonomyLevel.Autonomous);
+        var team = new Dictionary<string, string> { ["team"] = "t-" + Guid.NewGuid().ToString("N")[..6] };
+        var id = await CreateVmAsync(session.Client, team);
+        // A second runtime the inventory records as running but no backend holds: its step fails.
+        var ghost = (await InventorySeed.AddRuntimesAsync(dataDir, 1, _ => team))[0].Id;
+        await SeedAsync(dataDir, id, SignalNames.CpuUsage, 20, _ => 0.2);
+        await SeedAsync(dataDir, ghost, SignalNames.CpuUsage, 20, _ => 0.2);
+
+        var result = await session.Client.CallToolAsync("submit_intent", new Dictionary<string, object?>
+        {
+            ["selector"] = team, ["goal"] = "reduce_cost", ["policy_mode"] = "balanced",
+        }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.True(result.IsError != true, Text(result));
+        var intent = result.StructuredContent!.Value;
+        Assert.Equal(2, intent.GetProperty("planned_actions").GetArrayLength());
+        Assert.Equal("failed", intent.GetProperty("status").GetString());
+        Assert.Equal("running", await StateAsync(session.Client, id));
+        var record = await OkAsync(session.Client, "get_intent", new() { ["intent_id"] = intent.GetProperty("intent_id").GetString() });
+        Assert.Equal("failed", record.GetProperty("status").GetString());
+        Assert.NotNull(record.GetProperty("finished_at").GetString());
+        Assert.Contains("compensated", record.GetProperty("result").GetProperty("summary").GetString(), StringComparison.Ordinal);
+        var operation = await OkAsync(session.Client, "get_operation", new() { ["operation_id"] = record.GetProperty("operation_id").GetString() });
+        Assert.Equal("failed", operation.GetProperty("status").GetString());
+        // The first runtime was stopped by the saga, then started again by its compensation.
+        var events = await OkAsync(session.Client, "get_events", new() { ["runtime_id"] = id, ["type_prefix"] = "saga.", ["page_size"] = 100 });
+        Assert.Contains(events.GetProperty("items").EnumerateArray(), e => e.GetProperty("type").GetString()!.Contains("compensat", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Collector_SamplesTheSandboxRuntimes_GetMetricsReadsTheHistory()
     {
         var dataDir = TestPaths.NewDataDir();

@@ -419,7 +419,10 @@ internal sealed class SubmitIntentTool : RuntimeTool
         {
             Status = status,
             Autonomy = inner.Autonomy.ToString().ToLowerInvariant(),
-            OperationId = structured?["operation_id"]?.GetValue<string>() ?? record.OperationId,
+            // A failed saga answers with an error whose text names its operation.
+            OperationId = structured?["operation_id"]?.GetValue<string>()
+                ?? (System.Text.RegularExpressions.Regex.Match(text, "op_[0-9A-HJKMNP-TV-Z]{26}") is { Success: true } m ? m.Value : null)
+                ?? record.OperationId,
             ProposalId = structured?["proposal_id"]?.GetValue<string>() ?? proposalId ?? record.ProposalId,
             Result = Result(summary, Executed(structured, actions), recommendations),
             FinishedAt = finished ? time.GetUtcNow() : null,
