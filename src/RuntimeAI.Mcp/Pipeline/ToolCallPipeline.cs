@@ -156,6 +156,7 @@ internal sealed class ToolCallPipeline(
                 Detail = detail is null ? null : SecretRedactor.RedactText(detail),
                 OperationId = ReadString(structured, "operation_id"),
                 RuntimeId = AsRuntimeId(ReadString(structured, "runtime_id") ?? AsString(context.Arguments["runtime_id"])),
+                RuntimeIds = RuntimesTouched(context),
                 Decision = context.Decision?.ToJsonObject(),
                 ProposalId = context.ProposalId,
                 Approver = context.Approver,
@@ -163,6 +164,13 @@ internal sealed class ToolCallPipeline(
                 DryRunSummary = context.Simulations.Count == 0 ? null : string.Join(" | ", context.Simulations.Select(s => s.Summary)),
             }, CancellationToken.None).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Every runtime a call's plan touches, when it is more than one (a saga across runtimes); else null.</summary>
+    private static IReadOnlyList<string>? RuntimesTouched(ToolCallContext context)
+    {
+        var ids = context.Changes.Select(c => c.RuntimeId).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        return ids.Count > 1 ? ids : null;
     }
 
     // Arguments are read before (and whether or not) they pass the schema firewall: never assume types.
