@@ -224,6 +224,57 @@ public sealed class InsideRuntimeTests
         Assert.Contains("gizmos", ((TextContentBlock)badKind.Content[0]).Text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task HostCluster_TenantScopedPrincipal_IsNotFoundEvenForTheSandbox()
+    {
+        await using var world = await World.StartAsync(o => o.LocalPrincipal = new RuntimeAI.Core.Identity.Principal
+        {
+            Name = "key:tenant-a",
+            Kind = RuntimeAI.Core.Identity.PrincipalKind.Agent,
+            Roles = new HashSet<RuntimeAI.Core.Identity.Role> { RuntimeAI.Core.Identity.Role.Viewer },
+            Tenants = ["tenant-a"],
+            AuthenticatedBy = "api_key",
+            Identities = ["key:tenant-a"],
+        });
+
+        var host = await world.CallAsync("list_resources", new() { ["runtime_id"] = "cluster:kubesim", ["kind"] = "pods" });
+
+        Assert.True(host.IsError);
+        Assert.Equal("not_found", host.StructuredContent!.Value.GetProperty("error").GetProperty("code").GetString());
+        Assert.DoesNotContain("kubesim", ((TextContentBlock)host.Content[0]).Text.Replace("cluster 'kubesim'", "", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HostCluster_RealBackend_IsReadableOnlyWhenObserveHostsNamesIt()
+    {
+        await using var cluster = await RuntimeAI.KubeSim.KubeSimServer.StartAsync(new RuntimeAI.KubeSim.KubeSimOptions { SeedYaml = SandboxWorld.Seed }, Ct);
+        var dataDir = TestPaths.NewDataDir();
+        var kubeconfig = Path.Combine(dataDir, "lab.kubeconfig");
+        await File.WriteAllTextAsync(kubeconfig, cluster.CreateKubeconfigYaml("lab"), Ct);
+
+        async Task<CallToolResult> ListAsync(params string[] observeHosts)
+        {
+            var options = new RuntimeAiServerOptions { DataDir = TestPaths.NewDataDir(), Autonomy = AutonomyLevel.Advisor, PoliciesDir = TestPolicies.AllowAll() };
+            options.Kubeconfigs.Add(kubeconfig + "#lab");
+            foreach (var h in observeHosts)
+            {
+                options.ObserveHosts.Add(h);
+            }
+
+            await using var session = await InProcessSession.StartAsync(options, Ct);
+            return await session.Client.CallToolAsync("list_resources", new Dictionary<string, object?> { ["runtime_id"] = "cluster:lab", ["kind"] = "vm", ["namespace"] = "vms" }, cancellationToken: Ct);
+        }
+
+        var off = await ListAsync();
+        var on = await ListAsync("lab");
+
+        Assert.True(off.IsError);
+        Assert.Contains("observe_hosts", ((TextContentBlock)off.Content[0]).Text, StringComparison.Ordinal);
+        Assert.NotEqual(true, on.IsError);
+        Assert.Equal(2, on.StructuredContent!.Value.GetProperty("rows").GetArrayLength());
+        Assert.DoesNotContain("simulator", ((TextContentBlock)on.Content[0]).Text, StringComparison.Ordinal);
+    }
+
     private static int CountOf(string text, string part)
     {
         var count = 0;

@@ -65,7 +65,7 @@ internal static class InsideTarget
         if (!host.IsSandbox && !options.ObserveHosts.Contains("*") && !options.ObserveHosts.Contains(context))
         {
             return (null, ToolResult.Error("forbidden",
-                $"observing host cluster '{context}' is not enabled on this server; an operator enables it with \"observe_hosts\": [\"{context}\"] in the config (or --observe-host {context})"));
+                $"observing host cluster '{context}' is not enabled on this server; an operator enables it with \"observe_hosts\": [\"{context}\"] in the config file, or \"*\" for every configured cluster"));
         }
 
         return (host.View, null);
