@@ -275,6 +275,57 @@ public sealed class InsideRuntimeTests
         Assert.DoesNotContain("simulator", ((TextContentBlock)on.Content[0]).Text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task GetEvents_RelatedResource_ListsTheKubernetesEventsOfThatObjectOnly()
+    {
+        await using var world = await World.StartAsync();
+        await world.CreateAsync("/api/v1/namespaces/default/pods", new JsonObject
+        {
+            ["apiVersion"] = "v1", ["kind"] = "Pod",
+            ["metadata"] = new JsonObject { ["name"] = "evented" },
+            ["spec"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = "c", ["image"] = "example/app:1" }) },
+        });
+
+        JsonElement events = default;
+        for (var i = 0; i < 100; i++)
+        {
+            events = await world.CallOkAsync("get_events", new() { ["runtime_id"] = "cluster:kubesim", ["related_resource"] = "pod/default/evented" });
+            if (events.GetProperty("items").EnumerateArray().Any(e => e.GetProperty("reason").GetString() == "Started"))
+            {
+                break;
+            }
+
+            await Task.Delay(100, Ct);
+        }
+
+        var items = events.GetProperty("items").EnumerateArray().ToList();
+        Assert.Contains(items, e => e.GetProperty("reason").GetString() == "Scheduled");
+        Assert.Contains(items, e => e.GetProperty("reason").GetString() == "Started");
+        Assert.All(items, e => Assert.Equal("pod/evented", e.GetProperty("object").GetString()));
+        Assert.Contains("untrusted", events.GetProperty("untrusted").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetMetrics_Workload_ReportsAbstractNamesForPodsInsideTheVcluster()
+    {
+        await using var world = await World.StartAsync();
+        var dev = await world.VclusterAsync("dev");
+
+        var measured = await world.CallOkAsync("get_metrics", new()
+        {
+            ["runtime_id"] = dev, ["workload"] = "apps/web", ["window_seconds"] = 1,
+            ["metrics"] = new[] { "cpu_usage", "memory_usage", "restarts", "network_rx" },
+        });
+        var metrics = measured.GetProperty("metrics");
+
+        Assert.Equal(["web"], measured.GetProperty("pods").EnumerateArray().Select(p => p.GetString()));
+        Assert.Equal("millicores", metrics.GetProperty("cpu_usage").GetProperty("unit").GetString());
+        Assert.True(metrics.GetProperty("cpu_usage").GetProperty("value").GetDouble() > 0);
+        Assert.True(metrics.GetProperty("memory_usage").GetProperty("value").GetDouble() > 0);
+        Assert.Equal(0, metrics.GetProperty("restarts").GetProperty("value").GetInt32());
+        Assert.Equal(JsonValueKind.Null, metrics.GetProperty("network_rx").GetProperty("value").ValueKind);
+    }
+
     private static int CountOf(string text, string part)
     {
         var count = 0;

@@ -15,11 +15,11 @@ internal sealed class GetLogsTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Observe;
 
     public override string Description =>
-        "Log lines of a pod in a vcluster or host cluster; grep (regex) keeps matching lines and counts the rest.";
+        "Pod log lines in a vcluster or host cluster; grep (regex) keeps matching lines, counts the rest.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
         InsideTarget.Argument(),
-        Schema.Required("pod", Schema.String(null, maxLength: 253)),
+        Schema.Required("pod", Schema.String()),
         Schema.Optional("namespace", Schema.String()),
         Schema.Optional("container", Schema.String()),
         Schema.Optional("since_seconds", Schema.Integer(null, 1)),

@@ -20,8 +20,8 @@ internal sealed class GetResourceTool : RuntimeTool
 
     public override JsonObject InputSchema { get; } = Schema.Object(
         InsideTarget.Argument(),
-        Schema.Required("kind", Schema.String(null, maxLength: 253)),
-        Schema.Required("name", Schema.String(null, maxLength: 253)),
+        Schema.Required("kind", Schema.String()),
+        Schema.Required("name", Schema.String()),
         Schema.Optional("namespace", Schema.String()),
         Schema.Optional("offset", Schema.Integer(null, 0)),
         Schema.Reasoning());

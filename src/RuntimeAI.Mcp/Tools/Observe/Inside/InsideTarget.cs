@@ -16,7 +16,7 @@ internal static class InsideTarget
 {
     public const string HostPrefix = "cluster:";
 
-    private const string Pattern = "^(rt_[0-9A-HJKMNP-TV-Z]{26}|cluster:\\S{1,253})$";
+    public const string Pattern = "^(rt_\\w{26}|cluster:\\S+)$";
 
     public static Prop Argument() =>
         Schema.Required("runtime_id", Schema.String(null, Pattern));

@@ -16,12 +16,12 @@ internal sealed class ListResourcesTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Observe;
 
     public override string Description =>
-        "List objects in a vcluster or host cluster as kubectl get rows; kind as kubectl takes it (Pod, pods, po).";
+        "kubectl get rows of a kind (Pod, pods, po) in a vcluster or host cluster.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
     [
         InsideTarget.Argument(),
-        Schema.Required("kind", Schema.String(null, maxLength: 253)),
+        Schema.Required("kind", Schema.String()),
         Schema.Optional("namespace", Schema.String()),
         Schema.Optional("label_selector", Schema.String()),
         Schema.Optional("field_selector", Schema.String()),
