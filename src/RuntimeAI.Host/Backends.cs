@@ -65,6 +65,7 @@ internal static class Backends
             clients.Add(cluster);
             services.AddSingleton<IRuntimeDriver>(sp => new VclusterDriver(cluster, sp.GetRequiredService<TimeProvider>()));
             services.AddSingleton<IRuntimeDriver>(sp => new KubeVirtDriver(cluster, sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<RuntimeAI.Core.Inside.IClusterHost>(new RuntimeAI.Drivers.Kubernetes.Inside.KubeClusterHost(cluster));
         }
 
         if (clients.Count > 0)

@@ -15,7 +15,7 @@ internal sealed class ForecastCapacityTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Analyse;
 
     public override string Description =>
-        "Trend of a stored metric (least squares, weekly seasonality): when it hits 100 %, and fit.";
+        "Trend of a stored metric (least squares, weekly seasonality): when it hits 100 %.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
         Schema.RuntimeId(),
@@ -23,7 +23,7 @@ internal sealed class ForecastCapacityTool : RuntimeTool
         Schema.Optional("horizon", SignalQueries.Duration()),
         Schema.Reasoning());
 
-    public override JsonObject OutputSchema { get; } = Schema.Row("status", "summary");
+    public override JsonObject OutputSchema { get; } = Schema.Row("status");
 
     public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
     {
@@ -87,7 +87,7 @@ internal sealed class DetectAnomaliesTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Analyse;
 
     public override string Description =>
-        "Crash loops, flapping, values beyond 3 sigma of the hour-of-week baseline, with evidence.";
+        "Crash loops, flapping, values beyond 3 sigma of the hour-of-week baseline; evidence.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
         Schema.Optional("runtime_id", Schema.String(null, Schema.RuntimeIdPattern)),
@@ -170,12 +170,12 @@ internal sealed class FindRootCauseTool : RuntimeTool
         "Common cause of failing runtimes (depends-on labels, events) or inconclusive.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
-        Schema.Optional("runtime_ids", Schema.Array(Schema.String(null, Schema.RuntimeIdPattern), null, 100, 1)),
+        Schema.Optional("runtime_ids", Schema.Array(Schema.String(null, Schema.RuntimeIdPattern), null, 100)),
         SignalQueries.Selector(),
         Schema.Optional("window", SignalQueries.Duration()),
         Schema.Reasoning());
 
-    public override JsonObject OutputSchema { get; } = Schema.Row("status", "summary");
+    public override JsonObject OutputSchema { get; } = Schema.Row("status");
 
     public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
     {

@@ -166,20 +166,26 @@ internal sealed class GetMetricsTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Observe;
 
     public override string Description =>
-        "History (window, step) of cpu_usage, memory_usage (%), up, vcpus, memory_mib; window_seconds: live.";
+        "Stored history (window, step) of a runtime's metrics; window_seconds: measure live; workload: its pods.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
         Schema.RuntimeId(),
-        Schema.Optional("metrics", Schema.Array(Schema.Enum(null, SignalNames.All))),
+        Schema.Optional("metrics", Schema.Array(Schema.Enum(null, [.. SignalNames.All, "restarts", "network_rx", "network_tx"]))),
         Schema.Optional("window", Analyse.SignalQueries.Duration()),
         Schema.Optional("step", Schema.Enum(null, ["raw", "1m", "1h"])),
         Schema.Optional("window_seconds", Schema.Integer(null, 1, 30)),
+        Schema.Optional("workload", Schema.String()),
         Schema.Reasoning());
 
     public override JsonObject OutputSchema { get; } = Schema.Row("runtime_id", "from", "to");
 
     public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
     {
+        if (call.GetString("workload") is not null)
+        {
+            return await Inside.WorkloadMetrics.MeasureAsync(call, cancellationToken).ConfigureAwait(false);
+        }
+
         if (call.Arguments["window_seconds"] is null && Analyse.SignalQueries.Store(call) is { } store)
         {
             return await HistoryAsync(call, store, cancellationToken).ConfigureAwait(false);
@@ -209,6 +215,11 @@ internal sealed class GetMetricsTool : RuntimeTool
             metrics["memory_usage"] = last.MemoryUsedMiB is { } used && last.MemoryMiB > 0
                 ? new JsonObject { ["value"] = Math.Round(used * 100.0 / last.MemoryMiB, 2), ["unit"] = "percent" }
                 : new JsonObject { ["value"] = null, ["unit"] = "percent", ["note"] = "the guest does not report memory use (no balloon driver or not running)" };
+        }
+
+        foreach (var unknown in new[] { "restarts", "network_rx", "network_tx" }.Where(wanted.Contains))
+        {
+            metrics[unknown] = new JsonObject { ["value"] = null, ["note"] = "not known for this backend" };
         }
 
         var structured = new JsonObject

@@ -23,7 +23,7 @@ internal static class IntentPlanning
     [
         Schema.Optional("runtime_id", Schema.String(null, Schema.RuntimeIdPattern)),
         SignalQueries.Selector(),
-        Schema.Optional("goal", Schema.String(null, maxLength: 500)),
+        Schema.Optional("goal", Schema.String()),
         Schema.Optional("constraints", Schema.Object(
             Schema.Optional("latency_ms", Schema.Number()),
             Schema.Optional("availability", Schema.Enum(null, ["high", "normal"])),
@@ -42,9 +42,9 @@ internal static class IntentPlanning
         }
 
         var goalText = call.GetString("goal");
-        if (goalText is null)
+        if (goalText is null || goalText.Length > 500)
         {
-            return (null, [], ToolResult.Error("invalid_goal", $"goal is required: one of {string.Join(", ", IntentParser.GoalNames)}, or a sentence such as \"reduce cost while keeping latency < 50ms\""));
+            return (null, [], ToolResult.Error("invalid_goal", $"goal is required (at most 500 characters): one of {string.Join(", ", IntentParser.GoalNames)}, or a sentence such as \"reduce cost while keeping latency < 50ms\""));
         }
 
         var (runtimes, error) = await SignalQueries.ScopeAsync(call, cancellationToken).ConfigureAwait(false);
@@ -210,7 +210,7 @@ internal sealed class PlanActionsTool : RuntimeTool
     public override bool OpenWorld => false;
 
     public override string Description =>
-        "Plan actions for a goal (name or sentence) from stored signals, with evidence, effect.";
+        "Plan actions for a goal (name or sentence) from stored signals, with evidence.";
 
     public override JsonObject InputSchema { get; } = Schema.Object([.. IntentPlanning.Inputs(), Schema.Reasoning()]);
 
@@ -237,7 +237,7 @@ internal sealed class SubmitIntentTool : RuntimeTool
     public override bool OpenWorld => false;
 
     public override string Description =>
-        "Plan a goal, run it as one gated execute_actions; resume with intent_id+proposal_id.";
+        "Plan a goal, run it as one gated execute_actions; resume: intent_id+proposal_id.";
 
     public override JsonObject InputSchema { get; } = Schema.Object([
         .. IntentPlanning.Inputs(),
@@ -247,7 +247,7 @@ internal sealed class SubmitIntentTool : RuntimeTool
         Schema.Optional("proposal_id", Schema.String(null, "^prp_[0-9A-HJKMNP-TV-Z]{26}$")),
         Schema.Reasoning()]);
 
-    public override JsonObject OutputSchema { get; } = Schema.Row("intent_id", "status");
+    public override JsonObject OutputSchema { get; } = Schema.Row("intent_id");
 
     public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
     {
@@ -477,12 +477,12 @@ internal sealed class GetIntentTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Observe;
 
     public override string Description =>
-        "Read an intent: status, plan, trace, operation, proposal, results.";
+        "Read an intent: status, plan, trace, operation, proposal, result.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
         Schema.Required("intent_id", Schema.String(null, IntentPlanning.IntentIdPattern)), Schema.Reasoning());
 
-    public override JsonObject OutputSchema { get; } = Schema.Row("intent_id", "status");
+    public override JsonObject OutputSchema { get; } = Schema.Row("status");
 
     public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
     {
