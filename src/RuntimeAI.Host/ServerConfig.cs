@@ -16,7 +16,7 @@ internal sealed class ServerConfig
     [
         "transport", "urls", "data_dir", "autonomy", "sandbox", "libvirt", "kubeconfig", "max_request_body_bytes",
         "allowed_origins", "allowed_hosts", "log_file", "log_level", "policies_dir", "admins", "autonomy_scopes", "roles", "auth",
-        "approvals_required", "client_approval_transports", "toolsets",
+        "approvals_required", "client_approval_transports", "toolsets", "observe_hosts", "observe_max_bytes",
     ];
 
     public List<string> Errors { get; } = [];
@@ -142,6 +142,18 @@ internal sealed class ServerConfig
                     case "roles": ReadRoles(property.Value, where); break;
                     case "auth": ReadAuth(property.Value, where); break;
                     case "client_approval_transports": ReadList(property.Value, where, Options.ClientApprovalTransports); break;
+                    case "observe_hosts": ReadList(property.Value, where, Options.ObserveHosts); break;
+                    case "observe_max_bytes":
+                        if (property.Value.TryGetInt32(out var budget) && budget is >= 1024 and <= 1024 * 1024)
+                        {
+                            Options.ObserveMaxBytes = budget;
+                        }
+                        else
+                        {
+                            Errors.Add($"{where} must be a whole number of bytes from 1024 to 1048576 (the budget of one list_resources, get_resource or get_logs answer)");
+                        }
+
+                        break;
                     case "approvals_required":
                         if (property.Value.TryGetInt32(out var required) && required is >= 1 and <= 10)
                         {

@@ -9,8 +9,8 @@ public sealed class ToolsetsTests
 {
     private static readonly string[] s_observe =
     [
-        "get_audit_trail", "get_events", "get_metrics", "get_operation", "get_proposal", "get_runtime", "get_runtime_status",
-        "list_policies", "list_runtimes", "list_snapshots",
+        "get_audit_trail", "get_events", "get_logs", "get_metrics", "get_operation", "get_proposal", "get_resource", "get_runtime",
+        "get_runtime_status", "list_policies", "list_resources", "list_runtimes", "list_snapshots",
     ];
 
     private static readonly string[] s_vm =
@@ -79,10 +79,10 @@ public sealed class ToolsetsTests
             Assert.Equal(["delete_policy", "list_policies", "put_policy"], await ToolNamesAsync(client));
         }
 
-        // Without toolsets every tool is loaded: all 25 but the two admin-only ones for this non-admin caller.
+        // Without toolsets every tool is loaded: all 28 but the two admin-only ones for this non-admin caller.
         await using var all = await ConnectAsync(TestPaths.NewDataDir(), []);
         var names = await ToolNamesAsync(all);
-        Assert.Equal(23, names.Length);
+        Assert.Equal(26, names.Length);
         Assert.Contains("list_policies", names);
         Assert.Contains("execute_actions", names);
         Assert.Contains("simulate_action", names);

@@ -50,11 +50,57 @@ public sealed class KubeCluster : IDisposable
                 "Check the file with `kubectl --kubeconfig FILE config view` and pass an existing --context.", ex);
         }
 
+        (ContextName, Server, _client, _retry) = Connect(config, options, time);
+    }
+
+    private KubeCluster(KubernetesClientConfiguration config, KubeClusterOptions options, TimeProvider time)
+    {
+        Options = options;
+        (ContextName, Server, _client, _retry) = Connect(config, options, time);
+    }
+
+    /// <summary>
+    /// Connects to the cluster an in-memory kubeconfig names (e.g. the one a vcluster writes to its
+    /// <c>vc-NAME</c> Secret), with the same retries and error mapping as a configured cluster.
+    /// </summary>
+    /// <param name="kubeconfig">The kubeconfig's bytes (YAML).</param>
+    /// <param name="name">What the cluster is called in messages, e.g. <c>vcluster dev</c>.</param>
+    /// <param name="isSandbox">True when the cluster is simulated.</param>
+    /// <param name="time">Clock for retry delays.</param>
+    /// <returns>The cluster; the caller disposes it.</returns>
+    /// <exception cref="ArgumentException">The kubeconfig cannot be used (the message says why).</exception>
+    public static KubeCluster FromKubeconfig(byte[] kubeconfig, string name, bool isSandbox, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(kubeconfig);
+        ArgumentNullException.ThrowIfNull(time);
+        KubernetesClientConfiguration config;
+        try
+        {
+            using var stream = new MemoryStream(kubeconfig);
+            config = KubernetesClientConfiguration.BuildConfigFromConfigFile(stream);
+        }
+        catch (Exception ex) when (ex is KubeConfigException or KubernetesClientException or IOException or FormatException or ArgumentException)
+        {
+            throw new ArgumentException($"the kubeconfig of {name} cannot be used: {ex.Message}", ex);
+        }
+
+        // A nested API answers fast or not at all: one retry, a short timeout.
+        return new KubeCluster(config, new KubeClusterOptions
+        {
+            KubeconfigPath = name,
+            Context = name,
+            IsSandbox = isSandbox,
+            MaxRetries = 1,
+            RequestTimeout = TimeSpan.FromSeconds(10),
+        }, time);
+    }
+
+    private static (string Context, string Server, k8s.Kubernetes Client, ResiliencePipeline Retry) Connect(KubernetesClientConfiguration config, KubeClusterOptions options, TimeProvider time)
+    {
         config.HttpClientTimeout = options.RequestTimeout;
-        ContextName = options.Context ?? config.CurrentContext ?? "default";
-        Server = config.Host;
-        _client = new k8s.Kubernetes(config);
-        _retry = new ResiliencePipelineBuilder { TimeProvider = time }
+        var context = options.Context ?? config.CurrentContext ?? "default";
+        var client = new k8s.Kubernetes(config);
+        var retry = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
             {
                 MaxRetryAttempts = Math.Max(1, options.MaxRetries),
@@ -64,6 +110,7 @@ public sealed class KubeCluster : IDisposable
                 ShouldHandle = args => ValueTask.FromResult(options.MaxRetries > 0 && args.Outcome.Exception is { } ex && IsTransient(ex, args.Context.CancellationToken)),
             })
             .Build();
+        return (context, config.Host, client, retry);
     }
 
     /// <summary>The options this cluster was built from.</summary>
@@ -126,10 +173,26 @@ public sealed class KubeCluster : IDisposable
     /// <exception cref="KubeApiException">The request failed.</exception>
     public async Task<JsonNode?> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken, string contentType = "application/json", string? accept = null)
     {
+        var text = await SendTextAsync(method, path, body?.ToJsonString(), cancellationToken, contentType, accept).ConfigureAwait(false);
+        return text.Length == 0 ? null : JsonNode.Parse(text);
+    }
+
+    /// <summary>
+    /// Like <see cref="SendAsync"/>, but returns the answer's body as text (pod logs are plain text).
+    /// </summary>
+    /// <param name="method">HTTP method.</param>
+    /// <param name="path">API path with its query string.</param>
+    /// <param name="payload">Request body, or null.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <param name="contentType">Content type of the body (default JSON).</param>
+    /// <param name="accept">Accept header; default JSON.</param>
+    /// <returns>The body (empty when there was none).</returns>
+    /// <exception cref="KubeApiException">The request failed.</exception>
+    public async Task<string> SendTextAsync(HttpMethod method, string path, string? payload, CancellationToken cancellationToken, string contentType = "application/json", string? accept = null)
+    {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(path);
         var what = $"{method.Method} {path}";
-        var payload = body?.ToJsonString();
         try
         {
             return await _retry.ExecuteAsync(async ct =>
@@ -154,7 +217,7 @@ public sealed class KubeCluster : IDisposable
                     throw new RawStatusException(response.StatusCode, text);
                 }
 
-                return text.Length == 0 ? null : JsonNode.Parse(text);
+                return text;
             }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (Map(what, ex, cancellationToken) is { } mapped)

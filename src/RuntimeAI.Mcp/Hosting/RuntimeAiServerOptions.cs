@@ -38,6 +38,15 @@ public sealed class RuntimeAiServerOptions
     /// </summary>
     public IList<string> Kubeconfigs { get; } = [];
 
+    /// <summary>
+    /// Host clusters (kubeconfig contexts, or <c>*</c>) the observe tools may read as <c>cluster:CONTEXT</c>,
+    /// besides the sandbox's simulator; only unscoped principals ever can. Empty: none.
+    /// </summary>
+    public IList<string> ObserveHosts { get; } = [];
+
+    /// <summary>Byte budget of one answer of list_resources, get_resource and get_logs (they say when they cut).</summary>
+    public int ObserveMaxBytes { get; set; } = 8 * 1024;
+
     /// <summary>Largest accepted HTTP request body.</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 

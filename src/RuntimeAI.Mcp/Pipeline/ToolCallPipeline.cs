@@ -25,7 +25,8 @@ internal sealed class ToolCallPipeline(
     IdempotencyGate idempotency,
     BudgetGate budget,
     TimeProvider time,
-    ILogger<ToolCallPipeline> logger)
+    ILogger<ToolCallPipeline> logger,
+    RuntimeAI.Core.Lifecycle.BackendReadiness? readiness = null)
 {
     /// <summary>The stages after audit-begin, in the order they run.</summary>
     internal IReadOnlyList<IToolCallStage> Stages { get; } = [authorization, schemaFirewall, plan, autonomyGate, policy, dryRun, approval];
@@ -37,6 +38,12 @@ internal sealed class ToolCallPipeline(
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(execute);
+
+        // The handshake never waits for the backends; a tool call waits for their first discovery.
+        if (readiness is not null && !readiness.IsReady)
+        {
+            await readiness.WaitAsync(time, cancellationToken).ConfigureAwait(false);
+        }
 
         var begin = new AuditBegin
         {

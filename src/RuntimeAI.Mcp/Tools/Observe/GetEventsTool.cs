@@ -15,11 +15,12 @@ internal sealed class GetEventsTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Observe;
 
     public override string Description =>
-        "Events newest first, of one runtime or all; filter by type prefix (e.g. lifecycle.) and start time.";
+        "Events newest first, of one runtime or all; filter by type prefix (e.g. lifecycle.) and start time; or a Kubernetes object's events.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
     [
-        Schema.Optional("runtime_id", Schema.String(null, Schema.RuntimeIdPattern)),
+        Schema.Optional("runtime_id", Schema.String(null, Inside.InsideTarget.Pattern)),
+        Schema.Optional("related_resource", Schema.String()),
         Schema.Optional("type_prefix", Schema.String(null, maxLength: 128)),
         Schema.Optional("since", Schema.String(null, format: "date-time")),
         .. Schema.Paging(),
@@ -30,6 +31,11 @@ internal sealed class GetEventsTool : RuntimeTool
 
     public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
     {
+        if (Inside.RelatedEvents.Applies(call))
+        {
+            return await Inside.RelatedEvents.ListAsync(call, cancellationToken).ConfigureAwait(false);
+        }
+
         var inventory = call.Inventory;
         var runtimeId = call.GetString("runtime_id");
         if (runtimeId is not null && await inventory.GetRuntimeAsync(runtimeId, cancellationToken).ConfigureAwait(false) is null)

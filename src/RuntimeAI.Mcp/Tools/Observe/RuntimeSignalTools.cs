@@ -165,18 +165,24 @@ internal sealed class GetMetricsTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Observe;
 
     public override string Description =>
-        "Measure cpu_usage and memory_usage (% of the runtime's vCPUs, memory) over window_seconds.";
+        "Measure cpu_usage and memory_usage (% of the runtime vCPUs, memory) over window_seconds, or of workload pods.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
         Schema.RuntimeId(),
-        Schema.Optional("metrics", Schema.Array(Schema.Enum(null, ["cpu_usage", "memory_usage"]), maxItems: 2)),
+        Schema.Optional("metrics", Schema.Array(Schema.Enum(null, ["cpu_usage", "memory_usage", "restarts", "network_rx", "network_tx"]), maxItems: 5)),
         Schema.Optional("window_seconds", Schema.Integer(null, 1, 30, 2)),
+        Schema.Optional("workload", Schema.String()),
         Schema.Reasoning());
 
     public override JsonObject OutputSchema { get; } = Schema.Row("runtime_id", "from", "to");
 
     public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
     {
+        if (call.GetString("workload") is not null)
+        {
+            return await Inside.WorkloadMetrics.MeasureAsync(call, cancellationToken).ConfigureAwait(false);
+        }
+
         var lifecycle = call.Services.GetRequiredService<RuntimeLifecycle>();
         var time = call.Services.GetRequiredService<TimeProvider>();
         var id = call.GetString("runtime_id")!;
@@ -201,6 +207,11 @@ internal sealed class GetMetricsTool : RuntimeTool
             metrics["memory_usage"] = last.MemoryUsedMiB is { } used && last.MemoryMiB > 0
                 ? new JsonObject { ["value"] = Math.Round(used * 100.0 / last.MemoryMiB, 2), ["unit"] = "percent" }
                 : new JsonObject { ["value"] = null, ["unit"] = "percent", ["note"] = "the guest does not report memory use (no balloon driver or not running)" };
+        }
+
+        foreach (var unknown in new[] { "restarts", "network_rx", "network_tx" }.Where(wanted.Contains))
+        {
+            metrics[unknown] = new JsonObject { ["value"] = null, ["note"] = "not known for this backend" };
         }
 
         var structured = new JsonObject
