@@ -60,7 +60,10 @@ users: [{name: bench, user: {token: bench}}]
 KUBE
 
 probe() { node "$root/scripts/bench/mcp-stdio-probe.mjs" "$@"; }
-run_ours() { probe "$ours" serve --data-dir "$work/data-$1" --autonomy autonomous --log-level warning; }
+# Same configuration for both: the same kubeconfig, nothing else. Ours is also started on its
+# embedded sandbox default (libvirt test:///default and KubeSim in process), reported apart.
+run_ours() { probe "$ours" serve --data-dir "$work/data-$1" --autonomy autonomous --log-level warning --kubeconfig "$work/kubeconfig"; }
+run_sandbox() { probe "$ours" serve --data-dir "$work/sandbox-$1" --autonomy autonomous --log-level warning; }
 run_peer() { probe "$peer" --kubeconfig "$work/kubeconfig"; }
 
 echo "== side by side: $pairs alternating start pairs"
@@ -69,17 +72,18 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "ours: $ours [$build]"
 echo "peer: kubernetes-mcp-server-linux-amd64 $peer_version (default toolsets)"
 # One discarded start each: page cache and the dotnet host's first-run work are not the figure.
-run_ours warm >/dev/null; run_peer >/dev/null
-: > "$work/ours.jsonl"; : > "$work/peer.jsonl"
+run_ours warm >/dev/null; run_peer >/dev/null; run_sandbox warm >/dev/null
+: > "$work/ours.jsonl"; : > "$work/peer.jsonl"; : > "$work/sandbox.jsonl"
 for i in $(seq 1 "$pairs"); do
   if [ $((i % 2)) = 1 ]; then run_ours "$i" >> "$work/ours.jsonl"; run_peer >> "$work/peer.jsonl";
   else run_peer >> "$work/peer.jsonl"; run_ours "$i" >> "$work/ours.jsonl"; fi
+  run_sandbox "$i" >> "$work/sandbox.jsonl"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-node - "$work/ours.jsonl" "$work/peer.jsonl" <<'JS'
+node - "$work/ours.jsonl" "$work/peer.jsonl" "$work/sandbox.jsonl" <<'JS'
 const fs = require("fs");
 const read = (f) => fs.readFileSync(f, "utf8").trim().split("\n").map((l) => JSON.parse(l));
-const [ours, peer] = [read(process.argv[2]), read(process.argv[3])];
+const [ours, peer, sandbox] = [read(process.argv[2]), read(process.argv[3]), read(process.argv[4])];
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const f = (x, d = 2) => Number(x).toFixed(d);
 const initRatios = ours.map((o, i) => o.init_ms / peer[i].init_ms);
@@ -89,6 +93,7 @@ console.log("| measure | ours (median) | peer (median) | ratio ours/peer |");
 console.log("|---|---|---|---|");
 console.log(`| cold start to initialize answer, stdio | ${f(median(ours.map((o) => o.init_ms)), 0)} ms | ${f(median(peer.map((p) => p.init_ms)), 0)} ms | ${f(median(initRatios))} (median of ${ours.length} pairwise ratios) |`);
 console.log(`| resident memory after tools/list | ${f(median(ours.map((o) => o.rss_kib)) / 1024, 1)} MiB | ${f(median(peer.map((p) => p.rss_kib)) / 1024, 1)} MiB | ${f(median(rssRatios))} |`);
+console.log(`| ours on the sandbox default (KubeSim + libvirt test driver in process): start, memory | ${f(median(sandbox.map((o) => o.init_ms)), 0)} ms, ${f(median(sandbox.map((o) => o.rss_kib)) / 1024, 1)} MiB | | |`);
 const [o, p] = [ours[0], peer[0]];
 console.log(`| tools/list bytes per tool (compact JSON of the tools array) | ${o.bytes_per_tool} (${o.tools} tools, ${o.tools_list_bytes} B) | ${p.bytes_per_tool} (${p.tools} tools, ${p.tools_list_bytes} B) | ${f(o.bytes_per_tool / p.bytes_per_tool)} |`);
 console.log(`| server instructions (sent once per session) | ${o.instructions_bytes} B | ${p.instructions_bytes} B | |`);

@@ -15,16 +15,36 @@ internal static class BackendHealthProbing
         return services;
     }
 
-    /// <summary>Runs the first probe round at start (before calls are served), then one per interval.</summary>
-    private sealed class ProbeLoop(BackendHealthMonitor monitor) : IHostedService, IAsyncDisposable
+    /// <summary>
+    /// Runs the first probe round in the background as soon as the host starts (tool calls wait for
+    /// it through <see cref="BackendReadiness"/>; the handshake does not), then one per interval.
+    /// The monitor, and with it every driver, is built on that background task, so loading a
+    /// backend's library or reaching a slow cluster never delays the first answer.
+    /// </summary>
+    private sealed class ProbeLoop(IServiceProvider services, BackendReadiness readiness) : IHostedService, IAsyncDisposable
     {
         private readonly CancellationTokenSource _stopping = new();
         private Task? _loop;
 
-        public async Task StartAsync(CancellationToken cancellationToken)
+        public Task StartAsync(CancellationToken cancellationToken)
         {
-            await monitor.ProbeAllAsync(cancellationToken);
-            _loop = monitor.RunAsync(_stopping.Token);
+            var stopping = _stopping.Token;
+            _loop = Task.Run(async () =>
+            {
+                BackendHealthMonitor monitor;
+                try
+                {
+                    monitor = services.GetRequiredService<BackendHealthMonitor>();
+                    await monitor.ProbeAllAsync(stopping);
+                }
+                finally
+                {
+                    readiness.MarkProbed();
+                }
+
+                await monitor.RunAsync(stopping);
+            }, CancellationToken.None);
+            return Task.CompletedTask;
         }
 
         public async Task StopAsync(CancellationToken cancellationToken)

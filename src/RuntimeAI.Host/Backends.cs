@@ -75,31 +75,61 @@ internal static class Backends
 
         services.AddSingleton<DriverRegistry>();
         services.AddSingleton<RuntimeLifecycle>();
+        services.AddSingleton<BackendReadiness>();
         services.AddBackendHealthMonitor();
         services.AddHostedService<BackendStartup>();
         services.AddSagaExecution();
     }
 
-    /// <summary>Imports existing runtimes and turns backend events into inventory events.</summary>
-    private sealed class BackendStartup(DriverRegistry registry, RuntimeLifecycle lifecycle, ILogger<BackendStartup> logger) : IHostedService
+    /// <summary>
+    /// Imports existing runtimes and turns backend events into inventory events. Discovery runs in
+    /// the background so the server answers its first request at once; tool calls wait for it
+    /// through <see cref="BackendReadiness"/>.
+    /// </summary>
+    private sealed class BackendStartup(IServiceProvider services, BackendReadiness readiness, ILogger<BackendStartup> logger) : IHostedService
     {
-        public async Task StartAsync(CancellationToken cancellationToken)
-        {
-            foreach (var driver in registry.All)
-            {
-                driver.RuntimeEventObserved += (_, e) => _ = RecordAsync(e);
-            }
+        private Task? _discovery;
 
-            var imported = await lifecycle.DiscoverAsync(cancellationToken);
-            if (imported > 0)
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            _discovery = Task.Run(async () =>
             {
-                logger.LogInformation("Imported {Count} existing runtime(s) from the backends", imported);
+                try
+                {
+                    // Built here, not in the constructor: the drivers (and their native libraries) load off the start path.
+                    var lifecycle = services.GetRequiredService<RuntimeLifecycle>();
+                    foreach (var driver in services.GetRequiredService<DriverRegistry>().All)
+                    {
+                        driver.RuntimeEventObserved += (_, e) => _ = RecordAsync(lifecycle, e);
+                    }
+
+                    var imported = await lifecycle.DiscoverAsync(CancellationToken.None);
+                    if (imported > 0)
+                    {
+                        logger.LogInformation("Imported {Count} existing runtime(s) from the backends", imported);
+                    }
+                }
+                catch (Exception ex)
+                {
+                    logger.LogError(ex, "Discovery of the backends' runtimes failed; the recorded inventory is used");
+                }
+                finally
+                {
+                    readiness.MarkDiscovered();
+                }
+            }, CancellationToken.None);
+            return Task.CompletedTask;
+        }
+
+        public async Task StopAsync(CancellationToken cancellationToken)
+        {
+            if (_discovery is not null)
+            {
+                await Task.WhenAny(_discovery, Task.Delay(Timeout.Infinite, cancellationToken));
             }
         }
 
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        private async Task RecordAsync(DriverEvent e)
+        private async Task RecordAsync(RuntimeLifecycle lifecycle, DriverEvent e)
         {
             try
             {

@@ -37,10 +37,7 @@ internal static class ProposalCommand
                 var visible = new List<Proposal>();
                 foreach (var proposal in proposals)
                 {
-                    var tenant = proposal.RuntimeId is { } runtimeId
-                        ? (await inventory.GetRuntimeAsync(runtimeId, ct))?.TenantId
-                        : proposal.Arguments?["tenant_id"]?.ToString();
-                    if (viewer.CanSee(tenant))
+                    if (ProposalScope.Visible(viewer, await ProposalScope.TenantsAsync(proposal, inventory, ct)))
                     {
                         visible.Add(proposal);
                     }
@@ -110,10 +107,8 @@ internal static class ProposalCommand
             var approver = Cli.ApiKey(parse.GetValue(apiKey)) is { } key
                 ? await KeysCommand.AuthenticateAsync(options.DataDir, key, ct)
                 : Principal.Local("human:" + Environment.UserName, PrincipalKind.Human, Environment.UserName, [Role.Admin]);
-            var tenant = proposal.RuntimeId is { } runtimeId
-                ? (await new SqliteRuntimeInventory(database).GetRuntimeAsync(runtimeId, ct))?.TenantId
-                : proposal.Arguments?["tenant_id"]?.ToString();
-            if (ApprovalDecider.Refusal(proposal, approver, tenant) is { } refusal)
+            var tenants = await ProposalScope.TenantsAsync(proposal, new SqliteRuntimeInventory(database), ct);
+            if (ApprovalDecider.Refusal(proposal, approver, tenants) is { } refusal)
             {
                 throw new CliException(refusal, 1);
             }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using RuntimeAI.Core.Lifecycle;
 using RuntimeAI.Core.Operations;
 
 namespace RuntimeAI.Host;
@@ -23,7 +24,7 @@ internal static class SagaRegistration
 /// background after the backends were discovered, so a stuck compensation's retries never delay
 /// serving; the executor's per-runtime lock keeps new sagas off a runtime until it is settled.
 /// </summary>
-internal sealed class SagaRecoveryStartup(SagaExecutor executor, ILogger<SagaRecoveryStartup> logger) : IHostedService
+internal sealed class SagaRecoveryStartup(IServiceProvider services, BackendReadiness readiness, TimeProvider time, ILogger<SagaRecoveryStartup> logger) : IHostedService
 {
     private Task? _recovery;
 
@@ -33,7 +34,8 @@ internal sealed class SagaRecoveryStartup(SagaExecutor executor, ILogger<SagaRec
         {
             try
             {
-                var settled = await executor.RecoverAsync(CancellationToken.None);
+                await readiness.WaitAsync(time, CancellationToken.None);
+                var settled = await services.GetRequiredService<SagaExecutor>().RecoverAsync(CancellationToken.None);
                 if (settled > 0)
                 {
                     logger.LogWarning("Settled {Count} saga operation(s) interrupted by the previous stop (compensated, or marked stuck)", settled);

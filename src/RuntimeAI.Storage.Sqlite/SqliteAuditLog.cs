@@ -295,7 +295,8 @@ public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher)
 
         if (query.RuntimeId is not null)
         {
-            sql.Append(" AND runtime_id = $rt");
+            // A saga across runtimes is found under each runtime it touched (end.runtime_ids).
+            sql.Append(" AND (runtime_id = $rt OR EXISTS (SELECT 1 FROM json_each(doc, '$.end.runtime_ids') WHERE value = $rt))");
             command.Parameters.AddWithValue("$rt", query.RuntimeId);
         }
 

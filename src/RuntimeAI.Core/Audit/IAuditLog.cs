@@ -34,6 +34,10 @@ public sealed record AuditEnd
     public string? Detail { get; init; }
     public string? OperationId { get; init; }
     public string? RuntimeId { get; init; }
+
+    /// <summary>Every runtime the call touched, when more than one (a saga across runtimes); a query by runtime finds the call under each.</summary>
+    public IReadOnlyList<string>? RuntimeIds { get; init; }
+
     public JsonObject? Decision { get; init; }
     public string? ProposalId { get; init; }
     public string? Approver { get; init; }

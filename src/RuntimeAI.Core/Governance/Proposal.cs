@@ -37,6 +37,10 @@ public sealed record Proposal
     public string? Tool { get; init; }
     public JsonObject? Arguments { get; init; }
     public string? RuntimeId { get; init; }
+
+    /// <summary>Every runtime the proposal's actions touch (a saga may span several); its tenants scope who sees and decides it.</summary>
+    public IReadOnlyList<string> RuntimeIds { get; init; } = [];
+
     public JsonArray? Actions { get; init; }
     public required string Digest { get; init; }
     public required string ProposedBy { get; init; }
@@ -118,8 +122,12 @@ public static class ApprovalChannels
 /// </summary>
 public static class ApprovalDecider
 {
-    /// <summary>Null when <paramref name="approver"/> may decide <paramref name="proposal"/>; otherwise why not.</summary>
-    public static string? Refusal(Proposal proposal, Identity.Principal approver, string? tenantId)
+    /// <summary>
+    /// Null when <paramref name="approver"/> may decide <paramref name="proposal"/>; otherwise why
+    /// not. <paramref name="tenants"/> are the proposal's tenants (<see cref="ProposalScope.TenantsAsync"/>):
+    /// the approver must see every one of them.
+    /// </summary>
+    public static string? Refusal(Proposal proposal, Identity.Principal approver, IReadOnlyCollection<string?> tenants)
     {
         ArgumentNullException.ThrowIfNull(proposal);
         ArgumentNullException.ThrowIfNull(approver);
@@ -134,7 +142,8 @@ public static class ApprovalDecider
             return $"'{approver.Name}' does not have the approver role; ask an admin for an approver key ('runtimeai keys create --role approver --human')";
         }
 
-        if (!approver.AllTenants && !approver.CanSee(tenantId))
+        ArgumentNullException.ThrowIfNull(tenants);
+        if (!ProposalScope.Visible(approver, tenants))
         {
             return $"proposal '{proposal.ProposalId}' does not exist";
         }
@@ -145,6 +154,43 @@ public static class ApprovalDecider
         }
 
         return null;
+    }
+}
+
+/// <summary>
+/// The tenants a proposal belongs to: those of every runtime its actions touch, or, for a create,
+/// the tenant it would create in. A principal sees (and may decide) a proposal only when it sees
+/// all of them, so a saga across tenants is never shown to, or approved by, someone who can see
+/// only part of it.
+/// </summary>
+public static class ProposalScope
+{
+    /// <summary>The proposal's tenants, looked up in <paramref name="inventory"/>; null for a runtime it does not know (or does not show).</summary>
+    public static async Task<IReadOnlyList<string?>> TenantsAsync(Proposal proposal, Inventory.IRuntimeInventory inventory, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(proposal);
+        ArgumentNullException.ThrowIfNull(inventory);
+        var runtimeIds = proposal.RuntimeIds.Count > 0 ? proposal.RuntimeIds : proposal.RuntimeId is { } single ? [single] : [];
+        if (runtimeIds.Count == 0)
+        {
+            return [proposal.Arguments?["tenant_id"] is JsonValue v && v.TryGetValue<string>(out var tenant) ? tenant : null];
+        }
+
+        var tenants = new List<string?>(runtimeIds.Count);
+        foreach (var runtimeId in runtimeIds)
+        {
+            tenants.Add((await inventory.GetRuntimeAsync(runtimeId, cancellationToken).ConfigureAwait(false))?.TenantId);
+        }
+
+        return tenants;
+    }
+
+    /// <summary>True when <paramref name="principal"/> sees every one of <paramref name="tenants"/>.</summary>
+    public static bool Visible(Identity.Principal principal, IReadOnlyCollection<string?> tenants)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        ArgumentNullException.ThrowIfNull(tenants);
+        return principal.AllTenants || tenants.All(principal.CanSee);
     }
 }
 

@@ -67,6 +67,7 @@ internal sealed class ApprovalStage(
             Tool = context.ToolName,
             Arguments = StripControl(context.Arguments),
             RuntimeId = runtimeId,
+            RuntimeIds = context.Changes.Select(c => c.RuntimeId).OfType<string>().Distinct(StringComparer.Ordinal).ToList(),
             Actions = actions,
             Digest = digest,
             ProposedBy = context.Principal.Name,

@@ -25,7 +25,8 @@ internal sealed class ToolCallPipeline(
     IdempotencyGate idempotency,
     BudgetGate budget,
     TimeProvider time,
-    ILogger<ToolCallPipeline> logger)
+    ILogger<ToolCallPipeline> logger,
+    RuntimeAI.Core.Lifecycle.BackendReadiness? readiness = null)
 {
     /// <summary>The stages after audit-begin, in the order they run.</summary>
     internal IReadOnlyList<IToolCallStage> Stages { get; } = [authorization, schemaFirewall, plan, autonomyGate, policy, dryRun, approval];
@@ -37,6 +38,12 @@ internal sealed class ToolCallPipeline(
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(execute);
+
+        // The handshake never waits for the backends; a tool call waits for their first discovery.
+        if (readiness is not null && !readiness.IsReady)
+        {
+            await readiness.WaitAsync(time, cancellationToken).ConfigureAwait(false);
+        }
 
         var begin = new AuditBegin
         {
@@ -156,6 +163,7 @@ internal sealed class ToolCallPipeline(
                 Detail = detail is null ? null : SecretRedactor.RedactText(detail),
                 OperationId = ReadString(structured, "operation_id"),
                 RuntimeId = ReadString(structured, "runtime_id") ?? AsString(context.Arguments["runtime_id"]),
+                RuntimeIds = RuntimesTouched(context),
                 Decision = context.Decision?.ToJsonObject(),
                 ProposalId = context.ProposalId,
                 Approver = context.Approver,
@@ -163,6 +171,13 @@ internal sealed class ToolCallPipeline(
                 DryRunSummary = context.Simulations.Count == 0 ? null : string.Join(" | ", context.Simulations.Select(s => s.Summary)),
             }, CancellationToken.None).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Every runtime a call's plan touches, when it is more than one (a saga across runtimes); else null.</summary>
+    private static IReadOnlyList<string>? RuntimesTouched(ToolCallContext context)
+    {
+        var ids = context.Changes.Select(c => c.RuntimeId).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        return ids.Count > 1 ? ids : null;
     }
 
     // Arguments are read before (and whether or not) they pass the schema firewall: never assume types.

@@ -126,24 +126,51 @@ public sealed class CallContextTests
                   - id: allow-all
                     kind: allow_action
               - id: budget
-                name: Three mutations an hour
+                name: One mutation an hour
                 rules:
-                  - id: three-per-hour
+                  - id: one-per-hour
                     kind: budget_guardrail
                     params:
-                      max_mutations_per_window: 3
+                      max_mutations_per_window: 1
                       window: 1h
             """);
+        // A slow cluster (every API request takes 100 ms) widens the time between a call counting
+        // the budget and its operation being recorded: without the budget gate, every racing call
+        // counts zero mutations and several run.
+        await using var cluster = await RuntimeAI.KubeSim.KubeSimServer.StartAsync(new RuntimeAI.KubeSim.KubeSimOptions { SeedYaml = SandboxWorld.Seed, RunControllersInBackground = true, PodStartDelay = TimeSpan.FromMilliseconds(100) }, CancellationToken.None);
         var dataDir = TestPaths.NewDataDir();
-        await using var session = await StartAsync(dataDir, policies);
-        var runtimes = new[] { await CreateAsync(session.Client), await CreateAsync(session.Client) };
+        Directory.CreateDirectory(dataDir);
+        var kubeconfig = Path.Combine(dataDir, "lab.kubeconfig");
+        await File.WriteAllTextAsync(kubeconfig, cluster.CreateKubeconfigYaml("lab"), TestContext.Current.CancellationToken);
+        var options = new RuntimeAiServerOptions { DataDir = dataDir, Autonomy = AutonomyLevel.Autonomous, PoliciesDir = policies, LocalPrincipal = TestPrincipals.Agent };
+        options.Kubeconfigs.Add(kubeconfig + "#lab");
+        await using var session = await InProcessSession.StartAsync(options, CancellationToken.None);
+        var page = (await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["type"] = "vcluster" }, cancellationToken: TestContext.Current.CancellationToken)).StructuredContent!.Value;
+        var vclusters = page.GetProperty("items").EnumerateArray().Select(r => r.GetProperty("id").GetString()!).ToList();
+        Assert.Equal(2, vclusters.Count);
+        foreach (var id in vclusters)
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                var status = (await session.Client.CallToolAsync("get_runtime_status", new Dictionary<string, object?> { ["runtime_id"] = id }, cancellationToken: TestContext.Current.CancellationToken)).StructuredContent!.Value;
+                if (status.GetProperty("state").GetString() == "running")
+                {
+                    break;
+                }
 
-        // One unit of budget is left; concurrent calls on different runtimes (no runtime lock between them) race for it.
-        var calls = Enumerable.Range(0, 8).Select(i => session.Client.CallToolAsync("snapshot_runtime",
-            new Dictionary<string, object?> { ["runtime_id"] = runtimes[i % 2], ["name"] = $"race-{i}" }).AsTask()).ToList();
+                Assert.True(attempt < 100, $"vcluster {id} never became running: {status}");
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+        }
+
+        cluster.Faults.Latency = TimeSpan.FromMilliseconds(100);
+
+        // Concurrent calls on different runtimes (no runtime lock between them) race for the one unit.
+        var calls = Enumerable.Range(0, 6).Select(i => session.Client.CallToolAsync("restart_runtime",
+            new Dictionary<string, object?> { ["runtime_id"] = vclusters[i % 2] }, cancellationToken: TestContext.Current.CancellationToken).AsTask()).ToList();
         var results = await Task.WhenAll(calls);
 
         Assert.Single(results, r => r.IsError != true);
-        Assert.All(results.Where(r => r.IsError == true), r => Assert.Contains("three-per-hour", Text(r), StringComparison.Ordinal));
+        Assert.All(results.Where(r => r.IsError == true), r => Assert.Contains("one-per-hour", Text(r), StringComparison.Ordinal));
     }
 }

@@ -154,8 +154,49 @@ public sealed class SeparationOfDutiesTests
         };
         var otherUser = userThroughSameClient with { Name = "user:bob", Identities = ["user:bob", "client:console"] };
 
-        Assert.Contains("is the requester", Core.Governance.ApprovalDecider.Refusal(requester, userThroughSameClient, null), StringComparison.Ordinal);
-        Assert.Null(Core.Governance.ApprovalDecider.Refusal(requester, otherUser, null));
+        Assert.Contains("is the requester", Core.Governance.ApprovalDecider.Refusal(requester, userThroughSameClient, [null]), StringComparison.Ordinal);
+        Assert.Null(Core.Governance.ApprovalDecider.Refusal(requester, otherUser, [null]));
+    }
+
+    [Fact]
+    public async Task SagaAcrossTenants_IsHiddenFromAnApproverOfOneTenant_DecidedByOneWhoSeesBoth_AuditedUnderEachRuntime()
+    {
+        var dataDir = TestPaths.NewDataDir();
+        var (code, acmeOnly, stderr) = await ServerProcess.RunAsync("keys", "create", "--name", "acme-carol", "--role", "approver", "--tenant", "acme", "--data-dir", dataDir);
+        Assert.True(code == 0, stderr);
+        (code, var both, stderr) = await ServerProcess.RunAsync("keys", "create", "--name", "dave", "--role", "approver", "--tenant", "acme", "--tenant", "globex", "--data-dir", dataDir);
+        Assert.True(code == 0, stderr);
+        await using var creator = await StartAsync(dataDir, AutonomyLevel.Autonomous, TestPrincipals.Agent);
+        async Task<string> CreateInAsync(string tenant)
+        {
+            var result = await creator.Client.CallToolAsync("create_runtime", new Dictionary<string, object?> { ["name"] = "t-" + Guid.NewGuid().ToString("N")[..10], ["type"] = "vm", ["tenant_id"] = tenant });
+            Assert.True(result.IsError != true, Text(result));
+            return result.StructuredContent!.Value.GetProperty("runtime_id").GetString()!;
+        }
+
+        var (acme, globex) = (await CreateInAsync("acme"), await CreateInAsync("globex"));
+        await using var agent = await StartAsync(dataDir, AutonomyLevel.Copilot, TestPrincipals.Agent);
+        // The saga's first step is on acme's runtime; its second changes globex's.
+        var proposalId = await ProposeAsync(agent.Client, "execute_actions", new()
+        {
+            ["runtime_id"] = acme,
+            ["actions"] = new object[]
+            {
+                new Dictionary<string, object?> { ["type"] = "snapshot", ["params"] = new Dictionary<string, object?> { ["name"] = "a" } },
+                new Dictionary<string, object?> { ["type"] = "stop", ["runtime_id"] = globex, ["params"] = new Dictionary<string, object?> { ["force"] = true } },
+            },
+        });
+
+        var listed = await ServerProcess.RunAsync("proposals", "--data-dir", dataDir, "--api-key", acmeOnly.Trim());
+        var refused = await ServerProcess.RunAsync("approve", proposalId, "--data-dir", dataDir, "--api-key", acmeOnly.Trim());
+        var approved = await ServerProcess.RunAsync("approve", proposalId, "--data-dir", dataDir, "--api-key", both.Trim());
+        var underGlobex = (await agent.Client.CallToolAsync("get_audit_trail", new Dictionary<string, object?> { ["runtime_id"] = globex, ["tool"] = "execute_actions" }, cancellationToken: TestContext.Current.CancellationToken)).StructuredContent!.Value;
+
+        Assert.DoesNotContain(proposalId, listed.Stdout, StringComparison.Ordinal);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains($"proposal '{proposalId}' does not exist", refused.Stderr, StringComparison.Ordinal);
+        Assert.True(approved.ExitCode == 0, approved.Stderr);
+        Assert.Equal("pending_approval", Assert.Single(underGlobex.GetProperty("items").EnumerateArray()).GetProperty("outcome").GetString());
     }
 
     [Fact]

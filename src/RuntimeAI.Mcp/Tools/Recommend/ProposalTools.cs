@@ -36,23 +36,12 @@ internal sealed class GetProposalTool : RuntimeTool
     }
 }
 
-/// <summary>Proposals follow their runtime's tenant (a create, the tenant it would create in).</summary>
+/// <summary>Proposals follow their runtimes' tenants (a create, the tenant it would create in): see <see cref="ProposalScope"/>.</summary>
 internal static class ProposalVisibility
 {
-    public static async Task<bool> VisibleAsync(ToolCall call, Proposal proposal, CancellationToken cancellationToken)
-    {
-        if (call.Caller.AllTenants)
-        {
-            return true;
-        }
-
-        if (proposal.RuntimeId is { } runtimeId)
-        {
-            return await call.Inventory.GetRuntimeAsync(runtimeId, cancellationToken).ConfigureAwait(false) is not null;
-        }
-
-        return proposal.Arguments?["tenant_id"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var tenant) && call.Caller.CanSee(tenant);
-    }
+    public static async Task<bool> VisibleAsync(ToolCall call, Proposal proposal, CancellationToken cancellationToken) =>
+        call.Caller.AllTenants
+        || ProposalScope.Visible(call.Caller, await ProposalScope.TenantsAsync(proposal, call.Inventory, cancellationToken).ConfigureAwait(false));
 }
 
 internal sealed class DraftRecommendationTool : RuntimeTool
