@@ -136,6 +136,43 @@ public sealed partial class ResourceSubscriptionTests
     }
 
     /// <summary>The KubeVirt VM's runtime id, once its recorded state is settled (the sandbox imports it while KubeSim starts it).</summary>
+    [Fact]
+    public async Task SubscriptionsListen_OverStatelessHttp_NotifiedOnTheListenStream()
+    {
+        await using var server = await ServerProcess.StartHttpAsync(TestPaths.NewDataDir(), "--sandbox", "--autonomy", "autonomous", "--policies", TestPolicies.AllowAll());
+        await using var listener = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = server.McpEndpoint!, TransportMode = HttpTransportMode.StreamableHttp }), cancellationToken: Ct);
+        await using var actor = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = server.McpEndpoint!, TransportMode = HttpTransportMode.StreamableHttp }), cancellationToken: Ct);
+        var vm = await RuntimeIdAsync(actor, "batch-vm");
+        var uri = "runtime://" + vm;
+        var acknowledged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var updated = new TaskCompletionSource<JsonNode?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var ack = listener.RegisterNotificationHandler(NotificationMethods.SubscriptionsAcknowledgedNotification, (_, _) =>
+        {
+            acknowledged.TrySetResult();
+            return ValueTask.CompletedTask;
+        });
+        await using var update = listener.RegisterNotificationHandler(NotificationMethods.ResourceUpdatedNotification, (n, _) =>
+        {
+            updated.TrySetResult(n.Params);
+            return ValueTask.CompletedTask;
+        });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var listen = listener.SendRequestAsync(new JsonRpcRequest
+        {
+            Method = RequestMethods.SubscriptionsListen,
+            Params = new JsonObject { ["notifications"] = new JsonObject { ["resourceSubscriptions"] = new JsonArray(uri) } },
+        }, stop.Token);
+
+        await acknowledged.Task.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        var started = await actor.CallToolAsync("start_runtime", new Dictionary<string, object?> { ["runtime_id"] = vm }, cancellationToken: Ct);
+        var notification = await updated.Task.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => listen);
+
+        Assert.NotEqual(true, started.IsError);
+        Assert.Equal(uri, notification!["uri"]!.GetValue<string>());
+    }
+
     private static async Task<string> RuntimeIdAsync(McpClient client, string name)
     {
         var page = await client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["page_size"] = 100 }, cancellationToken: Ct);

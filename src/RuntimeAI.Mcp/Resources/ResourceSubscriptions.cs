@@ -129,9 +129,9 @@ internal sealed class ResourceSubscriptions : IDisposable
             await server.SendNotificationAsync(NotificationMethods.ResourceUpdatedNotification, new ResourceUpdatedNotificationParams { Uri = uri },
                 TypeInfo<ResourceUpdatedNotificationParams>().Options, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException or IOException or OperationCanceledException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // The session is gone: forget its subscriptions.
+            // The session is gone (or its transport failed): forget its subscriptions.
             _sessions.TryRemove(server, out _);
         }
     }
@@ -142,7 +142,7 @@ internal sealed class ResourceSubscriptions : IDisposable
         {
             await listener.SendAsync(NotificationMethods.ResourceUpdatedNotification, new JsonObject { ["uri"] = uri }, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException or IOException or OperationCanceledException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             _listeners.TryRemove(listener.Id, out _);
         }
