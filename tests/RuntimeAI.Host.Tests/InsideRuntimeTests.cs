@@ -377,6 +377,24 @@ public sealed class InsideRuntimeTests
         Assert.Equal(JsonValueKind.Null, metrics.GetProperty("network_rx").GetProperty("value").ValueKind);
     }
 
+    [Fact]
+    public void Config_ObserveSettings_AreReadAndABadBudgetIsNamed()
+    {
+        var dir = TestPaths.NewDataDir();
+        var good = Path.Combine(dir, "good.json");
+        var bad = Path.Combine(dir, "bad.json");
+        File.WriteAllText(good, """{"observe_hosts": ["prod", "lab"], "observe_max_bytes": 16384}""");
+        File.WriteAllText(bad, """{"observe_max_bytes": 10}""");
+
+        var read = ServerConfig.Load(new ServerConfig.Flags { ConfigFile = good }, new Dictionary<string, string?>());
+        var refused = ServerConfig.Load(new ServerConfig.Flags { ConfigFile = bad }, new Dictionary<string, string?>());
+
+        Assert.Empty(read.Errors);
+        Assert.Equal(["prod", "lab"], read.Options.ObserveHosts);
+        Assert.Equal(16384, read.Options.ObserveMaxBytes);
+        Assert.Contains(refused.Errors, e => e.Contains("observe_max_bytes", StringComparison.Ordinal) && e.Contains("1024", StringComparison.Ordinal));
+    }
+
     private static int CountOf(string text, string part)
     {
         var count = 0;
