@@ -43,7 +43,7 @@ internal sealed class InProcessSession : IAsyncDisposable
         builder.Services.AddRuntimeAiEngine(options);
         builder.Services.AddRuntimeAiBackends(options, TextWriter.Null);
         builder.Services.AddRuntimeAiMcpServer(options)
-            .WithStreamServerTransport(clientToServer.Reader.AsStream(), serverToClient.Writer.AsStream());
+            .WithRuntimeAiStreamTransport(clientToServer.Reader.AsStream(), serverToClient.Writer.AsStream());
         var host = builder.Build();
         await host.StartAsync(cancellationToken);
         var client = await McpClient.CreateAsync(

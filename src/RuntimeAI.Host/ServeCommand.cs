@@ -75,7 +75,7 @@ internal static class ServeCommand
         builder.Services.AddRuntimeAiLogging(options);
         builder.Services.AddRuntimeAiEngine(options);
         builder.Services.AddRuntimeAiBackends(options, Console.Error);
-        builder.Services.AddRuntimeAiMcpServer(options).WithStdioServerTransport();
+        builder.Services.AddRuntimeAiMcpServer(options).WithRuntimeAiStdioTransport();
         using var host = builder.Build();
         await Console.Error.WriteLineAsync($"runtimeai {McpServerSetup.Version}: serving MCP on stdio (autonomy {options.Autonomy.ToString().ToLowerInvariant()}, toolsets {(options.Toolsets.Count == 0 ? RuntimeAI.Mcp.Tools.Toolsets.All : string.Join(",", options.Toolsets))}, data {options.DataDir})");
         await host.RunAsync(cancellationToken);

@@ -242,7 +242,9 @@ public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher)
             prevHash = record.Hash;
         }
 
+        RuntimeAI.Core.Operations.Failpoints.Hit(RuntimeAI.Core.Operations.Failpoints.AuditAppendBefore);
         tx.Commit();
+        RuntimeAI.Core.Operations.Failpoints.Hit(RuntimeAI.Core.Operations.Failpoints.AuditAppendAfter);
     }
 
     private (AuditBegin? Begin, bool Durable) FindBegin(SqliteConnection connection, SqliteTransaction tx, string callId)

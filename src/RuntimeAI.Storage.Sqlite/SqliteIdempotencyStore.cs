@@ -53,7 +53,9 @@ public sealed class SqliteIdempotencyStore(SqliteDatabase database) : IIdempoten
                 };
             }
 
+            Failpoints.Hit(Failpoints.IdempotencyWriteBefore);
             tx.Commit();
+            Failpoints.Hit(Failpoints.IdempotencyWriteAfter);
             return holder;
         }
         finally

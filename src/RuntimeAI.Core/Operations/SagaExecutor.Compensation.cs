@@ -67,9 +67,11 @@ public sealed partial class SagaExecutor
         string? lastError = null;
         for (var attempt = 1; attempt <= 1 + CompensationRetries; attempt++)
         {
+            Failpoints.Hit(Failpoints.CompensationBefore);
             var (child, failure) = await RunCompensationAsync(runtimeId, compensation, actor).ConfigureAwait(false);
             if (failure is null)
             {
+                Failpoints.Hit(Failpoints.CompensationAfter);
                 var done = step with
                 {
                     Status = step.Kind == "rollback" ? SagaStepStatus.Succeeded : SagaStepStatus.Compensated,

@@ -79,7 +79,9 @@ public sealed partial class SagaExecutor
                 await store.SaveStepAsync(operationId, step, CancellationToken.None).ConfigureAwait(false);
                 progress?.Report(new OperationProgress(5 + (90 * i / steps.Count), $"step {step.Step}/{steps.Count}: {step.Command.Describe()}"));
 
+                Failpoints.Hit(Failpoints.StepBefore);
                 var (child, failure) = await RunCommandAsync(on, step.Command, actor).ConfigureAwait(false);
+                Failpoints.Hit(Failpoints.StepAfter);
                 if (failure is null && step.Command.Type == SagaCommandType.Scale && child?.Result?["previous_size"] is JsonObject before)
                 {
                     step = step with

@@ -81,6 +81,7 @@ public static class McpServerSetup
             .WithTools((IEnumerable<McpServerTool>)[.. ToolCatalog.All
                 .Where(t => Toolsets.Includes(options.Toolsets, t.Name))
                 .Select(t => (McpServerTool)new RuntimeToolAdapter(t))])
+            .WithMessageFilters(filters => filters.AddIncomingFilter(ParamsShapeGuard.Filter))
             .WithRequestFilters(filters =>
             {
                 filters.AddListToolsFilter(next => async (context, cancellationToken) =>

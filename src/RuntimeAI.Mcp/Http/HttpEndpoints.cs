@@ -58,10 +58,8 @@ public static class HttpEndpoints
 
             if (context.Request.ContentLength > options.MaxRequestBodyBytes)
             {
-                context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-                await context.Response.WriteAsync(
-                    $"request body of {context.Request.ContentLength} bytes exceeds the limit of {options.MaxRequestBodyBytes}",
-                    context.RequestAborted).ConfigureAwait(false);
+                await WriteJsonRpcErrorAsync(context, StatusCodes.Status413PayloadTooLarge, -32600,
+                    $"Invalid Request: the body of {context.Request.ContentLength} bytes exceeds the limit of {options.MaxRequestBodyBytes}; send a smaller request").ConfigureAwait(false);
                 return;
             }
 
@@ -69,6 +67,27 @@ public static class HttpEndpoints
             if (context.Request.Path.Equals("/sse", StringComparison.Ordinal) || context.Request.Path.Equals("/message", StringComparison.Ordinal))
             {
                 context.Request.Path = "/mcp" + context.Request.Path;
+            }
+
+            // A body that is not JSON is a JSON-RPC parse error (-32700), which the SDK calls an invalid
+            // request; one nested deeper than the SDK reads is refused here with its id, which the SDK loses.
+            if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.StartsWithSegments("/mcp", StringComparison.Ordinal))
+            {
+                var shape = await JsonBody.ReadShapeAsync(context.Request, options.MaxRequestBodyBytes, context.RequestAborted).ConfigureAwait(false);
+                if (!shape.WellFormed)
+                {
+                    await WriteJsonRpcErrorAsync(context, StatusCodes.Status400BadRequest, -32700,
+                        "Parse error: the request body is not valid JSON. Send one JSON-RPC 2.0 message, encoded as UTF-8 JSON.").ConfigureAwait(false);
+                    return;
+                }
+
+                if (shape.Depth > JsonBody.MaxDepth)
+                {
+                    await WriteJsonRpcErrorAsync(context, StatusCodes.Status400BadRequest, -32600,
+                        $"Invalid Request: the message nests {shape.Depth} levels deep; at most {JsonBody.MaxDepth} are read. Flatten the arguments.",
+                        shape.Id).ConfigureAwait(false);
+                    return;
+                }
             }
 
             await next(context).ConfigureAwait(false);
@@ -107,6 +126,14 @@ public static class HttpEndpoints
 
         return app;
     }
+
+    private static Task WriteJsonRpcErrorAsync(HttpContext context, int status, int code, string message, System.Text.Json.JsonElement? id = null) =>
+        WriteJsonAsync(context, status, new JsonObject
+        {
+            ["jsonrpc"] = "2.0",
+            ["id"] = id is { } value ? JsonNode.Parse(value.GetRawText()) : null,
+            ["error"] = new JsonObject { ["code"] = code, ["message"] = message },
+        });
 
     private static Task WriteJsonAsync(HttpContext context, int status, JsonObject body)
     {

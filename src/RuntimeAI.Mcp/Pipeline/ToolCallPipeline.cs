@@ -162,7 +162,7 @@ internal sealed class ToolCallPipeline(
                 Outcome = outcome,
                 Detail = detail is null ? null : SecretRedactor.RedactText(detail),
                 OperationId = ReadString(structured, "operation_id"),
-                RuntimeId = ReadString(structured, "runtime_id") ?? AsString(context.Arguments["runtime_id"]),
+                RuntimeId = AsRuntimeId(ReadString(structured, "runtime_id") ?? AsString(context.Arguments["runtime_id"])),
                 RuntimeIds = RuntimesTouched(context),
                 Decision = context.Decision?.ToJsonObject(),
                 ProposalId = context.ProposalId,
@@ -183,6 +183,11 @@ internal sealed class ToolCallPipeline(
     // Arguments are read before (and whether or not) they pass the schema firewall: never assume types.
     private static string? AsString(JsonNode? node) =>
         node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+
+    // The audit indexes the runtime id in a text column that C strings cut at NUL: an id that is not
+    // plain printable text of id length (any caller can send one) is kept only in the recorded arguments.
+    private static string? AsRuntimeId(string? text) =>
+        text is { Length: > 0 and <= 128 } && !text.Any(char.IsControl) && !text.Any(char.IsSurrogate) ? text : null;
 
     private static string? ReadString(JsonElement? element, string name) =>
         element is { ValueKind: JsonValueKind.Object } e && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String
