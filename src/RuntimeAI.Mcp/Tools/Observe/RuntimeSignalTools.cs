@@ -165,7 +165,7 @@ internal sealed class GetMetricsTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Observe;
 
     public override string Description =>
-        "Measure cpu_usage and memory_usage (% of the runtime vCPUs, memory) over window_seconds, or of workload pods.";
+        "Measure cpu_usage and memory_usage (% of the runtime vCPUs, memory) over window_seconds.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
         Schema.RuntimeId(),
