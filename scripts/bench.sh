@@ -99,6 +99,47 @@ console.log(`| tools/list bytes per tool (compact JSON of the tools array) | ${o
 console.log(`| server instructions (sent once per session) | ${o.instructions_bytes} B | ${p.instructions_bytes} B | |`);
 JS
 
+# --- inside a cluster: the same 500 pods listed by both servers -----------------------------------
+# KubeSim (our Kubernetes API simulator, run by our binary) seeded with 500 pods in namespace bench;
+# both servers get its kubeconfig. Bytes are whole JSON-RPC answer lines as the client reads them.
+echo
+echo "== inside a cluster: listing the same 500 pods in KubeSim (a simulator)"
+{
+  echo "nodes:"
+  for n in 1 2 3; do echo "  - {name: node-$n, cpu: \"64\", memory: 256Gi, pods: 200}"; done
+  echo "namespaces: [bench]"
+  echo "objects:"
+  for i in $(seq -w 0 499); do
+    echo "  - {apiVersion: v1, kind: Pod, metadata: {name: web-$i, namespace: bench, labels: {app: web}}, spec: {containers: [{name: nginx, image: \"nginx:1.27\", resources: {requests: {cpu: 10m, memory: 16Mi}}}]}}"
+  done
+} > "$work/pods500.yaml"
+"$ours" kubesim --seed "$work/pods500.yaml" --kubeconfig-out "$work/pods500.kubeconfig" 2>/dev/null &
+kubesim_pid=$!
+for _ in $(seq 1 100); do [ -s "$work/pods500.kubeconfig" ] && break; sleep 0.1; done
+sleep 4 # the simulated kubelet starts the pods (PodStartDelay 2 s), so both servers see them Running
+echo '{"observe_hosts": ["*"]}' > "$work/inside.json"
+echo '{"observe_hosts": ["*"], "observe_max_bytes": 1048576}' > "$work/inside-big.json"
+calls() { node "$root/scripts/bench/mcp-call-bytes.mjs" "$@"; }
+list='{"runtime_id":"cluster:kubesim","kind":"pods","namespace":"bench","page_size":200}'
+peer_list="$(calls --count web- pods_list_in_namespace '{"namespace":"bench"}' -- "$peer" --kubeconfig "$work/pods500.kubeconfig")"
+ours_first="$(calls list_resources "$list" -- "$ours" serve --data-dir "$work/inside-1" --log-level warning --config "$work/inside.json" --kubeconfig "$work/pods500.kubeconfig")"
+ours_all="$(calls --follow list_resources "$list" -- "$ours" serve --data-dir "$work/inside-2" --log-level warning --config "$work/inside.json" --kubeconfig "$work/pods500.kubeconfig")"
+ours_big="$(calls --follow list_resources "$list" -- "$ours" serve --data-dir "$work/inside-3" --log-level warning --config "$work/inside-big.json" --kubeconfig "$work/pods500.kubeconfig")"
+kill "$kubesim_pid" 2>/dev/null || true
+node - "$peer_list" "$ours_first" "$ours_all" "$ours_big" <<'JS'
+const [peer, first, all, big] = process.argv.slice(2).map((s) => JSON.parse(s));
+for (const r of [peer, first, all, big]) if (r.is_error) { console.error("a call failed: " + JSON.stringify(r)); process.exit(1); }
+const f = (x) => Number(x).toFixed(2);
+console.log("| listing 500 pods (namespace bench) | calls | bytes | pods listed | ratio to the peer |");
+console.log("|---|---|---|---|---|");
+console.log(`| peer pods_list_in_namespace (one answer, table) | ${peer.calls} | ${peer.total_bytes} | ${peer.count} | 1.00 |`);
+console.log(`| ours list_resources, first answer (8 KiB budget, says it cut) | 1 | ${first.total_bytes} | ${first.rows} | ${f(first.total_bytes / peer.total_bytes)} |`);
+console.log(`| ours list_resources, every page (8 KiB budget) | ${all.calls} | ${all.total_bytes} | ${all.rows} | ${f(all.total_bytes / peer.total_bytes)} |`);
+console.log(`| ours list_resources, every page (budget 1 MiB, page_size 200) | ${big.calls} | ${big.total_bytes} | ${big.rows} | ${f(big.total_bytes / peer.total_bytes)} |`);
+if (all.rows !== 500 || peer.count !== 500) { console.error("both must list all 500 pods"); process.exit(1); }
+if (all.total_bytes >= peer.total_bytes) { console.error("ours must be smaller than the peer for the same 500 pods"); process.exit(1); }
+JS
+
 [ "$with_projects" = 1 ] || exit 0
 
 # --- every benchmark project under bench/ --------------------------------------------------------

@@ -6,7 +6,9 @@
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 
-const [outDir, baselinePath] = process.argv.slice(2);
+// With --all-runs dirA,dirB (every version's output), an entry no scenario of any version ran is
+// stale too: the check was renamed or removed, and the entry would hide nothing but itself.
+const [outDir, baselinePath, flag, allRuns] = process.argv.slice(2);
 const expected = JSON.parse(readFileSync(baselinePath, "utf8")).checks;
 let passed = 0, failed = 0, skipped = 0, runs = 0;
 const stillFailing = new Set(), nowPassing = new Set();
@@ -27,6 +29,21 @@ for (const id of nowPassing) {
   if (stillFailing.has(id)) continue;
   failed++;
   console.log(`  FAILED: ${id} is listed in expected-failures.json but passes now: remove the entry`);
+}
+if (flag === "--all-runs") {
+  const seen = new Set();
+  for (const dir of allRuns.split(",")) {
+    if (!existsSync(dir)) continue;
+    for (const run of readdirSync(dir)) {
+      const file = join(dir, run, "checks.json");
+      if (existsSync(file)) for (const check of JSON.parse(readFileSync(file, "utf8"))) seen.add(check.id);
+    }
+  }
+  for (const id of Object.keys(expected)) {
+    if (seen.has(id)) continue;
+    failed++;
+    console.log(`  FAILED: ${id} is listed in expected-failures.json but no scenario ran it: remove the entry`);
+  }
 }
 if (runs === 0) { console.log("conformance: no results found"); process.exit(1); }
 console.log(`conformance: ${passed} passed, ${failed} failed, ${skipped} skipped`);

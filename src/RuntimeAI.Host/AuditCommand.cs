@@ -430,9 +430,9 @@ internal sealed record AuditRow(
             !string.Equals(r.Hash, Hash, StringComparison.Ordinal) ? "hash"
             : !string.Equals(r.PrevHash, PrevHash, StringComparison.Ordinal) ? "prev_hash"
             : !string.Equals(r.Begin.CallId, CallId, StringComparison.Ordinal) ? "call_id"
-            : !string.Equals(r.Begin.Tool, Tool, StringComparison.Ordinal) ? "tool"
-            : !string.Equals(r.Begin.Principal, Principal, StringComparison.Ordinal) ? "principal"
-            : !string.Equals(r.End.RuntimeId, RuntimeId, StringComparison.Ordinal) ? "runtime_id"
+            : !string.Equals(SqliteAuditLog.ColumnText(r.Begin.Tool), Tool, StringComparison.Ordinal) ? "tool"
+            : !string.Equals(SqliteAuditLog.ColumnText(r.Begin.Principal), Principal, StringComparison.Ordinal) ? "principal"
+            : !string.Equals(SqliteAuditLog.ColumnText(r.End.RuntimeId), RuntimeId, StringComparison.Ordinal) ? "runtime_id"
             : !DateTimeOffset.TryParse(Ts, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var ts) || ts != r.Begin.Ts ? "ts"
             : null;
         return mismatch is null

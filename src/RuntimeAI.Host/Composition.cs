@@ -19,7 +19,9 @@ internal static class Composition
     {
         var database = SqliteDatabase.Open(options.DataDir);
         services.AddSingleton(database);
-        services.AddSingleton<IRuntimeInventory, SqliteRuntimeInventory>();
+        // Every stored change is announced, so subscribed MCP clients are pushed updates (runtime://, operation://).
+        services.AddSingleton<InventoryChangeFeed>();
+        services.AddSingleton<IRuntimeInventory>(sp => new NotifyingInventory(new SqliteRuntimeInventory(database), sp.GetRequiredService<InventoryChangeFeed>()));
         services.AddSingleton<IAuditHasher, CanonicalAuditHasher>();
         services.AddSingleton<IAuditLog, SqliteAuditLog>();
         services.AddSingleton<IProposalStore, SqliteProposalStore>();

@@ -29,7 +29,11 @@ internal sealed class InProcessSession : IAsyncDisposable
         await StartAsync(options, null, cancellationToken);
 
     /// <summary>Starts a session whose client has the given handlers (e.g. elicitation, for tests of approvals in the client).</summary>
-    public static async Task<InProcessSession> StartAsync(RuntimeAiServerOptions options, McpClientHandlers? handlers, CancellationToken cancellationToken)
+    public static async Task<InProcessSession> StartAsync(RuntimeAiServerOptions options, McpClientHandlers? handlers, CancellationToken cancellationToken) =>
+        await StartAsync(options, handlers, null, cancellationToken);
+
+    /// <summary>Starts a session whose client speaks the given protocol revision (null: the newest, 2026-07-28).</summary>
+    public static async Task<InProcessSession> StartAsync(RuntimeAiServerOptions options, McpClientHandlers? handlers, string? protocolVersion, CancellationToken cancellationToken)
     {
         options.TransportLabel = "in-process";
         var clientToServer = new Pipe();
@@ -48,6 +52,7 @@ internal sealed class InProcessSession : IAsyncDisposable
             {
                 ClientInfo = new Implementation { Name = "runtimeai-cli", Version = McpServerSetup.Version },
                 Handlers = handlers ?? new McpClientHandlers(),
+                ProtocolVersion = protocolVersion,
             },
             cancellationToken: cancellationToken);
         return new InProcessSession(host, client);

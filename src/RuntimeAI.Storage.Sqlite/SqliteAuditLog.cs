@@ -30,6 +30,14 @@ namespace RuntimeAI.Storage.Sqlite;
 /// </remarks>
 public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher) : IAuditLog
 {
+    /// <summary>
+    /// The text an indexed column holds for a value of the hashed document: SQLite text binding cuts
+    /// a string at NUL, so NUL is stored as U+FFFD (the document keeps the exact value, and
+    /// <c>audit verify</c> compares through this same function).
+    /// </summary>
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(value))]
+    public static string? ColumnText(string? value) => value?.Replace('\0', '\uFFFD');
+
     private readonly ConcurrentDictionary<string, (AuditBegin Begin, bool Durable)> _begins = new(StringComparer.Ordinal);
     private readonly object _gate = new();
     private List<PendingWrite> _pending = [];
@@ -224,9 +232,9 @@ public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher)
             pSeq.Value = seq;
             pCall.Value = end.CallId;
             pTs.Value = started.Ts.ToString("O", CultureInfo.InvariantCulture);
-            pTool.Value = started.Tool;
-            pPrincipal.Value = started.Principal;
-            pRt.Value = (object?)end.RuntimeId ?? DBNull.Value;
+            pTool.Value = ColumnText(started.Tool);
+            pPrincipal.Value = ColumnText(started.Principal);
+            pRt.Value = (object?)ColumnText(end.RuntimeId) ?? DBNull.Value;
             pDoc.Value = JsonSerializer.Serialize(record, CoreJsonContext.Default.AuditRecord);
             pPrev.Value = prevHash;
             pHash.Value = record.Hash;

@@ -53,6 +53,57 @@ public sealed class InsideRuntimeTests
     }
 
     [Fact]
+    public async Task GetResourceInsideVcluster_AndLogsOfItsSyncedPodOnTheHost_ReadTheSamePod()
+    {
+        await using var world = await World.StartAsync();
+        var dev = await world.VclusterAsync("dev");
+
+        var inside = await world.CallOkAsync("get_resource", new() { ["runtime_id"] = dev, ["kind"] = "pods", ["name"] = "web", ["namespace"] = "apps" });
+        var hostLogs = await world.CallOkAsync("get_logs", new() { ["runtime_id"] = "cluster:kubesim", ["pod"] = "web-x-apps-x-dev", ["namespace"] = "vcluster-dev", ["tail"] = 2 });
+
+        var yaml = inside.GetProperty("yaml").GetString()!;
+        Assert.Contains("name: web", yaml, StringComparison.Ordinal);
+        Assert.Contains("image: nginx:1.27", yaml, StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.Null, inside.GetProperty("next_offset").ValueKind);
+        Assert.Equal(2, hostLogs.GetProperty("lines").GetArrayLength());
+        Assert.Equal("vcluster-dev/web-x-apps-x-dev", hostLogs.GetProperty("pod").GetString());
+    }
+
+    [Fact]
+    public async Task GetResource_OverTheByteBudget_GivesNextOffsetAndTheRestFollows()
+    {
+        await using var world = await World.StartAsync(o => o.ObserveMaxBytes = 1024);
+        var data = new JsonObject();
+        for (var i = 0; i < 60; i++)
+        {
+            data[$"setting-{i:D2}"] = $"value number {i} of a long configuration map";
+        }
+
+        await world.CreateAsync("/api/v1/namespaces/default/configmaps", new JsonObject
+        {
+            ["apiVersion"] = "v1", ["kind"] = "ConfigMap", ["metadata"] = new JsonObject { ["name"] = "big" }, ["data"] = data,
+        });
+
+        var yaml = new List<string>();
+        int? offset = 0;
+        var calls = 0;
+        while (offset is not null && calls++ < 20)
+        {
+            var part = await world.CallOkAsync("get_resource", new() { ["runtime_id"] = "cluster:kubesim", ["kind"] = "configmap", ["name"] = "big", ["namespace"] = "default", ["offset"] = offset });
+            yaml.AddRange(part.GetProperty("yaml").GetString()!.Split('\n'));
+            offset = part.GetProperty("next_offset").ValueKind == JsonValueKind.Null ? null : part.GetProperty("next_offset").GetInt32();
+            if (offset is not null)
+            {
+                Assert.Contains("offset", part.GetProperty("truncated").GetString(), StringComparison.Ordinal);
+            }
+        }
+
+        Assert.True(calls > 1, "a 60-key ConfigMap does not fit 1 KiB");
+        Assert.Equal(60, yaml.Count(l => l.TrimStart().StartsWith("setting-", StringComparison.Ordinal)));
+        Assert.Equal(yaml.Count, yaml.Distinct().Count());
+    }
+
+    [Fact]
     public async Task ListResources_PageTokens_RoundTripEveryObjectOnce()
     {
         await using var world = await World.StartAsync();
@@ -324,6 +375,24 @@ public sealed class InsideRuntimeTests
         Assert.True(metrics.GetProperty("memory_usage").GetProperty("value").GetDouble() > 0);
         Assert.Equal(0, metrics.GetProperty("restarts").GetProperty("value").GetInt32());
         Assert.Equal(JsonValueKind.Null, metrics.GetProperty("network_rx").GetProperty("value").ValueKind);
+    }
+
+    [Fact]
+    public void Config_ObserveSettings_AreReadAndABadBudgetIsNamed()
+    {
+        var dir = TestPaths.NewDataDir();
+        var good = Path.Combine(dir, "good.json");
+        var bad = Path.Combine(dir, "bad.json");
+        File.WriteAllText(good, """{"observe_hosts": ["prod", "lab"], "observe_max_bytes": 16384}""");
+        File.WriteAllText(bad, """{"observe_max_bytes": 10}""");
+
+        var read = ServerConfig.Load(new ServerConfig.Flags { ConfigFile = good }, new Dictionary<string, string?>());
+        var refused = ServerConfig.Load(new ServerConfig.Flags { ConfigFile = bad }, new Dictionary<string, string?>());
+
+        Assert.Empty(read.Errors);
+        Assert.Equal(["prod", "lab"], read.Options.ObserveHosts);
+        Assert.Equal(16384, read.Options.ObserveMaxBytes);
+        Assert.Contains(refused.Errors, e => e.Contains("observe_max_bytes", StringComparison.Ordinal) && e.Contains("1024", StringComparison.Ordinal));
     }
 
     private static int CountOf(string text, string part)

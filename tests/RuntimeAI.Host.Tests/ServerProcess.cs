@@ -40,6 +40,19 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public Uri? McpEndpoint { get; private set; }
 
+    /// <summary>The server's process id.</summary>
+    public int Id => _process.Id;
+
+    /// <summary>True once the server process has exited.</summary>
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>SIGKILL, as a power loss would: no shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync();
+    }
+
     /// <summary>Starts <c>runtimeai serve --transport http --urls http://127.0.0.1:0</c> and waits for its URL.</summary>
     public static async Task<ServerProcess> StartHttpAsync(string dataDir, params string[] extra)
     {

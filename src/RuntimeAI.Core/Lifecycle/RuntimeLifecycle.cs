@@ -102,7 +102,7 @@ public sealed class RuntimeLifecycle(
         var operation = NewOperation(runtime.Id, "create", operationId) with { Actor = initiator };
         await inventory.SaveRuntimeAsync(runtime, "create requested", cancellationToken).ConfigureAwait(false);
         await inventory.SaveOperationAsync(operation, cancellationToken).ConfigureAwait(false);
-        progress?.Report(new OperationProgress(10, $"creating on {driver.Name}"));
+        progress?.Report(new OperationProgress(10, $"{operation.OperationId}: creating on {driver.Name}"));
 
         try
         {
@@ -159,7 +159,8 @@ public sealed class RuntimeLifecycle(
             var verb = EnumText.Name(request.Action);
             var operation = NewOperation(runtime.Id, verb, request.OperationId) with { Actor = request.Initiator };
             await inventory.SaveOperationAsync(operation, cancellationToken).ConfigureAwait(false);
-            progress?.Report(new OperationProgress(10, $"{verb} on {driver.Name}"));
+            // The operation's id comes first, so a client can subscribe to operation://{id} while it runs.
+            progress?.Report(new OperationProgress(10, $"{operation.OperationId}: {verb} on {driver.Name}"));
             try
             {
                 var (result, snapshot) = await ExecuteAsync(request, runtime, driver, backendRef, cancellationToken).ConfigureAwait(false);

@@ -88,7 +88,21 @@ internal sealed partial class LineServerTransport : TransportBase
                     continue;
                 }
 
-                if (Parse(line, out var reply) is { } message)
+                JsonRpcMessage? message;
+                byte[]? reply;
+                try
+                {
+                    message = Parse(line, out reply);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // One line the checks above did not foresee never ends the session.
+                    LogUnreadable(_logger, ex);
+                    message = null;
+                    reply = ErrorReply(null, McpErrorCode.InvalidRequest, "Invalid Request: the line could not be read as a JSON-RPC 2.0 message.");
+                }
+
+                if (message is not null)
                 {
                     await WriteMessageAsync(message, token).ConfigureAwait(false);
                 }
@@ -169,7 +183,7 @@ internal sealed partial class LineServerTransport : TransportBase
                         return (false, null);
                     }
 
-                    if (isId && reader.TokenType is JsonTokenType.String or JsonTokenType.Number)
+                    if (isId && reader.TokenType is JsonTokenType.String or JsonTokenType.Number && Echoable(ref reader))
                     {
                         using var doc = JsonDocument.ParseValue(ref reader);
                         id = doc.RootElement.Clone();
@@ -191,6 +205,25 @@ internal sealed partial class LineServerTransport : TransportBase
         catch (JsonException)
         {
             return (false, null);
+        }
+    }
+
+    /// <summary>Whether an id can be written back as it came: a string with a lone surrogate cannot.</summary>
+    private static bool Echoable(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            return true;
+        }
+
+        try
+        {
+            _ = reader.GetString();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 
@@ -258,6 +291,9 @@ internal sealed partial class LineServerTransport : TransportBase
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "could not send the error reply to a malformed line")]
     private static partial void LogReplyFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "a JSON-RPC line could not be read; it was answered with invalid request")]
+    private static partial void LogUnreadable(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "reading JSON-RPC lines failed; the session ends")]
     private static partial void LogReadFailed(ILogger logger, Exception exception);

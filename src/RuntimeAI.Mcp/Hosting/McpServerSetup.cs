@@ -1,5 +1,6 @@
 using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using RuntimeAI.Core.Common;
@@ -63,6 +64,8 @@ public static class McpServerSetup
         services.AddSingleton(RequestStateProtector.ForDataDir(options.DataDir, TimeProvider.System));
         services.AddSingleton<DryRunSimulator>();
         services.AddSingleton<ToolCallPipeline>();
+        services.TryAddSingleton<RuntimeAI.Core.Inventory.InventoryChangeFeed>();
+        services.AddSingleton<ResourceSubscriptions>();
 
         return services
             .AddMcpServer(o =>

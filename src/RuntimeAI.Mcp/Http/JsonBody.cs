@@ -52,7 +52,7 @@ internal static class JsonBody
             {
                 depth = Math.Max(depth, reader.CurrentDepth + (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray ? 1 : 0));
                 if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals("id"u8)
-                    && reader.Read() && reader.TokenType is JsonTokenType.String or JsonTokenType.Number)
+                    && reader.Read() && reader.TokenType is JsonTokenType.String or JsonTokenType.Number && Echoable(ref reader))
                 {
                     using var doc = JsonDocument.ParseValue(ref reader);
                     id = doc.RootElement.Clone();
@@ -65,6 +65,25 @@ internal static class JsonBody
         catch (JsonException)
         {
             return new Shape(false, depth, null);
+        }
+    }
+
+    /// <summary>Whether an id can be written back as it came: a string with a lone surrogate cannot.</summary>
+    private static bool Echoable(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            return true;
+        }
+
+        try
+        {
+            _ = reader.GetString();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 }

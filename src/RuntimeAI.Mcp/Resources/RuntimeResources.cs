@@ -17,8 +17,23 @@ internal static class RuntimeResources
 {
     public const string CatalogUri = "runtimeai://catalog/tools";
     public const string RuntimeUriPrefix = "runtimeai://runtimes/";
+    public const string RuntimeScheme = "runtime://";
+    public const string OperationScheme = "operation://";
+
+    /// <summary>What a runtime or operation URI names: (<c>runtime</c>|<c>operation</c>, id), or (null, null).</summary>
+    public static (string? Kind, string Id) Parse(string uri) =>
+        uri.StartsWith(RuntimeScheme, StringComparison.Ordinal) ? ("runtime", uri[RuntimeScheme.Length..])
+        : uri.StartsWith(RuntimeUriPrefix, StringComparison.Ordinal) ? ("runtime", uri[RuntimeUriPrefix.Length..])
+        : uri.StartsWith(OperationScheme, StringComparison.Ordinal) ? ("operation", uri[OperationScheme.Length..])
+        : (null, string.Empty);
 
     public static IMcpServerBuilder WithRuntimeAiResources(this IMcpServerBuilder builder) => builder
+        .WithSubscribeToResourcesHandler((context, cancellationToken) =>
+            context.Services!.GetRequiredService<ResourceSubscriptions>().SubscribeAsync(context, cancellationToken))
+        .WithUnsubscribeFromResourcesHandler((context, cancellationToken) =>
+            context.Services!.GetRequiredService<ResourceSubscriptions>().UnsubscribeAsync(context, cancellationToken))
+        .WithSubscriptionsListenHandler((context, cancellationToken) =>
+            context.Services!.GetRequiredService<ResourceSubscriptions>().ListenAsync(context, cancellationToken))
         .WithListResourcesHandler((_, _) => ValueTask.FromResult(new ListResourcesResult
         {
             Resources =
@@ -39,6 +54,22 @@ internal static class RuntimeResources
             [
                 new ResourceTemplate
                 {
+                    UriTemplate = RuntimeScheme + "{runtime_id}",
+                    Name = "runtime_record",
+                    Title = "Runtime (subscribable)",
+                    Description = "One runtime's record as JSON; subscribe for a notification whenever it or its events change.",
+                    MimeType = "application/json",
+                },
+                new ResourceTemplate
+                {
+                    UriTemplate = OperationScheme + "{operation_id}",
+                    Name = "operation",
+                    Title = "Operation (subscribable)",
+                    Description = "One operation as JSON (same as get_operation); subscribe to be told when its status changes, e.g. when it completes.",
+                    MimeType = "application/json",
+                },
+                new ResourceTemplate
+                {
                     UriTemplate = RuntimeUriPrefix + "{runtime_id}",
                     Name = "runtime",
                     Title = "Runtime record",
@@ -55,14 +86,20 @@ internal static class RuntimeResources
                 return Text(uri, CatalogExporter.Render()["index.json"]);
             }
 
-            if (uri.StartsWith(RuntimeUriPrefix, StringComparison.Ordinal))
+            var (kind, id) = Parse(uri);
+            if (kind is not null)
             {
-                var id = uri[RuntimeUriPrefix.Length..];
                 var inventory = context.Services!.GetRequiredService<IRuntimeInventory>();
                 var principal = context.Services!.GetRequiredService<Identity.PrincipalResolver>().Resolve(context.User);
-                if (await inventory.GetRuntimeAsync(id, cancellationToken).ConfigureAwait(false) is { } runtime && principal.CanSee(runtime.TenantId))
+                if (kind == "runtime" && await inventory.GetRuntimeAsync(id, cancellationToken).ConfigureAwait(false) is { } runtime && principal.CanSee(runtime.TenantId))
                 {
                     return Text(uri, JsonSerializer.Serialize(runtime, CoreJsonContext.Default.Runtime));
+                }
+
+                var scoped = principal.AllTenants ? inventory : new RuntimeAI.Core.Identity.TenantScopedInventory(inventory, principal);
+                if (kind == "operation" && await scoped.GetOperationAsync(id, cancellationToken).ConfigureAwait(false) is { } operation)
+                {
+                    return Text(uri, JsonSerializer.Serialize(operation, CoreJsonContext.Default.Operation));
                 }
             }
 

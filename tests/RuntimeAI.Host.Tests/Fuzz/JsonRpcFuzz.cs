@@ -18,6 +18,9 @@ internal enum Expect
 
     /// <summary>No answer (a notification, or a response the client sent).</summary>
     None,
+
+    /// <summary>Exactly one answer, with the odd id echoed or with id null.</summary>
+    ReplyOrNull,
 }
 
 /// <summary>
@@ -175,6 +178,12 @@ internal static partial class JsonRpcFuzz
         (1, Deep.Select(d => Request("ping", $"{{\"x\":{d}}}"))))
         .Select(line => new FuzzCase("bad request with an id", OneLine(line), Expect.Reply, [InvalidRequest, InvalidParams]));
 
+    /// <summary>The id echo texts an odd-id request may be answered with (besides null).</summary>
+    private static readonly HashSet<string> OddIdEchoes = new(StringComparer.Ordinal) { "0", "1.5", "1e400", "99999999999999999999", "-1" };
+
+    private static Gen<FuzzCase> OddId { get; } = Gen.OneOf("-0", "1.5", "1e400", "99999999999999999999", "-1", "\"\\ud800\"", "\"\\udfff\\ud800\"", "false", "{}", "[]", "null")
+        .Select(id => new FuzzCase("odd id", $"{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"ping\"}}", Expect.ReplyOrNull, []));
+
     private static Gen<FuzzCase> ClientResponse { get; } = Gen.OneOf(
             "{\"jsonrpc\":\"2.0\",\"id\":\"never-sent\",\"result\":{}}",
             "{\"jsonrpc\":\"2.0\",\"id\":987654321,\"error\":{\"code\":-1,\"message\":\"x\"}}")
@@ -190,6 +199,7 @@ internal static partial class JsonRpcFuzz
         (2, NotJson),
         (2, JsonNotMessage),
         (1, BadRequestWithId),
+        (1, OddId),
         (1, ClientResponse));
 
     private static string Request(string method, string parameters) =>
@@ -291,6 +301,17 @@ internal static partial class JsonRpcFuzz
             }
         }
 
+        // Odd ids: each gets one answer, echoing the id or with id null.
+        var odd = batch.Count(b => b.Case.Expect == Expect.ReplyOrNull);
+        var oddEchoed = 0;
+        foreach (var echo in OddIdEchoes)
+        {
+            if (byId.Remove(echo, out var echoed))
+            {
+                oddEchoed += echoed.Count;
+            }
+        }
+
         foreach (var (id, unexpected) in byId)
         {
             var to = batch.FirstOrDefault(b => b.Id == id).Case;
@@ -298,7 +319,12 @@ internal static partial class JsonRpcFuzz
         }
 
         var expectedNull = batch.Where(b => b.Case.Expect == Expect.NullIdError).Select(b => b.Case).ToList();
-        var expectedCodes = expectedNull.Select(c => c.Codes[0]).Order().ToList();
+        var expectedCodes = expectedNull.Select(c => c.Codes[0]).Concat(Enumerable.Repeat(InvalidRequest, Math.Max(0, odd - oddEchoed))).Order().ToList();
+        if (oddEchoed > odd)
+        {
+            problems.Add($"{oddEchoed} answers echo an odd id, for {odd} odd-id requests");
+        }
+
         if (!expectedCodes.SequenceEqual(nullIdCodes))
         {
             problems.Add($"id-null errors: expected [{string.Join(",", expectedCodes)}], got [{string.Join(",", nullIdCodes)}] for: {string.Join(" | ", expectedNull)}; " +

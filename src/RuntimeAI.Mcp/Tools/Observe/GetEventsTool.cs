@@ -15,7 +15,7 @@ internal sealed class GetEventsTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Observe;
 
     public override string Description =>
-        "Events newest first, of one runtime or all; filter by type prefix (e.g. lifecycle.) and start time; or a Kubernetes object's events.";
+        "Events newest first, of one runtime or all; filter by type prefix (e.g. lifecycle.) and start time.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
     [

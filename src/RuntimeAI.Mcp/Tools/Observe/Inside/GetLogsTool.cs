@@ -15,7 +15,7 @@ internal sealed class GetLogsTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Observe;
 
     public override string Description =>
-        "Pod log lines in a vcluster or host cluster; grep (regex) keeps matching lines, counts the rest.";
+        "Pod log lines in a vcluster or host cluster; grep (regex) keeps matches, counts the rest.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
         InsideTarget.Argument(),

@@ -16,7 +16,7 @@ internal sealed class GetResourceTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Observe;
 
     public override string Description =>
-        "One object in a vcluster or host cluster as YAML, without managedFields; secrets redacted.";
+        "An object in a vcluster or host cluster as YAML, without noise; secrets redacted.";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
         InsideTarget.Argument(),
