@@ -56,8 +56,19 @@ public sealed class AuthorizationTests
         return new Seeded(result[0], result[2], result[1], result[3]);
     }
 
-    private static Task<InProcessSession> StartAsync(string dataDir, Principal principal, AutonomyLevel autonomy = AutonomyLevel.Autonomous) =>
-        InProcessSession.StartAsync(new RuntimeAiServerOptions { DataDir = dataDir, Autonomy = autonomy, LocalPrincipal = principal }, CancellationToken.None);
+    /// <summary>
+    /// A session on the seeded inventory with a private, empty libvirt test world: the shared
+    /// <c>test:///default</c> world holds what other test classes running at the same time create,
+    /// which discovery would import into this inventory.
+    /// </summary>
+    private static async Task<InProcessSession> StartAsync(string dataDir, Principal principal, AutonomyLevel autonomy = AutonomyLevel.Autonomous)
+    {
+        var world = Path.Combine(dataDir, "empty-world.xml");
+        await File.WriteAllTextAsync(world, "<node/>");
+        var options = new RuntimeAiServerOptions { DataDir = dataDir, Autonomy = autonomy, LocalPrincipal = principal };
+        options.Libvirt.Add("test://" + world);
+        return await InProcessSession.StartAsync(options, CancellationToken.None);
+    }
 
     private static Dictionary<string, object?> Args(string json) =>
         JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json)!.ToDictionary(p => p.Key, p => (object?)p.Value);
