@@ -183,7 +183,7 @@ internal sealed partial class LineServerTransport : TransportBase
                         return (false, null);
                     }
 
-                    if (isId && reader.TokenType is JsonTokenType.String or JsonTokenType.Number && Echoable(ref reader))
+                    if (isId && reader.TokenType is JsonTokenType.String or JsonTokenType.Number && Http.JsonBody.Echoable(ref reader))
                     {
                         using var doc = JsonDocument.ParseValue(ref reader);
                         id = doc.RootElement.Clone();
@@ -205,25 +205,6 @@ internal sealed partial class LineServerTransport : TransportBase
         catch (JsonException)
         {
             return (false, null);
-        }
-    }
-
-    /// <summary>Whether an id can be written back as it came: a string with a lone surrogate cannot.</summary>
-    private static bool Echoable(ref Utf8JsonReader reader)
-    {
-        if (reader.TokenType != JsonTokenType.String)
-        {
-            return true;
-        }
-
-        try
-        {
-            _ = reader.GetString();
-            return true;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
         }
     }
 

@@ -69,7 +69,7 @@ internal static class JsonBody
     }
 
     /// <summary>Whether an id can be written back as it came: a string with a lone surrogate cannot.</summary>
-    private static bool Echoable(ref Utf8JsonReader reader)
+    internal static bool Echoable(ref Utf8JsonReader reader)
     {
         if (reader.TokenType != JsonTokenType.String)
         {
