@@ -31,18 +31,25 @@ internal static class BackendHealthProbing
             var stopping = _stopping.Token;
             _loop = Task.Run(async () =>
             {
-                BackendHealthMonitor monitor;
                 try
                 {
-                    monitor = services.GetRequiredService<BackendHealthMonitor>();
-                    await monitor.ProbeAllAsync(stopping);
-                }
-                finally
-                {
-                    readiness.MarkProbed();
-                }
+                    BackendHealthMonitor monitor;
+                    try
+                    {
+                        monitor = services.GetRequiredService<BackendHealthMonitor>();
+                        await monitor.ProbeAllAsync(stopping);
+                    }
+                    finally
+                    {
+                        readiness.MarkProbed();
+                    }
 
-                await monitor.RunAsync(stopping);
+                    await monitor.RunAsync(stopping);
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                    // The host stopped during the first round.
+                }
             }, CancellationToken.None);
             return Task.CompletedTask;
         }

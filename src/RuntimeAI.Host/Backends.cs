@@ -41,9 +41,10 @@ internal static class Backends
 
         foreach (var uri in uris.Distinct(StringComparer.Ordinal))
         {
-            services.AddSingleton<IRuntimeDriver>(sp => new LibvirtDomainDriver(
-                new LibvirtOptions { Uri = uri, DataDir = Path.Combine(options.DataDir, "libvirt") },
-                sp.GetRequiredService<TimeProvider>()));
+            // Checked now, so a bad URI stops the start; the driver itself is built in the background.
+            var libvirt = new LibvirtOptions { Uri = uri, DataDir = Path.Combine(options.DataDir, "libvirt") };
+            libvirt.Validate();
+            services.AddSingleton<IRuntimeDriver>(sp => new LibvirtDomainDriver(libvirt, sp.GetRequiredService<TimeProvider>()));
         }
 
         var clusters = options.Kubeconfigs.Distinct(StringComparer.Ordinal)
