@@ -50,6 +50,10 @@ internal static class BackendHealthProbing
                 {
                     // The host stopped during the first round.
                 }
+                catch (ObjectDisposedException)
+                {
+                    // The host stopped (and disposed the drivers) before the first round ended.
+                }
             }, CancellationToken.None);
             return Task.CompletedTask;
         }

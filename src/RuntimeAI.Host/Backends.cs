@@ -111,6 +111,10 @@ internal static class Backends
                         logger.LogInformation("Imported {Count} existing runtime(s) from the backends", imported);
                     }
                 }
+                catch (ObjectDisposedException)
+                {
+                    // The host stopped (e.g. its port was taken) before discovery ended.
+                }
                 catch (Exception ex)
                 {
                     logger.LogError(ex, "Discovery of the backends' runtimes failed; the recorded inventory is used");

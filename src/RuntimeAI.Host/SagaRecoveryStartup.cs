@@ -41,6 +41,10 @@ internal sealed class SagaRecoveryStartup(IServiceProvider services, BackendRead
                     logger.LogWarning("Settled {Count} saga operation(s) interrupted by the previous stop (compensated, or marked stuck)", settled);
                 }
             }
+            catch (ObjectDisposedException)
+            {
+                // The host stopped before recovery could start; the next start settles them.
+            }
             catch (Exception ex)
             {
                 logger.LogError(ex, "Recovery of interrupted saga operations failed; they stay 'running' until the next start");

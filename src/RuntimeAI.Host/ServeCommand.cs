@@ -98,6 +98,13 @@ internal static class ServeCommand
             await Console.Error.WriteLineAsync($"runtimeai: WARNING: --insecure-no-auth: {string.Join(", ", exposed)} is reachable beyond this machine WITHOUT AUTHENTICATION; every caller acts as http:{Environment.UserName}");
         }
 
+        // A port that is taken fails here, before any backend or simulator starts (Kestrel's own
+        // bind error below stays the fallback for a port taken in between).
+        if (PortInUse(options.Urls) is { } taken)
+        {
+            throw new CliException($"{taken} is already in use by another process; stop it or pass --urls http://127.0.0.1:<free port>", 1);
+        }
+
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Services.AddRuntimeAiLogging(options);
         builder.WebHost.UseUrls(options.Urls);
@@ -131,6 +138,36 @@ internal static class ServeCommand
     }
 
     /// <summary>The listen addresses that reach beyond this machine (wildcards and non-loopback hosts).</summary>
+    /// <summary>The first URL whose IP address and fixed port another process already listens on; null when none.</summary>
+    private static string? PortInUse(string urls)
+    {
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Port <= 0 || !IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address))
+            {
+                continue;
+            }
+
+            using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                // As Kestrel does: connections of a previous run in TIME_WAIT do not make the port taken.
+                probe.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                probe.Bind(new IPEndPoint(address, uri.Port));
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+            {
+                return url;
+            }
+            catch (SocketException)
+            {
+                // Not ours to judge here (an address of another machine, no permission): Kestrel says.
+            }
+        }
+
+        return null;
+    }
+
     internal static IEnumerable<string> NonLoopback(string urls)
     {
         foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
