@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using RuntimeAI.Mcp.Hosting;
 using RuntimeAI.Mcp.Http;
+using RuntimeAI.Mcp.Rest.Events;
 
 namespace RuntimeAI.Host;
 
@@ -113,8 +114,10 @@ internal static class ServeCommand
         builder.Services.AddRuntimeAiBackends(options, Console.Error);
         builder.Services.AddRuntimeAiAuthentication(options);
         builder.Services.AddRuntimeAiMcpServer(options).WithRuntimeAiHttpTransport();
+        builder.Services.AddRuntimeAiEvents(options.Events);
         await using var app = builder.Build();
         app.MapRuntimeAiHttp();
+        app.MapRuntimeAiEventsV1();
         try
         {
             await app.StartAsync(cancellationToken);
