@@ -198,7 +198,8 @@ internal sealed class ServerConfig
         var events = Options.Events;
         foreach (var p in value.EnumerateObject())
         {
-            var at = $"{where}.{p.Name}";
+            // where ends in 'events': name the member inside the quotes, 'events.poll_ms'.
+            var at = $"{where[..^1]}.{p.Name}'";
             if (!p.Value.TryGetInt32(out var n) || n < 1)
             {
                 Errors.Add($"{at} must be a positive whole number");
