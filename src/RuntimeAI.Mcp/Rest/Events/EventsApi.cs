@@ -21,6 +21,13 @@ public static class EventsApi
     private const int DefaultLimit = 100;
     private const int MaxLimit = 500;
 
+    /// <summary>Maps the event and webhook endpoints on the <c>/v1</c> group (listed in <see cref="RestApi"/>'s groups).</summary>
+    public static void Map(RouteGroupBuilder v1)
+    {
+        v1.MapEventsApi();
+        v1.MapWebhooksApi();
+    }
+
     /// <summary>Maps the event endpoints on the <c>/v1</c> group.</summary>
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder v1)
     {

@@ -5,36 +5,26 @@ using Microsoft.AspNetCore.Http;
 namespace RuntimeAI.Mcp.Rest.Events;
 
 /// <summary>
-/// RFC 9457 problem details and JSON bodies for the events endpoints; the one place that writes
-/// them, so it can be swapped for the REST API's shared writer.
+/// Results of the events endpoints: problems through the REST API's one writer
+/// (<see cref="RestProblem"/>, RFC 9457), and JSON bodies.
 /// </summary>
 internal static class EventsProblem
 {
-    /// <summary>A problem (<c>application/problem+json</c>) with a detail that names the problem and the fix.</summary>
-    public static IResult Problem(int status, string title, string detail, string? code = null)
-    {
-        var body = new JsonObject
-        {
-            ["type"] = "about:blank",
-            ["title"] = title,
-            ["status"] = status,
-            ["detail"] = detail,
-        };
-        if (code is not null)
-        {
-            body["code"] = code;
-        }
+    /// <summary>A problem with a detail that names the problem and the fix.</summary>
+    public static IResult Problem(int status, string code, string detail) => new ProblemResult(status, code, detail);
 
-        return Results.Content(body.ToJsonString(), "application/problem+json", Encoding.UTF8, status);
-    }
+    public static IResult NotFound(string detail) => Problem(StatusCodes.Status404NotFound, "not_found", detail);
 
-    public static IResult NotFound(string what) => Problem(StatusCodes.Status404NotFound, "Not Found", what, "not_found");
+    public static IResult BadRequest(string detail) => Problem(StatusCodes.Status400BadRequest, "invalid_params", detail);
 
-    public static IResult BadRequest(string detail) => Problem(StatusCodes.Status400BadRequest, "Bad Request", detail, "invalid_params");
-
-    public static IResult Forbidden(string detail) => Problem(StatusCodes.Status403Forbidden, "Forbidden", detail, "forbidden");
+    public static IResult Forbidden(string detail) => Problem(StatusCodes.Status403Forbidden, "forbidden", detail);
 
     /// <summary>A JSON body.</summary>
     public static IResult Json(JsonNode body, int status = StatusCodes.Status200OK) =>
         Results.Content(body.ToJsonString(), "application/json", Encoding.UTF8, status);
+
+    private sealed class ProblemResult(int status, string code, string detail) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext) => RestProblem.WriteAsync(httpContext, code, detail, status);
+    }
 }

@@ -158,8 +158,7 @@ public static class WebhooksApi
             var why = principal.AllTenants
                 ? "a webhook without tenant_id receives every tenant's events and needs the admin role; name the tenant_id (or runtime_id) it is for"
                 : $"name the tenant_id the webhook is for (one of {string.Join(", ", principal.Tenants)})";
-            return (EventsProblem.Problem(principal.AllTenants ? StatusCodes.Status403Forbidden : StatusCodes.Status400BadRequest,
-                principal.AllTenants ? "Forbidden" : "Bad Request", why, principal.AllTenants ? "forbidden" : "invalid_params"), "refused", why, runtimeId);
+            return (principal.AllTenants ? EventsProblem.Forbidden(why) : EventsProblem.BadRequest(why), "refused", why, runtimeId);
         }
 
         if (tenantId is not null && !principal.CanSee(tenantId))
@@ -300,7 +299,7 @@ public static class WebhooksApi
         else if (!await store.RedeliverAsync(id, time.GetUtcNow(), context.RequestAborted).ConfigureAwait(false))
         {
             detail = $"webhook delivery '{id}' is {Status(delivery.Status)}, not dead; only dead letters are redelivered";
-            (result, outcome) = (EventsProblem.Problem(StatusCodes.Status409Conflict, "Conflict", detail, "invalid_state"), "invalid_params");
+            (result, outcome) = (EventsProblem.Problem(StatusCodes.Status409Conflict, "invalid_state", detail), "invalid_params");
         }
         else
         {
