@@ -76,9 +76,8 @@ internal static class ServeCommand
         builder.Services.AddRuntimeAiLogging(options);
         builder.Services.AddRuntimeAiEngine(options);
         builder.Services.AddRuntimeAiBackends(options, Console.Error);
-        // Not inside ?.Invoke(...): its argument is not evaluated at all when extendServer is null.
-        var mcp = builder.Services.AddRuntimeAiMcpServer(options).WithRuntimeAiStdioTransport();
-        extendServer?.Invoke(mcp);
+        var server = builder.Services.AddRuntimeAiMcpServer(options).WithRuntimeAiStdioTransport();
+        extendServer?.Invoke(server);
         using var host = builder.Build();
         await Console.Error.WriteLineAsync($"runtimeai {McpServerSetup.Version}: serving MCP on stdio (autonomy {options.Autonomy.ToString().ToLowerInvariant()}, toolsets {(options.Toolsets.Count == 0 ? RuntimeAI.Mcp.Tools.Toolsets.All : string.Join(",", options.Toolsets))}, data {options.DataDir})");
         await host.RunAsync(cancellationToken);
@@ -115,9 +114,8 @@ internal static class ServeCommand
         builder.Services.AddRuntimeAiEngine(options);
         builder.Services.AddRuntimeAiBackends(options, Console.Error);
         builder.Services.AddRuntimeAiAuthentication(options);
-        // Not inside ?.Invoke(...): its argument is not evaluated at all when extendServer is null.
-        var mcp = builder.Services.AddRuntimeAiMcpServer(options).WithRuntimeAiHttpTransport();
-        extendServer?.Invoke(mcp);
+        var server = builder.Services.AddRuntimeAiMcpServer(options).WithRuntimeAiHttpTransport();
+        extendServer?.Invoke(server);
         builder.Services.AddRuntimeAiEvents(options.Events);
         await using var app = builder.Build();
         app.MapRuntimeAiHttp();
