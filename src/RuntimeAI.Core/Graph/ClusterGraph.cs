@@ -58,7 +58,11 @@ public sealed class ClusterGraph
         Name = name;
         _options = options;
         _time = time;
+        WatchingSince = time.GetUtcNow();
     }
+
+    /// <summary>When the graph was created: nothing before it is known.</summary>
+    public DateTimeOffset WatchingSince { get; }
 
     /// <summary>What the graph is of, e.g. <c>vcluster dev</c>.</summary>
     public string Name { get; }
@@ -232,7 +236,8 @@ public sealed class ClusterGraph
                 var now = _time.GetUtcNow();
                 TrimLocked(now);
                 var byAge = now - _options.ChangeWindow;
-                return _changes.First is { } first && _changes.Count >= _options.MaxChanges && first.Value.At > byAge ? first.Value.At : byAge;
+                var start = byAge > WatchingSince ? byAge : WatchingSince;
+                return _changes.First is { } first && _changes.Count >= _options.MaxChanges && first.Value.At > start ? first.Value.At : start;
             }
         }
     }

@@ -47,6 +47,9 @@ public sealed class RuntimeAiServerOptions
     /// <summary>Byte budget of one answer of list_resources, get_resource and get_logs (they say when they cut).</summary>
     public int ObserveMaxBytes { get; set; } = 8 * 1024;
 
+    /// <summary>Bounds of the state and event graph (change window, objects, idle time); see docs/graph.md.</summary>
+    public RuntimeAI.Core.Graph.GraphOptions Graph { get; } = new();
+
     /// <summary>Largest accepted HTTP request body.</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
