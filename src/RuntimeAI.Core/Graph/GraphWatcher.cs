@@ -115,9 +115,9 @@ public sealed class GraphWatcher : IAsyncDisposable
         {
             await Task.WhenAll(_loops).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or Drivers.RuntimeDriverException or HttpRequestException or IOException)
         {
-            // Stopping is the point.
+            // Stopping is the point; a loop cut mid-request has nothing left to report.
         }
 
         _stop.Dispose();
@@ -205,8 +205,9 @@ public sealed class GraphWatcher : IAsyncDisposable
 
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, s_maxBackoff.Ticks));
             }
-            catch (OperationCanceledException)
+            catch (Exception) when (cancellationToken.IsCancellationRequested)
             {
+                // Stopping: whatever the cut connection threw is not an error.
                 return;
             }
         }

@@ -122,16 +122,32 @@ internal sealed class GraphScope
     }
 
     /// <summary>Graph facts every answer carries.</summary>
-    public static System.Text.Json.Nodes.JsonObject Describe(WatchedGraph? graph, bool sandbox) => graph is null
-        ? new() { ["objects"] = 0 }
-        : new()
+    public static System.Text.Json.Nodes.JsonObject Describe(WatchedGraph? graph, bool sandbox)
+    {
+        if (graph is null)
+        {
+            return new() { ["objects"] = 0 };
+        }
+
+        var facts = new System.Text.Json.Nodes.JsonObject
         {
             ["objects"] = graph.Graph.Count,
             ["synced"] = graph.Synced,
-            ["window_start"] = graph.Graph.WindowStart.ToString("O", CultureInfo.InvariantCulture),
-            ["capped"] = graph.Graph.Capped ? true : null,
-            ["simulator"] = sandbox ? "KubeSim, a Kubernetes API simulator" : null,
+            ["window_start"] = GraphArgs.Iso(graph.Graph.WindowStart),
+            ["relists"] = graph.Watcher.Relists,
         };
+        if (graph.Graph.Capped)
+        {
+            facts["capped"] = true;
+        }
+
+        if (sandbox)
+        {
+            facts["simulator"] = "KubeSim, a Kubernetes API simulator";
+        }
+
+        return facts;
+    }
 
     private static string EnumText(RuntimeType type) => Core.Common.EnumText.Name(type);
 }
