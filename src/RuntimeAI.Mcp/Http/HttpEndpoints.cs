@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.AspNetCore;
 using RuntimeAI.Mcp.Hosting;
+using RuntimeAI.Mcp.Rest;
 
 namespace RuntimeAI.Mcp.Http;
 
@@ -25,6 +26,7 @@ public static class HttpEndpoints
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddSingleton<OriginGuard>();
+        builder.Services.AddRuntimeAiRest();
         return builder.WithHttpTransport(o =>
         {
             o.SessionMode = HttpServerSessionMode.StatefulForInitializeClients;
@@ -118,6 +120,8 @@ public static class HttpEndpoints
             await WriteJsonAsync(context, problems.Count == 0 ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable,
                 new JsonObject { ["status"] = problems.Count == 0 ? "ready" : "not_ready", ["problems"] = problems }).ConfigureAwait(false);
         }));
+        // The REST API (/v1) shares the guard, the authentication and the pipeline.
+        app.MapRuntimeAiRest();
         var mcp = app.MapMcp("/mcp");
         if (options.AuthEnabled)
         {
