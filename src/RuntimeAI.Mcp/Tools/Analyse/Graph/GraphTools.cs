@@ -369,20 +369,21 @@ internal sealed class WhatChangedTool : RuntimeTool
         }
 
         var (graph, why) = await scope.GraphAsync(call, cancellationToken).ConfigureAwait(false);
-        var changes = new List<(DateTimeOffset At, string Line)>();
+        // Lines are formatted only while they fit the budget: a busy window holds many thousands.
+        var changes = new List<(DateTimeOffset At, Func<string> Line)>();
         if (graph is not null)
         {
-            changes.AddRange(graph.Graph.Changes(since, until).Select(c => (c.At, $"{GraphArgs.Iso(c.At)} {c.Type} {c.Key}: {string.Join("; ", c.Fields)}")));
+            changes.AddRange(graph.Graph.Changes(since, until).Select(c => (c.At, (Func<string>)(() => $"{GraphArgs.Iso(c.At)} {c.Type} {c.Key}: {string.Join("; ", c.Fields)}"))));
         }
 
         if (scope.Runtime is { } runtime)
         {
             var events = await call.Inventory.ListEventsAsync(new EventQuery { RuntimeId = runtime.Id, Since = since, PageSize = 200 }, cancellationToken).ConfigureAwait(false);
-            changes.AddRange(events.Items.Where(e => e.Ts <= until).Select(e => (e.Ts, $"{GraphArgs.Iso(e.Ts)} runtime/{runtime.Name}: {e.Type}")));
+            changes.AddRange(events.Items.Where(e => e.Ts <= until).Select(e => (e.Ts, (Func<string>)(() => $"{GraphArgs.Iso(e.Ts)} runtime/{runtime.Name}: {e.Type}"))));
         }
 
         var ordered = changes.OrderByDescending(c => c.At).ToList();
-        var (lines, text, budget) = GraphArgs.Fit(call, ordered.Select(c => c.Line));
+        var (lines, text, budget) = GraphArgs.Fit(call, ordered.Select(c => c.Line()));
         var notes = new List<string>();
         if (why is not null)
         {
