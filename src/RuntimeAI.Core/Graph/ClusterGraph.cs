@@ -207,14 +207,14 @@ public sealed class ClusterGraph
         return hops;
     }
 
-    /// <summary>Changes seen in [<paramref name="since"/>, <paramref name="until"/>], newest first.</summary>
-    public IReadOnlyList<GraphChange> Changes(DateTimeOffset since, DateTimeOffset until, Func<GraphChange, bool>? filter = null)
+    /// <summary>Changes seen in [<paramref name="since"/>, <paramref name="until"/>], newest first, at most <paramref name="limit"/>.</summary>
+    public IReadOnlyList<GraphChange> Changes(DateTimeOffset since, DateTimeOffset until, Func<GraphChange, bool>? filter = null, int limit = int.MaxValue)
     {
         lock (_lock)
         {
             TrimLocked(_time.GetUtcNow());
             var result = new List<GraphChange>();
-            for (var node = _changes.Last; node is not null && node.Value.At >= since; node = node.Previous)
+            for (var node = _changes.Last; node is not null && node.Value.At >= since && result.Count < limit; node = node.Previous)
             {
                 if (node.Value.At <= until && (filter is null || filter(node.Value)))
                 {

@@ -331,6 +331,9 @@ internal sealed class GetDependenciesTool : RuntimeTool
 
 internal sealed class WhatChangedTool : RuntimeTool
 {
+    // The newest changes read per call: far more than a byte budget shows, few enough to stay fast.
+    private const int MaxChanges = 2000;
+
     public override string Name => "what_changed";
 
     public override string Title => "What changed";
@@ -371,9 +374,12 @@ internal sealed class WhatChangedTool : RuntimeTool
         var (graph, why) = await scope.GraphAsync(call, cancellationToken).ConfigureAwait(false);
         // Lines are formatted only while they fit the budget: a busy window holds many thousands.
         var changes = new List<(DateTimeOffset At, Func<string> Line)>();
+        var more = false;
         if (graph is not null)
         {
-            changes.AddRange(graph.Graph.Changes(since, until).Select(c => (c.At, (Func<string>)(() => $"{GraphArgs.Iso(c.At)} {c.Type} {c.Key}: {string.Join("; ", c.Fields)}"))));
+            var window = graph.Graph.Changes(since, until, limit: MaxChanges);
+            more = window.Count == MaxChanges;
+            changes.AddRange(window.Select(c => (c.At, (Func<string>)(() => $"{GraphArgs.Iso(c.At)} {c.Type} {c.Key}: {string.Join("; ", c.Fields)}"))));
         }
 
         if (scope.Runtime is { } runtime)
@@ -388,6 +394,11 @@ internal sealed class WhatChangedTool : RuntimeTool
         if (why is not null)
         {
             notes.Add(why);
+        }
+
+        if (more)
+        {
+            notes.Add($"only the newest {MaxChanges} resource changes were read; narrow since/until for older ones");
         }
 
         if (graph is not null && since < graph.Graph.WindowStart)
