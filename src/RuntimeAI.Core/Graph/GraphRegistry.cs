@@ -93,7 +93,16 @@ public sealed class GraphRegistry : IAsyncDisposable
                     }
 
                     var watcher = new GraphWatcher(new ClusterGraph(name, _options, _time), view, _time, _logger);
-                    await watcher.StartAsync(cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await watcher.StartAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        await watcher.DisposeAsync().ConfigureAwait(false);
+                        throw;
+                    }
+
                     entry = new Entry(watcher) { LastUsed = _time.GetUtcNow() };
                     lock (_entries)
                     {
