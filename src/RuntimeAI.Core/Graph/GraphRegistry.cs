@@ -16,7 +16,7 @@ public sealed record WatchedGraph(string Key, ClusterGraph Graph, GraphWatcher W
 /// for <see cref="GraphOptions.IdleAfter"/> stops being watched; at most
 /// <see cref="GraphOptions.MaxClusters"/> are watched at once (the least recently asked one goes).
 /// </summary>
-public sealed class GraphRegistry : IAsyncDisposable
+public sealed class GraphRegistry : IAsyncDisposable, IDisposable
 {
     private readonly GraphOptions _options;
     private readonly TimeProvider _time;
@@ -188,6 +188,10 @@ public sealed class GraphRegistry : IAsyncDisposable
 
         _gate.Dispose();
     }
+
+    /// <inheritdoc />
+    /// <remarks>For a container disposed synchronously: the watches stop at once (they only wait on their streams).</remarks>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     private async Task MakeRoomAsync()
     {
