@@ -18,6 +18,7 @@ internal sealed class ServerConfig
         "allowed_origins", "allowed_hosts", "log_file", "log_level", "policies_dir", "admins", "autonomy_scopes", "roles", "auth",
         "approvals_required", "client_approval_transports", "toolsets", "observe_hosts", "observe_max_bytes", "signal_interval_seconds", "prices",
         "events",
+        "graph_window_minutes", "graph_max_objects", "graph_idle_minutes",
     ];
 
     public List<string> Errors { get; } = [];
@@ -152,6 +153,39 @@ internal sealed class ServerConfig
                         else
                         {
                             Errors.Add($"{where} must be a whole number of bytes from 1024 to 1048576 (the budget of one list_resources, get_resource or get_logs answer)");
+                        }
+
+                        break;
+                    case "graph_window_minutes":
+                        if (property.Value.TryGetInt32(out var window) && window is >= 1 and <= 1440)
+                        {
+                            Options.Graph.ChangeWindow = TimeSpan.FromMinutes(window);
+                        }
+                        else
+                        {
+                            Errors.Add($"{where} must be a whole number of minutes from 1 to 1440 (how long what_changed remembers changes)");
+                        }
+
+                        break;
+                    case "graph_max_objects":
+                        if (property.Value.TryGetInt32(out var maxObjects) && maxObjects is >= 100 and <= 10_000_000)
+                        {
+                            Options.Graph.MaxObjects = maxObjects;
+                        }
+                        else
+                        {
+                            Errors.Add($"{where} must be a whole number from 100 to 10000000 (objects kept per watched cluster)");
+                        }
+
+                        break;
+                    case "graph_idle_minutes":
+                        if (property.Value.TryGetInt32(out var idle) && idle is >= 1 and <= 1440)
+                        {
+                            Options.Graph.IdleAfter = TimeSpan.FromMinutes(idle);
+                        }
+                        else
+                        {
+                            Errors.Add($"{where} must be a whole number of minutes from 1 to 1440 (a cluster nobody asked about for that long stops being watched)");
                         }
 
                         break;

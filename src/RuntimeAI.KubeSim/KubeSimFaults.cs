@@ -17,6 +17,7 @@ public sealed class KubeSimFaults
     private readonly Action _dropWatches;
     private readonly Action<string, bool> _setNodeReady;
     private TaskCompletionSource _answering = NewOpenGate();
+    private TaskCompletionSource _watching = NewOpenGate();
     private TimeSpan _latency;
 
     internal KubeSimFaults(TimeProvider time, Action dropWatches, Action<string, bool> setNodeReady)
@@ -100,6 +101,42 @@ public sealed class KubeSimFaults
     /// <summary>Ends every open watch stream now, as a restarting apiserver or a broken connection would.</summary>
     public void DropWatches() => _dropWatches();
 
+    /// <summary>
+    /// Ends every open watch stream and holds new watch requests (other requests are answered) until
+    /// <see cref="ReleaseWatches"/>: a watcher cut off for a while, e.g. long enough for the history to
+    /// be compacted (<see cref="KubeSimServer.CompactWatchHistory"/>) so its resume gets 410 Gone.
+    /// </summary>
+    public void HoldWatches()
+    {
+        lock (_gate)
+        {
+            if (_watching.Task.IsCompleted)
+            {
+                _watching = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+
+        _dropWatches();
+    }
+
+    /// <summary>Lets the watch requests held by <see cref="HoldWatches"/> proceed.</summary>
+    public void ReleaseWatches()
+    {
+        lock (_gate)
+        {
+            _watching.TrySetResult();
+        }
+    }
+
+    /// <summary>Waits while watches are held.</summary>
+    internal Task WatchGateAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return _watching.Task.WaitAsync(cancellationToken);
+        }
+    }
+
     /// <summary>From now on requests are accepted but never answered, until <see cref="ResumeAnswering"/>.</summary>
     public void StopAnswering()
     {
@@ -171,6 +208,7 @@ public sealed class KubeSimFaults
 
         Latency = TimeSpan.Zero;
         ResumeAnswering();
+        ReleaseWatches();
     }
 
     private static TaskCompletionSource NewOpenGate()

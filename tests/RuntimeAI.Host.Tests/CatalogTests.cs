@@ -66,7 +66,7 @@ public sealed class CatalogTests
         var bytes = tools.Sum(t => Encoding.UTF8.GetByteCount(JsonSerializer.Serialize(t.ProtocolTool, ModelContextProtocol.McpJsonUtilities.DefaultOptions)));
         var perTool = bytes / tools.Count;
 
-        Assert.Equal(34, tools.Count);
+        Assert.Equal(37, tools.Count);
         Assert.True(perTool <= 729, $"tools/list is {bytes} bytes for {tools.Count} tools ({perTool} per tool); keep descriptions and schemas tight");
     }
 

@@ -443,6 +443,13 @@ public sealed class InsideRuntimeTests
             Assert.True(response.IsSuccessStatusCode, $"POST {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(Ct)}");
         }
 
+        public async Task PatchAsync(string path, string mergePatch)
+        {
+            using var content = new StringContent(mergePatch, System.Text.Encoding.UTF8, "application/merge-patch+json");
+            using var response = await _http.PatchAsync(path.TrimStart('/'), content, Ct);
+            Assert.True(response.IsSuccessStatusCode, $"PATCH {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(Ct)}");
+        }
+
         public async Task<CallToolResult> CallAsync(string tool, Dictionary<string, object?> args) =>
             await Client.CallToolAsync(tool, args, cancellationToken: Ct);
 

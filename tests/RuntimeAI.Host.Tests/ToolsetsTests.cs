@@ -79,10 +79,10 @@ public sealed class ToolsetsTests
             Assert.Equal(["delete_policy", "list_policies", "put_policy"], await ToolNamesAsync(client));
         }
 
-        // Without toolsets every tool is loaded: all 34 but the two admin-only ones for this non-admin caller.
+        // Without toolsets every tool is loaded: all 37 but the two admin-only ones for this non-admin caller.
         await using var all = await ConnectAsync(TestPaths.NewDataDir(), []);
         var names = await ToolNamesAsync(all);
-        Assert.Equal(32, names.Length);
+        Assert.Equal(35, names.Length);
         Assert.Contains("list_policies", names);
         Assert.Contains("execute_actions", names);
         Assert.Contains("simulate_action", names);

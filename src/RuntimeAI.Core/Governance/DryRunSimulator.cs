@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using RuntimeAI.Core.Actions;
 using RuntimeAI.Core.Common;
 using RuntimeAI.Core.Drivers;
+using RuntimeAI.Core.Graph;
 using RuntimeAI.Core.Lifecycle;
 using RuntimeAI.Core.Runtimes;
 
@@ -21,6 +22,9 @@ public sealed record SimulationReport
 
     /// <summary>Workloads the backend says the action removes or interrupts (e.g. the pods a vcluster pause deletes).</summary>
     public IReadOnlyList<string> Disrupted { get; init; } = [];
+
+    /// <summary>Workloads and Services inside the runtime (a vcluster) that go down with it, from the state graph.</summary>
+    public IReadOnlyList<string> Inside { get; init; } = [];
     public bool Disruptive { get; init; }
     public bool Reversible { get; init; }
     public string? Compensation { get; init; }
@@ -38,6 +42,7 @@ public sealed record SimulationReport
         $"{EnumText.Name(Action)}{(RuntimeId is null ? "" : " " + RuntimeId)}: " +
         (Blocked ? "BLOCKED — " + string.Join("; ", BlockingReasons) : $"{(FromState is { } f ? EnumText.Name(f) : "new")} → {(ToState is { } t ? EnumText.Name(t) : "?")}") +
         (Dependents.Count > 0 ? $"; {Dependents.Count} dependent runtime(s): {string.Join(", ", Dependents.Take(5))}" : "") +
+        (Inside.Count > 0 ? $"; takes down inside: {string.Join(", ", Inside.Take(5))}{(Inside.Count > 5 ? ", …" : "")}" : "") +
         (Disruptive ? "; disruptive to a high-availability runtime" : "") +
         (Reversible ? $"; undo with {Compensation}" : "; irreversible");
 
@@ -53,6 +58,7 @@ public sealed record SimulationReport
         {
             ["dependents"] = new JsonArray(Dependents.Select(d => (JsonNode)JsonValue.Create(d)).ToArray()),
             ["workloads"] = new JsonArray(Disrupted.Select(d => (JsonNode)JsonValue.Create(d)).ToArray()),
+            ["inside"] = new JsonArray(Inside.Select(d => (JsonNode)JsonValue.Create(d)).ToArray()),
         },
         ["disruptive"] = Disruptive,
         ["reversible"] = Reversible,
@@ -68,10 +74,14 @@ public sealed record SimulationReport
 /// Simulates an action before it runs: is the transition valid from the current state, does the
 /// backend have the capacity, which runtimes depend on the target (label
 /// <c>runtimeai.io/depends-on</c>), is it disruptive (label <c>availability=high</c>), and how it
-/// would be undone. Reads only; never changes anything.
+/// would be undone; for a vcluster, what runs inside it (from the state graph, when one is given).
+/// Reads only; never changes anything.
 /// </summary>
-public sealed class DryRunSimulator(DriverRegistry drivers)
+public sealed class DryRunSimulator(DriverRegistry drivers, IBlastRadiusSource? graph = null)
 {
+    // Inside listing is capped: a summary line carries the totals.
+    private const int MaxInside = 50;
+
     /// <summary>The label naming the runtimes (names or ids, comma-separated) a runtime depends on.</summary>
     public const string DependsOnLabel = "runtimeai.io/depends-on";
 
@@ -142,6 +152,26 @@ public sealed class DryRunSimulator(DriverRegistry drivers)
             notes.Add($"{dependents.Count} runtime(s) depend on it and may be interrupted");
         }
 
+        var inside = new List<string>();
+        if (interrupts && runtime is { Type: RuntimeType.Vcluster } && graph is not null && action.Type != ActionType.Scale)
+        {
+            try
+            {
+                if (await graph.InsideAsync(runtime, cancellationToken).ConfigureAwait(false) is { } radius)
+                {
+                    inside.AddRange(radius.Workloads.Concat(radius.Services).Take(MaxInside));
+                    var goes = action.Type == ActionType.Restart ? "are interrupted" : "go down";
+                    notes.Add($"inside it {radius.Workloads.Count} workload(s), {radius.Services.Count} Service(s) and {radius.Pods} pod(s) {goes}" +
+                              (radius.Workloads.Count + radius.Services.Count > MaxInside ? $" (first {MaxInside} listed)" : string.Empty) +
+                              (radius.Note is null ? string.Empty : $"; {radius.Note}"));
+                }
+            }
+            catch (RuntimeDriverException ex)
+            {
+                notes.Add($"what runs inside is not known: {ex.Message}");
+            }
+        }
+
         var disruptive = interrupts && runtime?.Labels.TryGetValue("availability", out var availability) == true && availability == "high";
         if (disruptive)
         {
@@ -165,6 +195,7 @@ public sealed class DryRunSimulator(DriverRegistry drivers)
             CapacityDetail = capacityDetail,
             Dependents = dependents,
             Disrupted = disrupted,
+            Inside = inside,
             Disruptive = disruptive,
             Reversible = reversible,
             Compensation = compensation,

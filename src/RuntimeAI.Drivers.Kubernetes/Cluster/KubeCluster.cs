@@ -226,6 +226,70 @@ public sealed class KubeCluster : IDisposable
         }
     }
 
+    /// <summary>
+    /// Opens a streaming GET (a watch) and yields its body line by line until the server ends it.
+    /// No retries: the caller resumes from the last resourceVersion it saw. A non-success answer is
+    /// mapped like every other call (<see cref="KubeApiException"/>).
+    /// </summary>
+    /// <param name="path">API path with its query string.</param>
+    /// <param name="cancellationToken">Ends the stream.</param>
+    /// <returns>The body's lines.</returns>
+    public async IAsyncEnumerable<string> StreamLinesAsync(string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        HttpResponseMessage response;
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_client.BaseUri, path.TrimStart('/')));
+            request.Headers.TryAddWithoutValidation("Accept", "application/json");
+            if (_client.Credentials is { } credentials)
+            {
+                await credentials.ProcessHttpRequestAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+
+            // Headers only: the body is the stream, read below without the client's request timeout.
+            response = await _client.HttpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                response.Dispose();
+                throw new RawStatusException(response.StatusCode, text);
+            }
+        }
+        catch (Exception ex) when (Map($"GET {path}", ex, cancellationToken) is { } mapped)
+        {
+            throw mapped;
+        }
+
+        using (response)
+        {
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), Encoding.UTF8);
+            while (true)
+            {
+                string? line;
+                try
+                {
+                    line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or HttpRequestException)
+                {
+                    // The connection dropped: the stream ends, the watcher resumes.
+                    yield break;
+                }
+
+                if (line is null)
+                {
+                    yield break;
+                }
+
+                if (line.Length > 0)
+                {
+                    yield return line;
+                }
+            }
+        }
+    }
+
     /// <summary>GET a path as JSON; null on 404.</summary>
     public async Task<JsonNode?> TryGetAsync(string path, CancellationToken cancellationToken)
     {

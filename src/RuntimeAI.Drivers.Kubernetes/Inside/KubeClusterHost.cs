@@ -29,7 +29,7 @@ public sealed class KubeClusterHost : IClusterHost
     public IClusterView View { get; }
 
     /// <summary>The shared view: a tool's <c>using</c> must not close it (discovery stays cached).</summary>
-    private sealed class Shared(KubeClusterView inner) : IClusterView
+    private sealed class Shared(KubeClusterView inner) : IClusterView, IClusterWatchSource
     {
         public string Name => inner.Name;
 
@@ -49,6 +49,11 @@ public sealed class KubeClusterHost : IClusterHost
 
         public Task<IReadOnlyList<PodUsage>> ReadPodUsageAsync(string? ns, string? podPrefix, CancellationToken cancellationToken) =>
             inner.ReadPodUsageAsync(ns, podPrefix, cancellationToken);
+
+        public Task<WatchListing> ListForWatchAsync(ResourceKind kind, CancellationToken cancellationToken) => inner.ListForWatchAsync(kind, cancellationToken);
+
+        public IAsyncEnumerable<ClusterWatchEvent> WatchAsync(ResourceKind kind, string resourceVersion, CancellationToken cancellationToken) =>
+            inner.WatchAsync(kind, resourceVersion, cancellationToken);
 
         public void Dispose()
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using RuntimeAI.Core.Drivers;
 using RuntimeAI.Core.Inside;
@@ -12,7 +13,7 @@ namespace RuntimeAI.Drivers.Kubernetes.Inside;
 /// discovery (as kubectl resolves kinds), server-side Tables for lists, objects as JSON, pod logs as
 /// text, events by field selector, the metrics API.
 /// </summary>
-public sealed class KubeClusterView : IClusterView
+public sealed class KubeClusterView : IClusterView, IClusterWatchSource
 {
     // Table rows with the object's metadata only: names and namespaces, never whole objects.
     private const string TableAccept = KubeCluster.TableAccept + ";includeObject=Metadata, application/json";
@@ -184,6 +185,86 @@ public sealed class KubeClusterView : IClusterView
                     : new PodUsage(podNs, name, null, null, restarts);
             })
             .ToList();
+    }
+
+    /// <inheritdoc />
+    public async Task<WatchListing> ListForWatchAsync(ResourceKind kind, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(kind);
+        var items = new List<JsonElement>();
+        string? next = null;
+        string resourceVersion;
+        do
+        {
+            var path = new StringBuilder(Collection(kind, null)).Append("?limit=500");
+            Append(path, "continue", next);
+            var text = await _cluster.SendTextAsync(HttpMethod.Get, path.ToString(), null, cancellationToken).ConfigureAwait(false);
+            using var doc = JsonDocument.Parse(text);
+            var root = doc.RootElement;
+            if (root.TryGetProperty("items", out var list) && list.ValueKind == JsonValueKind.Array)
+            {
+                items.AddRange(list.EnumerateArray().Select(i => i.Clone()));
+            }
+
+            var meta = root.TryGetProperty("metadata", out var m) ? m : default;
+            resourceVersion = meta.ValueKind == JsonValueKind.Object && meta.TryGetProperty("resourceVersion", out var rv) ? rv.GetString() ?? "0" : "0";
+            next = meta.ValueKind == JsonValueKind.Object && meta.TryGetProperty("continue", out var c) && c.GetString() is { Length: > 0 } token ? token : null;
+        }
+        while (next is not null);
+
+        return new WatchListing(items, resourceVersion);
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<ClusterWatchEvent> WatchAsync(ResourceKind kind, string resourceVersion, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(kind);
+        var path = new StringBuilder(Collection(kind, null)).Append("?watch=1&allowWatchBookmarks=true&timeoutSeconds=300");
+        Append(path, "resourceVersion", resourceVersion);
+        var lines = _cluster.StreamLinesAsync(path.ToString(), cancellationToken);
+        var e = lines.GetAsyncEnumerator(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!await e.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        yield break;
+                    }
+                }
+                catch (KubeApiException ex) when (ex.StatusCode == System.Net.HttpStatusCode.Gone)
+                {
+                    throw new ResourceVersionExpiredException(ex.Message);
+                }
+
+                ClusterWatchEvent? parsed = null;
+                try
+                {
+                    using var doc = JsonDocument.Parse(e.Current);
+                    var root = doc.RootElement;
+                    if (root.TryGetProperty("type", out var type) && type.GetString() is { } t && root.TryGetProperty("object", out var obj))
+                    {
+                        parsed = new ClusterWatchEvent(t, obj.Clone());
+                    }
+                }
+                catch (JsonException)
+                {
+                    // A torn line (the connection dropped mid-event): the watch resumes from the last good version.
+                    yield break;
+                }
+
+                if (parsed is not null)
+                {
+                    yield return parsed;
+                }
+            }
+        }
+        finally
+        {
+            await e.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc />

@@ -472,6 +472,11 @@ internal static class ApiHandler
             throw KubeApiException.MethodNotAllowed("the server does not allow watching this resource");
         }
 
+        if (api.Faults is { } faults)
+        {
+            await faults.WatchGateAsync(ctx.RequestAborted).ConfigureAwait(false);
+        }
+
         var labels = LabelSelector.Parse(Query(ctx, "labelSelector"));
         var fields = FieldSelector.Parse(Query(ctx, "fieldSelector"));
         var table = WantsTable(ctx);

@@ -62,6 +62,10 @@ public static class McpServerSetup
         services.AddSingleton<BudgetGate>();
         // Loaded now, so a key file others can read refuses the start instead of the first approval.
         services.AddSingleton(RequestStateProtector.ForDataDir(options.DataDir, TimeProvider.System));
+        // Built on first use (a graph question or a dry-run inside a vcluster): start-up pays nothing.
+        services.AddSingleton(sp => new RuntimeAI.Core.Graph.GraphRegistry(options.Graph, sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<Microsoft.Extensions.Logging.ILogger<RuntimeAI.Core.Graph.GraphRegistry>>()));
+        services.AddSingleton<RuntimeAI.Core.Graph.IBlastRadiusSource, Tools.Analyse.Graph.GraphBlastRadius>();
         services.AddSingleton<DryRunSimulator>();
         services.AddSingleton<ToolCallPipeline>();
         services.TryAddSingleton<RuntimeAI.Core.Inventory.InventoryChangeFeed>();

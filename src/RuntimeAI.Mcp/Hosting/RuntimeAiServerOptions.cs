@@ -49,6 +49,8 @@ public sealed class RuntimeAiServerOptions
 
     /// <summary>The event stream and webhook settings (<c>events</c> in the config file).</summary>
     public RuntimeAI.Mcp.Rest.Events.EventsOptions Events { get; } = new();
+    /// <summary>Bounds of the state and event graph (change window, objects, idle time); see docs/graph.md.</summary>
+    public RuntimeAI.Core.Graph.GraphOptions Graph { get; } = new();
 
     /// <summary>Largest accepted HTTP request body.</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;

@@ -18,7 +18,7 @@ public static class Toolsets
     public static IReadOnlyList<KeyValuePair<string, string>> Summaries { get; } =
     [
         new("observe", "every observe-tier tool: read runtimes, status, metrics, events, snapshots, operations, proposals, your audit trail"),
-        new("analyse", "simulate_action, check_policy, forecast_capacity, detect_anomalies, find_root_cause: what an action would do, whether it is allowed, what the signals say"),
+        new("analyse", "simulate_action, check_policy, forecast_capacity, detect_anomalies, find_root_cause, get_dependencies, what_changed, diff_runtime: what an action would do, whether it is allowed, what the signals and the state graph say"),
         new("recommend", "draft_recommendation, get_proposal, plan_actions, submit_intent, get_intent: hand a change to a human, or plan and run a goal"),
         new("execute", "every execute-tier tool (lifecycle, snapshots, sagas, rollback, policy writes)"),
         new("vm", "virtual machines: create, start, stop, restart, scale, snapshot, restore, delete, execute_actions, rollback, plus the runtime basics"),

@@ -96,6 +96,32 @@ public sealed class WatchTests
     }
 
     [Fact]
+    public async Task HoldWatches_EndsOpenWatch_HoldsNewOneUntilReleased_ThenCompactedResumeGets410()
+    {
+        await using var sim = await SimHost.StartAsync();
+        var a = await sim.CreateAsync(ConfigMaps, SimHost.ConfigMap("a"));
+        var rv = a["metadata"]!["resourceVersion"]!.GetValue<string>();
+        await using var open = await WatchStream.OpenAsync(sim, $"{ConfigMaps}?watch=1&resourceVersion={rv}");
+
+        sim.Server.Faults.HoldWatches();
+        var ended = await open.NextAsync();
+        var held = sim.Http.GetAsync($"{ConfigMaps}?watch=1&resourceVersion={rv}", HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        await sim.CreateAsync(ConfigMaps, SimHost.ConfigMap("b"));
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        var heldWhileHolding = !held.IsCompleted;
+        sim.Server.CompactWatchHistory();
+        sim.Server.Faults.ReleaseWatches();
+        using var response = await held;
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken));
+        var error = JsonNode.Parse((await reader.ReadLineAsync(TestContext.Current.CancellationToken))!)!;
+
+        Assert.Null(ended);
+        Assert.True(heldWhileHolding, "a watch request was answered while watches were held");
+        Assert.Equal("ERROR", error["type"]!.GetValue<string>());
+        Assert.Equal(410, error["object"]!["code"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task Watch_SendInitialEventsWithBookmarks_EndsInitialListWithBookmark()
     {
         await using var sim = await SimHost.StartAsync();

@@ -52,6 +52,13 @@ internal static class InsideTarget
 
     private static (IClusterView? View, ToolResult? Error) OpenHost(ToolCall call, string context)
     {
+        var (host, error) = ResolveHost(call, context);
+        return (host?.View, error);
+    }
+
+    /// <summary>The host cluster <c>cluster:CONTEXT</c> names, when this caller may observe it; else the tool error.</summary>
+    public static (IClusterHost? Host, ToolResult? Error) ResolveHost(ToolCall call, string context)
+    {
         var hosts = call.Services.GetServices<IClusterHost>().ToList();
         var host = hosts.FirstOrDefault(h => string.Equals(h.Context, context, StringComparison.Ordinal));
         // A tenant's principal learns nothing about host clusters: they hold every tenant's runtimes.
@@ -68,6 +75,6 @@ internal static class InsideTarget
                 $"observing host cluster '{context}' is not enabled on this server; an operator enables it with \"observe_hosts\": [\"{context}\"] in the config file, or \"*\" for every configured cluster"));
         }
 
-        return (host.View, null);
+        return (host, null);
     }
 }
