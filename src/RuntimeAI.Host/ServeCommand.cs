@@ -73,6 +73,7 @@ internal static class ServeCommand
         options.TransportLabel = "stdio";
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddRuntimeAiLogging(options);
+        builder.Services.AddRuntimeAiTelemetry(options);
         builder.Services.AddRuntimeAiEngine(options);
         builder.Services.AddRuntimeAiBackends(options, Console.Error);
         extendServer?.Invoke(builder.Services.AddRuntimeAiMcpServer(options).WithRuntimeAiStdioTransport());
@@ -107,6 +108,7 @@ internal static class ServeCommand
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Services.AddRuntimeAiLogging(options);
+        builder.Services.AddRuntimeAiTelemetry(options);
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
         builder.Services.AddRuntimeAiEngine(options);
