@@ -121,7 +121,7 @@ public sealed class TelemetryTests
         Assert.Contains("3 configuration errors", stderr, StringComparison.Ordinal);
         Assert.Contains("'collector:4318' is not an http(s) URL", stderr, StringComparison.Ordinal);
         Assert.Contains("'carrier-pigeon' is not supported", stderr, StringComparison.Ordinal);
-        Assert.Contains("telemetry.colour is not valid", stderr, StringComparison.Ordinal);
+        Assert.Contains(".colour is not valid", stderr, StringComparison.Ordinal);
     }
 
     private static IEnumerable<KeyValuePair<string, object?>> Tags(MetricPoint point)
