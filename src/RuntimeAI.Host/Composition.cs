@@ -30,6 +30,9 @@ internal static class Composition
         services.AddSingleton<RuntimeAI.Core.Operations.IIdempotencyStore, SqliteIdempotencyStore>();
         services.AddSingleton<RuntimeAI.Core.Signals.ISignalStore, SqliteSignalStore>();
         services.AddSingleton<RuntimeAI.Core.Planning.IIntentStore, SqliteIntentStore>();
+        // Events have one record, the events table: streams and the webhook outbox read it by position.
+        services.AddSingleton<RuntimeAI.Core.Events.IEventFeed>(_ => new SqliteEventFeed(database));
+        services.AddSingleton<RuntimeAI.Core.Events.Webhooks.IWebhookStore>(sp => new SqliteWebhookStore(database, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<RuntimeAI.Core.Governance.IPolicySource>(SqlitePolicyStore.LoadRegistry(database, options.PoliciesDir, TimeProvider.System));
         services.AddSingleton<HttpEndpoints.ReadinessCheck>(_ => _ => Task.FromResult(database.CheckReadiness()));
         return database;

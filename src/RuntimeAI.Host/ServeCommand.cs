@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using RuntimeAI.Mcp.Hosting;
 using RuntimeAI.Mcp.Http;
+using RuntimeAI.Mcp.Rest.Events;
 
 namespace RuntimeAI.Host;
 
@@ -117,6 +118,7 @@ internal static class ServeCommand
         builder.Services.AddRuntimeAiAuthentication(options);
         var server = builder.Services.AddRuntimeAiMcpServer(options).WithRuntimeAiHttpTransport();
         extendServer?.Invoke(server);
+        builder.Services.AddRuntimeAiEvents(options.Events);
         await using var app = builder.Build();
         app.MapRuntimeAiHttp();
         try

@@ -16,7 +16,8 @@ internal sealed class ServerConfig
     [
         "transport", "urls", "data_dir", "autonomy", "sandbox", "libvirt", "kubeconfig", "max_request_body_bytes",
         "allowed_origins", "allowed_hosts", "log_file", "log_level", "policies_dir", "admins", "autonomy_scopes", "roles", "auth",
-        "approvals_required", "client_approval_transports", "toolsets", "observe_hosts", "observe_max_bytes", "signal_interval_seconds", "prices", "telemetry",
+        "approvals_required", "client_approval_transports", "toolsets", "observe_hosts", "observe_max_bytes", "signal_interval_seconds", "prices",
+        "events", "telemetry",
     ];
 
     public List<string> Errors { get; } = [];
@@ -177,6 +178,7 @@ internal sealed class ServerConfig
 
                         break;
                     case "prices": ReadPrices(property.Value, where); break;
+                    case "events": ReadEvents(property.Value, where); break;
                     case "telemetry": ReadTelemetry(property.Value, where); break;
                     default:
                         Errors.Add($"{where} is not a known setting; known settings are {string.Join(", ", s_knownKeys)}");
@@ -184,6 +186,42 @@ internal sealed class ServerConfig
                 }
             }
         }
+    }
+
+    private void ReadEvents(JsonElement value, string where)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            Errors.Add($"{where} must be an object like {{\"heartbeat_seconds\": 15, \"webhook_max_attempts\": 10, \"webhook_retry_base_ms\": 1000}}");
+            return;
+        }
+
+        var events = Options.Events;
+        foreach (var p in value.EnumerateObject())
+        {
+            // where ends in 'events': name the member inside the quotes, 'events.poll_ms'.
+            var at = $"{where[..^1]}.{p.Name}'";
+            if (!p.Value.TryGetInt32(out var n) || n < 1)
+            {
+                Errors.Add($"{at} must be a positive whole number");
+                continue;
+            }
+
+            switch (p.Name)
+            {
+                case "heartbeat_seconds": events.HeartbeatInterval = TimeSpan.FromSeconds(n); break;
+                case "poll_ms": events.StreamPollInterval = events.Webhooks.PollInterval = TimeSpan.FromMilliseconds(n); break;
+                case "webhook_max_attempts": events.Webhooks.MaxAttempts = n; break;
+                case "webhook_retry_base_ms": events.Webhooks.BaseDelay = TimeSpan.FromMilliseconds(n); break;
+                case "webhook_retry_max_ms": events.Webhooks.MaxDelay = TimeSpan.FromMilliseconds(n); break;
+                case "webhook_timeout_ms": events.Webhooks.AttemptTimeout = TimeSpan.FromMilliseconds(n); break;
+                default:
+                    Errors.Add($"{at} is not a known setting; known are heartbeat_seconds, poll_ms, webhook_max_attempts, webhook_retry_base_ms, webhook_retry_max_ms, webhook_timeout_ms");
+                    break;
+            }
+        }
+
+        Errors.AddRange(events.Validate().Select(e => $"{where}: {e}"));
     }
 
     private void ReadPrices(JsonElement value, string where)

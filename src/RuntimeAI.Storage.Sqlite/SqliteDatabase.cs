@@ -150,6 +150,43 @@ public sealed class SqliteDatabase : IDisposable
             doc TEXT NOT NULL
         );
         """,
+        // v5: webhooks — subscriptions, the delivery outbox, and how far the outbox has read the event log
+        """
+        CREATE TABLE webhook_subscriptions (
+            id TEXT PRIMARY KEY,
+            tenant_id TEXT,
+            runtime_id TEXT,
+            event_types TEXT NOT NULL,
+            url TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            description TEXT,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            from_seq INTEGER NOT NULL
+        );
+        CREATE TABLE webhook_deliveries (
+            id TEXT PRIMARY KEY,
+            subscription_id TEXT NOT NULL REFERENCES webhook_subscriptions(id) ON DELETE CASCADE,
+            event_seq INTEGER NOT NULL,
+            event_id TEXT NOT NULL,
+            runtime_id TEXT NOT NULL,
+            tenant_id TEXT,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL,
+            last_status INTEGER,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            delivered_at TEXT,
+            UNIQUE (subscription_id, event_seq)
+        );
+        CREATE INDEX ix_webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
+        CREATE TABLE webhook_outbox_cursor (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            last_seq INTEGER NOT NULL
+        );
+        INSERT INTO webhook_outbox_cursor (id, last_seq) SELECT 1, COALESCE(MAX(seq), 0) FROM events;
+        """,
     ];
 
     private readonly string _connectionString;

@@ -47,6 +47,9 @@ public sealed class RuntimeAiServerOptions
     /// <summary>Byte budget of one answer of list_resources, get_resource and get_logs (they say when they cut).</summary>
     public int ObserveMaxBytes { get; set; } = 8 * 1024;
 
+    /// <summary>The event stream and webhook settings (<c>events</c> in the config file).</summary>
+    public RuntimeAI.Mcp.Rest.Events.EventsOptions Events { get; } = new();
+
     /// <summary>Largest accepted HTTP request body.</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 

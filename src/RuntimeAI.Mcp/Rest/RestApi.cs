@@ -33,6 +33,7 @@ public static class RestApi
     private static readonly Action<RouteGroupBuilder>[] s_groups =
     [
         RuntimeEndpoints.Map,
+        Events.EventsApi.Map,
     ];
 
     /// <summary>Registers the gateway and the JSON contracts of the REST API.</summary>
