@@ -23,6 +23,14 @@ internal static class Cli
     /// </summary>
     public static async Task<int> RunAsync(string[] args, Action<Microsoft.Extensions.DependencyInjection.IMcpServerBuilder>? extendServer)
     {
+        ArgumentNullException.ThrowIfNull(args);
+        if (args is ["--version"])
+        {
+            // The parser's own --version prints only the informational version; this says which build it is.
+            await Console.Out.WriteLineAsync(BuildInfo.Describe());
+            return 0;
+        }
+
         var root = new RootCommand("RuntimeAI: an MCP server that lets AI agents operate VMs and virtual clusters safely.");
         root.Subcommands.Add(ServeCommand.Create(extendServer));
         root.Subcommands.Add(CreateToolsCommand());

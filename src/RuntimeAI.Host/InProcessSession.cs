@@ -40,6 +40,7 @@ internal sealed class InProcessSession : IAsyncDisposable
         var serverToClient = new Pipe();
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddRuntimeAiLogging(options, LogEventLevel.Warning);
+        builder.Services.AddRuntimeAiTelemetry(options);
         builder.Services.AddRuntimeAiEngine(options);
         builder.Services.AddRuntimeAiBackends(options, TextWriter.Null);
         builder.Services.AddRuntimeAiMcpServer(options)

@@ -74,6 +74,7 @@ internal static class ServeCommand
         options.TransportLabel = "stdio";
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddRuntimeAiLogging(options);
+        builder.Services.AddRuntimeAiTelemetry(options);
         builder.Services.AddRuntimeAiEngine(options);
         builder.Services.AddRuntimeAiBackends(options, Console.Error);
         var server = builder.Services.AddRuntimeAiMcpServer(options).WithRuntimeAiStdioTransport();
@@ -109,6 +110,7 @@ internal static class ServeCommand
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Services.AddRuntimeAiLogging(options);
+        builder.Services.AddRuntimeAiTelemetry(options);
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
         builder.Services.AddRuntimeAiEngine(options);

@@ -17,7 +17,7 @@ internal sealed class ServerConfig
         "transport", "urls", "data_dir", "autonomy", "sandbox", "libvirt", "kubeconfig", "max_request_body_bytes",
         "allowed_origins", "allowed_hosts", "log_file", "log_level", "policies_dir", "admins", "autonomy_scopes", "roles", "auth",
         "approvals_required", "client_approval_transports", "toolsets", "observe_hosts", "observe_max_bytes", "signal_interval_seconds", "prices",
-        "events",
+        "events", "telemetry",
         "graph_window_minutes", "graph_max_objects", "graph_idle_minutes",
     ];
 
@@ -213,6 +213,7 @@ internal sealed class ServerConfig
                         break;
                     case "prices": ReadPrices(property.Value, where); break;
                     case "events": ReadEvents(property.Value, where); break;
+                    case "telemetry": ReadTelemetry(property.Value, where); break;
                     default:
                         Errors.Add($"{where} is not a known setting; known settings are {string.Join(", ", s_knownKeys)}");
                         break;
@@ -633,6 +634,47 @@ internal sealed class ServerConfig
             else
             {
                 Options.AutonomyScopes.Add(new RuntimeAI.Core.Governance.AutonomyScope { Tenant = tenant, Labels = labels, Level = level.Value });
+            }
+        }
+    }
+
+    private void ReadTelemetry(JsonElement value, string where)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            Errors.Add($"{where} must be an object like {{\"otlp_endpoint\": \"http://127.0.0.1:4318\", \"otlp_protocol\": \"http/protobuf\"}}");
+            return;
+        }
+
+        var telemetry = Options.Telemetry;
+        foreach (var member in value.EnumerateObject())
+        {
+            var at = $"{where}.{member.Name}";
+            switch (member.Name)
+            {
+                case "otlp_endpoint":
+                    telemetry.OtlpEndpoint = ReadString(member.Value, at);
+                    if (telemetry.OtlpEndpoint is { } endpoint && !(Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+                    {
+                        Errors.Add($"{at} '{endpoint}' is not an http(s) URL; use e.g. http://127.0.0.1:4318");
+                    }
+
+                    break;
+                case "otlp_protocol":
+                    telemetry.OtlpProtocol = ReadString(member.Value, at);
+                    if (telemetry.OtlpProtocol is { } protocol && protocol is not ("http/protobuf" or "grpc"))
+                    {
+                        Errors.Add($"{at} '{protocol}' is not supported; use http/protobuf or grpc");
+                    }
+
+                    break;
+                case "service_name": telemetry.ServiceName = ReadString(member.Value, at); break;
+                case "traces" when member.Value.ValueKind is JsonValueKind.True or JsonValueKind.False: telemetry.Traces = member.Value.GetBoolean(); break;
+                case "metrics" when member.Value.ValueKind is JsonValueKind.True or JsonValueKind.False: telemetry.Metrics = member.Value.GetBoolean(); break;
+                case "metric_export_interval_ms" when member.Value.TryGetInt32(out var ms) && ms > 0: telemetry.MetricExportIntervalMs = ms; break;
+                default:
+                    Errors.Add($"{at} is not valid; telemetry has otlp_endpoint (URL), otlp_protocol (http/protobuf or grpc), service_name, traces and metrics (true/false), metric_export_interval_ms (positive integer)");
+                    break;
             }
         }
     }

@@ -77,6 +77,10 @@ public sealed class NotifyingInventory(IRuntimeInventory inner, InventoryChangeF
         ArgumentNullException.ThrowIfNull(operation);
         await inner.SaveOperationAsync(operation, cancellationToken).ConfigureAwait(false);
         feed.Publish(new InventoryChange("operation", operation.OperationId));
+        if (operation.IsTerminal)
+        {
+            Telemetry.RuntimeAiTelemetry.RecordOperationEnded(operation);
+        }
     }
 
     /// <inheritdoc />

@@ -180,6 +180,7 @@ public sealed class BackendHealthMonitor
             ? new BackendStatus(backend, true, health.Detail, now, null)
             : new BackendStatus(backend, false, health.Detail, now, previous is { Healthy: false } ? previous.DownSince : now);
         _status[backend] = status;
+        Telemetry.RuntimeAiTelemetry.RecordProbe(backend, status.Healthy);
         if (!status.Healthy && previous is not { Healthy: false })
         {
             _logger.LogWarning("Backend {Backend} failed its health probe ({Detail}): safe mode, mutations to it are refused until it recovers", backend, health.Detail);

@@ -80,7 +80,13 @@ public sealed partial class SagaExecutor
                 progress?.Report(new OperationProgress(5 + (90 * i / steps.Count), $"step {step.Step}/{steps.Count}: {step.Command.Describe()}"));
 
                 Failpoints.Hit(Failpoints.StepBefore);
+                var stepSpan = Telemetry.RuntimeAiTelemetry.Source.StartActivity($"saga.step {EnumText.Name(step.Command.Type)}");
+                stepSpan?.SetTag("runtimeai.saga.step", step.Step);
+                stepSpan?.SetTag("runtimeai.operation_id", operationId);
                 var (child, failure) = await RunCommandAsync(on, step.Command, actor).ConfigureAwait(false);
+                stepSpan?.SetTag("runtimeai.outcome", failure is null ? "ok" : "failed");
+                stepSpan?.SetStatus(failure is null ? System.Diagnostics.ActivityStatusCode.Ok : System.Diagnostics.ActivityStatusCode.Error);
+                stepSpan?.Dispose();
                 Failpoints.Hit(Failpoints.StepAfter);
                 if (failure is null && step.Command.Type == SagaCommandType.Scale && child?.Result?["previous_size"] is JsonObject before)
                 {

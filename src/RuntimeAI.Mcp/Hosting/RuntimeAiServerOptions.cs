@@ -64,6 +64,9 @@ public sealed class RuntimeAiServerOptions
     /// <summary>Optional log file (logs otherwise go to stderr, never stdout).</summary>
     public string? LogFile { get; set; }
 
+    /// <summary>OpenTelemetry export (the config file's <c>telemetry</c> section; OTEL_* variables win); off when no endpoint is set.</summary>
+    public TelemetryExportOptions Telemetry { get; } = new();
+
     /// <summary>Minimum log level: trace, debug, information, warning, error.</summary>
     public string LogLevel { get; set; } = "information";
 
@@ -138,4 +141,29 @@ public sealed record AuthIssuer
 
     /// <summary>Where to read the discovery document instead (optional).</summary>
     public string? MetadataAddress { get; init; }
+}
+
+/// <summary>
+/// The config file's <c>telemetry</c> section (docs/telemetry.md). The standard OTEL_* environment
+/// variables override each value; with no endpoint from either, nothing is exported.
+/// </summary>
+public sealed class TelemetryExportOptions
+{
+    /// <summary>OTLP endpoint, e.g. <c>http://collector:4318</c> (http/protobuf) or <c>http://collector:4317</c> (grpc).</summary>
+    public string? OtlpEndpoint { get; set; }
+
+    /// <summary><c>http/protobuf</c> (default) or <c>grpc</c>.</summary>
+    public string? OtlpProtocol { get; set; }
+
+    /// <summary>The <c>service.name</c> resource attribute (default <c>runtimeai</c>).</summary>
+    public string? ServiceName { get; set; }
+
+    /// <summary>Export spans (default true when an endpoint is set).</summary>
+    public bool Traces { get; set; } = true;
+
+    /// <summary>Export metrics (default true when an endpoint is set).</summary>
+    public bool Metrics { get; set; } = true;
+
+    /// <summary>Milliseconds between two metric exports (default 60000).</summary>
+    public int? MetricExportIntervalMs { get; set; }
 }

@@ -82,6 +82,7 @@ internal sealed class ApprovalStage(
         };
         await proposals.SaveAsync(proposal, cancellationToken).ConfigureAwait(false);
         context.ProposalId = proposal.ProposalId;
+        RuntimeAI.Core.Telemetry.RuntimeAiTelemetry.ApprovalsRequested.Add(1, new KeyValuePair<string, object?>("channel", channel));
         var structured = new JsonObject
         {
             ["status"] = "pending_approval",
@@ -144,6 +145,7 @@ internal sealed class ApprovalStage(
         context.RedeemedProposal = executing;
         context.Approver = proposal.Approvals.Count > 0 ? string.Join(",", proposal.Approvals.Select(a => a.By)) : proposal.DecidedBy;
         context.ApprovalChannel = proposal.ApprovalChannel;
+        ApprovalDecided("approved", proposal.ApprovalChannel);
         return StageVerdict.Continue;
     }
 
@@ -174,6 +176,7 @@ internal sealed class ApprovalStage(
                            && answer.TryGetProperty("action", out var action) && action.GetString() == "accept"
                            && answer.TryGetProperty("content", out var content) && content.ValueKind == System.Text.Json.JsonValueKind.Object
                            && content.TryGetProperty("approve", out var approve) && approve.ValueKind == System.Text.Json.JsonValueKind.True;
+            ApprovalDecided(approved ? "approved" : "rejected", ApprovalChannels.Client);
             if (!approved)
             {
                 return StageVerdict.Refuse("approval_rejected", $"the human in the client did not approve {context.ToolName}; nothing was changed");
@@ -247,4 +250,9 @@ internal sealed class ApprovalStage(
         copy.Remove("dry_run");
         return copy;
     }
+
+    // Counted where the server learns the decision: an approved proposal redeemed, or the answer of the human in the client.
+    private static void ApprovalDecided(string decision, string channel) =>
+        RuntimeAI.Core.Telemetry.RuntimeAiTelemetry.ApprovalsDecided.Add(1,
+            new KeyValuePair<string, object?>("decision", decision), new KeyValuePair<string, object?>("channel", channel));
 }

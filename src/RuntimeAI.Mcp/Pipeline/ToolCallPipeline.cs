@@ -39,6 +39,10 @@ internal sealed class ToolCallPipeline(
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(execute);
 
+        // Telemetry (ToolCallTelemetry): a span and metrics per call; no-ops when nobody listens.
+        var started = time.GetTimestamp();
+        using var span = ToolCallTelemetry.Start(context);
+
         // The handshake never waits for the backends; a tool call waits for their first discovery.
         if (readiness is not null && !readiness.IsReady)
         {
@@ -64,9 +68,11 @@ internal sealed class ToolCallPipeline(
 
         // A call that can change something is on record before it runs (a crash leaves a trace);
         // a read is recorded once, when it ends, still before its answer is sent.
+        var auditStarted = time.GetTimestamp();
         await (context.Tool is null or { Tier: ToolTier.Observe or ToolTier.Analyse }
             ? audit.BeginReadOnlyAsync(begin, cancellationToken)
             : audit.BeginAsync(begin, cancellationToken)).ConfigureAwait(false);
+        ToolCallTelemetry.AuditAppended("begin", time.GetElapsedTime(auditStarted).TotalSeconds);
 
         var outcome = "error";
         string? detail = null;
@@ -155,6 +161,7 @@ internal sealed class ToolCallPipeline(
             budget.Release(context);
             await approval.CompleteAsync(context, outcome == "ok", detail).ConfigureAwait(false);
             var structured = result?.StructuredContent;
+            var auditEndStarted = time.GetTimestamp();
             await audit.EndAsync(new AuditEnd
             {
                 CallId = context.CallId,
@@ -170,6 +177,8 @@ internal sealed class ToolCallPipeline(
                 ApprovalChannel = context.ApprovalChannel,
                 DryRunSummary = context.Simulations.Count == 0 ? null : string.Join(" | ", context.Simulations.Select(s => s.Summary)),
             }, CancellationToken.None).ConfigureAwait(false);
+            ToolCallTelemetry.AuditAppended("end", time.GetElapsedTime(auditEndStarted).TotalSeconds);
+            ToolCallTelemetry.End(span, context, outcome, time.GetElapsedTime(started).TotalSeconds);
         }
     }
 
