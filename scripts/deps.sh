@@ -6,6 +6,9 @@ need_apt=()
 [ -e /usr/lib/x86_64-linux-gnu/libvirt.so.0 ] || ldconfig -p 2>/dev/null | grep -q 'libvirt.so.0 ' || need_apt+=(libvirt0)
 command -v virsh >/dev/null || need_apt+=(libvirt-clients)
 command -v npm >/dev/null || need_apt+=(npm)
+# The REST docs test runs docs/api.md as written (curl, jq); the CI sample uses jq.
+command -v curl >/dev/null || need_apt+=(curl)
+command -v jq >/dev/null || need_apt+=(jq)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "runtimeai deps: missing Debian packages: ${need_apt[*]}; run: sudo apt-get install -y ${need_apt[*]}" >&2
