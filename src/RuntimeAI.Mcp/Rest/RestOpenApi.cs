@@ -1,0 +1,35 @@
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace RuntimeAI.Mcp.Rest;
+
+/// <summary>Shapes the generated OpenAPI document like the brief's: paths relative to the <c>/v1</c> server, the brief's title and schema names.</summary>
+internal static class RestOpenApi
+{
+    public static Task TransformDocumentAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+    {
+        document.Info = new OpenApiInfo
+        {
+            Title = "RuntimeAI Control Plane API",
+            Version = Hosting.McpServerSetup.Version,
+            Description = "The brief's REST API on the RuntimeAI engine: every mutation passes the same governance pipeline as the MCP tool of the same name. Differences from the brief: docs/api.md.",
+        };
+        document.Servers = [new OpenApiServer { Url = RestApi.Prefix }];
+        var paths = new OpenApiPaths();
+        foreach (var (path, item) in document.Paths)
+        {
+            paths.Add(path.StartsWith(RestApi.Prefix + "/", StringComparison.Ordinal) ? path[RestApi.Prefix.Length..] : path, item);
+        }
+
+        document.Paths = paths;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The brief's schema names: the REST records drop their <c>Rest</c> prefix.</summary>
+    public static string? SchemaId(JsonTypeInfo type)
+    {
+        var id = OpenApiOptions.CreateDefaultSchemaReferenceId(type);
+        return id is { Length: > 4 } && id.StartsWith("Rest", StringComparison.Ordinal) && char.IsUpper(id[4]) ? id[4..] : id;
+    }
+}
