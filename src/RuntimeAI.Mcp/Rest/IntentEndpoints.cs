@@ -13,13 +13,13 @@ internal static class IntentEndpoints
     public static void Map(RouteGroupBuilder group)
     {
         group.MapPost("/runtimes/{runtime_id}/intent", SubmitAsync).WithName("submitIntent").WithTags("Intent")
-            .Accepts<RestIntentRequest>("application/json").Produces<RestIntentResponse>(StatusCodes.Status202Accepted);
+            .AddOpenApiOperationTransformer(RestOpenApi.Body<RestIntentRequest>(required: true)).Produces<RestIntentResponse>(StatusCodes.Status202Accepted);
         group.MapGet("/runtimes/{runtime_id}/intent/{intent_id}", GetAsync).WithName("getIntent").WithTags("Intent")
             .Produces<RestIntentRecord>();
         group.MapPost("/runtimes/{runtime_id}/actions/plan", PlanAsync).WithName("planActions").WithTags("Actions")
-            .Accepts<RestActionPlanRequest>("application/json").Produces<RestActionPlan>();
+            .AddOpenApiOperationTransformer(RestOpenApi.Body<RestActionPlanRequest>(required: true)).Produces<RestActionPlan>();
         group.MapPost("/runtimes/{runtime_id}/actions/execute", ExecuteAsync).WithName("executeActions").WithTags("Actions")
-            .Accepts<RestActionExecutionRequest>("application/json").Produces<RestOperation>(StatusCodes.Status202Accepted);
+            .AddOpenApiOperationTransformer(RestOpenApi.Body<RestActionExecutionRequest>(required: true)).Produces<RestOperation>(StatusCodes.Status202Accepted);
     }
 
     private static async Task SubmitAsync([FromRoute(Name = "runtime_id")] string runtimeId, HttpContext context,

@@ -14,17 +14,17 @@ internal static class LifecycleEndpoints
     public static void Map(RouteGroupBuilder group)
     {
         group.MapPost("/runtimes/{runtime_id}/lifecycle/start", StartAsync).WithName("startRuntime").WithTags("Lifecycle")
-            .Accepts<RestLifecycleStartRequest>("application/json").Produces<RestOperation>(StatusCodes.Status202Accepted);
+            .AddOpenApiOperationTransformer(RestOpenApi.Body<RestLifecycleStartRequest>(required: false)).Produces<RestOperation>(StatusCodes.Status202Accepted);
         group.MapPost("/runtimes/{runtime_id}/lifecycle/stop", StopAsync).WithName("stopRuntime").WithTags("Lifecycle")
-            .Accepts<RestLifecycleStopRequest>("application/json").Produces<RestOperation>(StatusCodes.Status202Accepted);
+            .AddOpenApiOperationTransformer(RestOpenApi.Body<RestLifecycleStopRequest>(required: false)).Produces<RestOperation>(StatusCodes.Status202Accepted);
         group.MapPost("/runtimes/{runtime_id}/lifecycle/restart", RestartAsync).WithName("restartRuntime").WithTags("Lifecycle")
             .Produces<RestOperation>(StatusCodes.Status202Accepted);
         group.MapPost("/runtimes/{runtime_id}/lifecycle/scale", ScaleAsync).WithName("scaleRuntime").WithTags("Lifecycle")
-            .Accepts<RestLifecycleScaleRequest>("application/json").Produces<RestOperation>(StatusCodes.Status202Accepted);
+            .AddOpenApiOperationTransformer(RestOpenApi.Body<RestLifecycleScaleRequest>(required: true)).Produces<RestOperation>(StatusCodes.Status202Accepted);
         group.MapPost("/runtimes/{runtime_id}/lifecycle/snapshot", SnapshotAsync).WithName("snapshotRuntime").WithTags("Lifecycle")
-            .Accepts<RestLifecycleSnapshotRequest>("application/json").Produces<RestOperation>(StatusCodes.Status202Accepted);
+            .AddOpenApiOperationTransformer(RestOpenApi.Body<RestLifecycleSnapshotRequest>(required: false)).Produces<RestOperation>(StatusCodes.Status202Accepted);
         group.MapPost("/runtimes/{runtime_id}/lifecycle/restore", RestoreAsync).WithName("restoreRuntime").WithTags("Lifecycle")
-            .Accepts<RestLifecycleRestoreRequest>("application/json").Produces<RestOperation>(StatusCodes.Status202Accepted);
+            .AddOpenApiOperationTransformer(RestOpenApi.Body<RestLifecycleRestoreRequest>(required: true)).Produces<RestOperation>(StatusCodes.Status202Accepted);
     }
 
     private static async Task StartAsync([FromRoute(Name = "runtime_id")] string runtimeId, HttpContext context,

@@ -16,7 +16,7 @@ internal static class PolicyEndpoints
     public static void Map(RouteGroupBuilder group)
     {
         group.MapPost("/policies", CreateAsync).WithName("createPolicy").WithTags("Policies")
-            .Accepts<RestPolicyCreateRequest>("application/json").Produces<RestPolicy>(StatusCodes.Status201Created);
+            .AddOpenApiOperationTransformer(RestOpenApi.Body<RestPolicyCreateRequest>(required: true)).Produces<RestPolicy>(StatusCodes.Status201Created);
         group.MapGet("/policies", ListAsync).WithName("listPolicies").WithTags("Policies")
             .Produces<RestPolicyListResponse>();
         group.MapGet("/policies/{policy_id}", GetAsync).WithName("getPolicy").WithTags("Policies")

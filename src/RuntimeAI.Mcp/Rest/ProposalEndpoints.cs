@@ -27,9 +27,9 @@ internal static class ProposalEndpoints
         group.MapGet("/proposals/{proposal_id}", GetAsync).WithName("getProposal").WithTags("Proposals")
             .Produces<JsonObject>();
         group.MapPost("/proposals/{proposal_id}/approve", ApproveAsync).WithName("approveProposal").WithTags("Proposals")
-            .Accepts<RestProposalDecision>("application/json").Produces<JsonObject>();
+            .AddOpenApiOperationTransformer(RestOpenApi.Body<RestProposalDecision>(required: false)).Produces<JsonObject>();
         group.MapPost("/proposals/{proposal_id}/reject", RejectAsync).WithName("rejectProposal").WithTags("Proposals")
-            .Accepts<RestProposalDecision>("application/json").Produces<JsonObject>();
+            .AddOpenApiOperationTransformer(RestOpenApi.Body<RestProposalDecision>(required: false)).Produces<JsonObject>();
     }
 
     private static async Task ListAsync(HttpContext context, [FromQuery(Name = "status")] string? status)

@@ -30,6 +30,8 @@ internal sealed class RestGateway(ToolCallPipeline pipeline, IdGenerator ids, Pr
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(arguments);
+        // The arguments as an MCP client's would arrive: parsed from JSON text (numbers convert freely).
+        arguments = (JsonObject)JsonNode.Parse(arguments.ToJsonString())!;
         var tool = ToolCatalog.Find(toolName) is { } found && Toolsets.Includes(options.Toolsets, found.Name) ? found : null;
         if (arguments["reasoning"] is null && http.Request.Headers[ReasoningHeader].ToString() is { Length: > 0 } header)
         {

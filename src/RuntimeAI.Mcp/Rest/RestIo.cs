@@ -27,12 +27,6 @@ internal static class RestIo
             return null;
         }
 
-        if (http.Request.ContentType is { } type && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) && !type.Contains("+json", StringComparison.OrdinalIgnoreCase))
-        {
-            await RestProblem.WriteAsync(http, "unsupported_media_type", $"the body is sent as '{type}'; send JSON with 'Content-Type: application/json'").ConfigureAwait(false);
-            return null;
-        }
-
         try
         {
             if (JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = 64 }) is JsonObject body)
@@ -42,7 +36,9 @@ internal static class RestIo
         }
         catch (JsonException ex)
         {
-            await RestProblem.WriteAsync(http, "invalid_body", $"the body is not valid JSON ({ex.Message}); send one JSON object").ConfigureAwait(false);
+            // The Content-Type is not checked before (curl -d sends form-urlencoded); it is named when the body is not JSON.
+            var sentAs = http.Request.ContentType is { } type && !type.Contains("json", StringComparison.OrdinalIgnoreCase) ? $" (it was sent as '{type}')" : string.Empty;
+            await RestProblem.WriteAsync(http, "invalid_body", $"the body is not valid JSON{sentAs}: {ex.Message}; send one JSON object with 'Content-Type: application/json'").ConfigureAwait(false);
             return null;
         }
 

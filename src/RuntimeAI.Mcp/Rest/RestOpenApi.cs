@@ -26,6 +26,40 @@ internal static class RestOpenApi
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Query parameters bound as text (so a wrong value gets the firewall's clear error rather than a
+    /// bare 400) are documented with their enum schema.
+    /// </summary>
+    public static Func<OpenApiOperation, OpenApiOperationTransformerContext, CancellationToken, Task> EnumParameters(params (string Name, Type Type)[] parameters) =>
+        async (operation, context, cancellationToken) =>
+        {
+            foreach (var parameter in operation.Parameters ?? [])
+            {
+                if (parameter is OpenApiParameter concrete && parameters.FirstOrDefault(p => p.Name == concrete.Name) is { Type: { } type })
+                {
+                    concrete.Schema = await context.GetOrCreateSchemaAsync(type, null, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        };
+
+    /// <summary>
+    /// Documents a JSON request body. Handlers read bodies themselves (so a bad one gets a problem
+    /// document in our words); Accepts metadata would also make routing refuse requests without a
+    /// JSON Content-Type, which the brief's optional bodies must not.
+    /// </summary>
+    public static Func<OpenApiOperation, OpenApiOperationTransformerContext, CancellationToken, Task> Body<T>(bool required) =>
+        async (operation, context, cancellationToken) =>
+        {
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = required,
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(T), null, cancellationToken).ConfigureAwait(false) },
+                },
+            };
+        };
+
     /// <summary>The brief's schema names: the REST records drop their <c>Rest</c> prefix.</summary>
     public static string? SchemaId(JsonTypeInfo type)
     {

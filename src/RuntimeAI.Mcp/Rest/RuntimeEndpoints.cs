@@ -15,10 +15,11 @@ internal static class RuntimeEndpoints
     public static void Map(RouteGroupBuilder group)
     {
         group.MapPost("/runtimes", CreateAsync).WithName("createRuntime").WithTags("Runtimes")
-            .Accepts<RuntimeCreateRequest>("application/json")
+            .AddOpenApiOperationTransformer(RestOpenApi.Body<RuntimeCreateRequest>(required: true))
             .Produces<Runtime>(StatusCodes.Status201Created).Produces<RestPendingApproval>(StatusCodes.Status202Accepted);
         group.MapGet("/runtimes", ListAsync).WithName("listRuntimes").WithTags("Runtimes")
-            .Produces<RestRuntimeListResponse>();
+            .Produces<RestRuntimeListResponse>()
+            .AddOpenApiOperationTransformer(RestOpenApi.EnumParameters(("type", typeof(RuntimeType)), ("state", typeof(RuntimeState))));
         group.MapGet("/runtimes/{runtime_id}", GetAsync).WithName("getRuntime").WithTags("Runtimes")
             .Produces<Runtime>();
         group.MapDelete("/runtimes/{runtime_id}", DeleteAsync).WithName("deleteRuntime").WithTags("Runtimes")
@@ -66,20 +67,21 @@ internal static class RuntimeEndpoints
     private static async Task ListAsync(
         HttpContext context,
         [FromHeader(Name = "tenant_id")] string? tenantId,
-        [FromQuery(Name = "type")] RuntimeType? type,
-        [FromQuery(Name = "state")] RuntimeState? state,
+        [FromQuery(Name = "type")] string? type,
+        [FromQuery(Name = "state")] string? state,
         [FromQuery(Name = "page_size")] int? pageSize,
         [FromQuery(Name = "page_token")] string? pageToken)
     {
         var arguments = new JsonObject();
-        if (type is { } t)
+        // Passed on as given: the schema firewall names a value that is not a RuntimeType / RuntimeState.
+        if (type is not null)
         {
-            arguments["type"] = EnumText.Name(t);
+            arguments["type"] = type;
         }
 
-        if (state is { } s)
+        if (state is not null)
         {
-            arguments["state"] = EnumText.Name(s);
+            arguments["state"] = state;
         }
 
         if (tenantId is not null)
