@@ -15,10 +15,16 @@ namespace RuntimeAI.Host;
 /// </summary>
 internal static class Cli
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static Task<int> RunAsync(string[] args) => RunAsync(args, null);
+
+    /// <summary>
+    /// Runs the command line with extra MCP primitives added to <c>serve</c> (the conformance fixture
+    /// in tests/ adds the suite's diagnostic tools this way; the shipped binary adds none).
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, Action<Microsoft.Extensions.DependencyInjection.IMcpServerBuilder>? extendServer)
     {
         var root = new RootCommand("RuntimeAI: an MCP server that lets AI agents operate VMs and virtual clusters safely.");
-        root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create(extendServer));
         root.Subcommands.Add(CreateToolsCommand());
         root.Subcommands.Add(CreateCallCommand());
         root.Subcommands.Add(CreateCatalogCommand());

@@ -13,7 +13,7 @@ namespace RuntimeAI.Host;
 /// <summary><c>runtimeai serve</c>: the MCP server over stdio or Streamable HTTP.</summary>
 internal static class ServeCommand
 {
-    public static Command Create()
+    public static Command Create(Action<IMcpServerBuilder>? extendServer = null)
     {
         var transport = new Option<string?>("--transport") { Description = "stdio (default) or http." };
         var urls = new Option<string?>("--urls") { Description = "HTTP listen address (default http://127.0.0.1:7070)." };
@@ -62,27 +62,27 @@ internal static class ServeCommand
                 InsecureNoAuth = parse.GetValue(insecure) ? true : null,
             });
             return options.Transport == "http"
-                ? await RunHttpAsync(options, ct)
-                : await RunStdioAsync(options, ct);
+                ? await RunHttpAsync(options, extendServer, ct)
+                : await RunStdioAsync(options, extendServer, ct);
         });
         return command;
     }
 
-    private static async Task<int> RunStdioAsync(RuntimeAiServerOptions options, CancellationToken cancellationToken)
+    private static async Task<int> RunStdioAsync(RuntimeAiServerOptions options, Action<IMcpServerBuilder>? extendServer, CancellationToken cancellationToken)
     {
         options.TransportLabel = "stdio";
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddRuntimeAiLogging(options);
         builder.Services.AddRuntimeAiEngine(options);
         builder.Services.AddRuntimeAiBackends(options, Console.Error);
-        builder.Services.AddRuntimeAiMcpServer(options).WithRuntimeAiStdioTransport();
+        extendServer?.Invoke(builder.Services.AddRuntimeAiMcpServer(options).WithRuntimeAiStdioTransport());
         using var host = builder.Build();
         await Console.Error.WriteLineAsync($"runtimeai {McpServerSetup.Version}: serving MCP on stdio (autonomy {options.Autonomy.ToString().ToLowerInvariant()}, toolsets {(options.Toolsets.Count == 0 ? RuntimeAI.Mcp.Tools.Toolsets.All : string.Join(",", options.Toolsets))}, data {options.DataDir})");
         await host.RunAsync(cancellationToken);
         return 0;
     }
 
-    private static async Task<int> RunHttpAsync(RuntimeAiServerOptions options, CancellationToken cancellationToken)
+    private static async Task<int> RunHttpAsync(RuntimeAiServerOptions options, Action<IMcpServerBuilder>? extendServer, CancellationToken cancellationToken)
     {
         options.TransportLabel = "http";
         var exposed = NonLoopback(options.Urls).ToList();
@@ -112,7 +112,7 @@ internal static class ServeCommand
         builder.Services.AddRuntimeAiEngine(options);
         builder.Services.AddRuntimeAiBackends(options, Console.Error);
         builder.Services.AddRuntimeAiAuthentication(options);
-        builder.Services.AddRuntimeAiMcpServer(options).WithRuntimeAiHttpTransport();
+        extendServer?.Invoke(builder.Services.AddRuntimeAiMcpServer(options).WithRuntimeAiHttpTransport());
         await using var app = builder.Build();
         app.MapRuntimeAiHttp();
         try

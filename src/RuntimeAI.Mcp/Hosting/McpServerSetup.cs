@@ -75,6 +75,7 @@ public static class McpServerSetup
             })
             .WithRuntimeAiResources()
             .WithRuntimeAiPrompts()
+            .WithRuntimeAiCompletions()
             // Typed as IEnumerable so the instance-list overload binds: an array would bind
             // WithTools<TToolType>(target), whose reflection over the array type NativeAOT rejects (IL3050).
             // Only the tools of the loaded toolsets exist for this server (all when none is named).

@@ -27,7 +27,7 @@ internal static class RuntimePrompts
     ];
 
     public static IMcpServerBuilder WithRuntimeAiPrompts(this IMcpServerBuilder builder) => builder
-        .WithListPromptsHandler((_, _) => ValueTask.FromResult(new ListPromptsResult { Prompts = s_prompts }))
+        .WithListPromptsHandler((_, _) => ValueTask.FromResult(new ListPromptsResult { Prompts = [.. s_prompts] }))
         .WithGetPromptHandler((context, _) =>
         {
             var name = context.Params?.Name;

@@ -34,7 +34,7 @@ internal sealed class ResourceSubscriptions : IDisposable
     public async ValueTask<EmptyResult> SubscribeAsync(RequestContext<SubscribeRequestParams> context, CancellationToken cancellationToken)
     {
         var uri = context.Params?.Uri ?? string.Empty;
-        await EnsureVisibleAsync(context.Services!, context.User, uri, cancellationToken).ConfigureAwait(false);
+        await EnsureVisibleAsync(context.Server, context.Services!, context.User, uri, cancellationToken).ConfigureAwait(false);
         _sessions.GetOrAdd(context.Server, _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal))[uri] = 0;
         return new EmptyResult();
     }
@@ -63,7 +63,7 @@ internal sealed class ResourceSubscriptions : IDisposable
         {
             try
             {
-                await EnsureVisibleAsync(services, context.User, uri, cancellationToken).ConfigureAwait(false);
+                await EnsureVisibleAsync(context.Server, services, context.User, uri, cancellationToken).ConfigureAwait(false);
                 granted.Add(uri);
             }
             catch (McpProtocolException)
@@ -148,8 +148,16 @@ internal sealed class ResourceSubscriptions : IDisposable
         }
     }
 
-    private static async Task EnsureVisibleAsync(IServiceProvider services, System.Security.Claims.ClaimsPrincipal? user, string uri, CancellationToken cancellationToken)
+    private static async Task EnsureVisibleAsync(McpServer server, IServiceProvider services, System.Security.Claims.ClaimsPrincipal? user, string uri, CancellationToken cancellationToken)
     {
+        // Resources that do not change while the server runs (the tool catalog, resources registered
+        // with the SDK) may be subscribed to; they simply never send an update.
+        if (uri == RuntimeResources.CatalogUri
+            || server.ServerOptions.ResourceCollection?.Any(r => r.IsMatch(uri)) == true)
+        {
+            return;
+        }
+
         var principal = services.GetRequiredService<Identity.PrincipalResolver>().Resolve(user);
         var inventory = services.GetRequiredService<IRuntimeInventory>();
         var scoped = principal.AllTenants ? inventory : new TenantScopedInventory(inventory, principal);
