@@ -139,8 +139,9 @@ internal static class PolicyEndpoints
             policy["rules"] = documentRules.DeepClone();
         }
 
+        var directory = context.RequestServices.GetRequiredService<Hosting.RuntimeAiServerOptions>().PoliciesDir ?? string.Empty;
         var created = entry?.Stored?.CreatedAt
-            ?? (entry?.File is { } file && File.Exists(file) ? new DateTimeOffset(File.GetLastWriteTimeUtc(file), TimeSpan.Zero) : (DateTimeOffset?)null);
+            ?? (entry?.File is { } file && File.Exists(Path.Combine(directory, file)) ? new DateTimeOffset(File.GetLastWriteTimeUtc(Path.Combine(directory, file)), TimeSpan.Zero) : (DateTimeOffset?)null);
         policy["created_at"] = (created ?? DateTimeOffset.UnixEpoch).ToString("O", CultureInfo.InvariantCulture);
         return policy;
     }

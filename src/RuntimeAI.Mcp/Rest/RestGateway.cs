@@ -25,6 +25,9 @@ internal sealed class RestGateway(ToolCallPipeline pipeline, IdGenerator ids, Pr
     /// <summary>The header a caller may put its reasoning in (the MCP <c>reasoning</c> argument).</summary>
     public const string ReasoningHeader = "RuntimeAI-Reasoning";
 
+    /// <summary>The response header naming the call's audit record.</summary>
+    public const string CallIdHeader = "RuntimeAI-Call-Id";
+
     /// <summary>Runs <paramref name="toolName"/> with <paramref name="arguments"/> as the caller of <paramref name="http"/>.</summary>
     public async Task<RestCall> CallAsync(HttpContext http, string toolName, JsonObject arguments)
     {
@@ -52,6 +55,8 @@ internal sealed class RestGateway(ToolCallPipeline pipeline, IdGenerator ids, Pr
             Reasoning = arguments["reasoning"] is JsonValue r && r.TryGetValue<string>(out var text) ? text : null,
             Services = http.RequestServices,
         };
+        // The audit record of this call carries the same id (GET /v1/audit, runtimeai audit export).
+        http.Response.Headers[CallIdHeader] = context.CallId;
         try
         {
             var result = await pipeline.InvokeAsync(context, ct => RunAsync(context, ct), http.RequestAborted).ConfigureAwait(false);
