@@ -75,7 +75,8 @@ internal static class ServeCommand
         builder.Services.AddRuntimeAiLogging(options);
         builder.Services.AddRuntimeAiEngine(options);
         builder.Services.AddRuntimeAiBackends(options, Console.Error);
-        extendServer?.Invoke(builder.Services.AddRuntimeAiMcpServer(options).WithRuntimeAiStdioTransport());
+        var server = builder.Services.AddRuntimeAiMcpServer(options).WithRuntimeAiStdioTransport();
+        extendServer?.Invoke(server);
         using var host = builder.Build();
         await Console.Error.WriteLineAsync($"runtimeai {McpServerSetup.Version}: serving MCP on stdio (autonomy {options.Autonomy.ToString().ToLowerInvariant()}, toolsets {(options.Toolsets.Count == 0 ? RuntimeAI.Mcp.Tools.Toolsets.All : string.Join(",", options.Toolsets))}, data {options.DataDir})");
         await host.RunAsync(cancellationToken);
@@ -112,7 +113,8 @@ internal static class ServeCommand
         builder.Services.AddRuntimeAiEngine(options);
         builder.Services.AddRuntimeAiBackends(options, Console.Error);
         builder.Services.AddRuntimeAiAuthentication(options);
-        extendServer?.Invoke(builder.Services.AddRuntimeAiMcpServer(options).WithRuntimeAiHttpTransport());
+        var server = builder.Services.AddRuntimeAiMcpServer(options).WithRuntimeAiHttpTransport();
+        extendServer?.Invoke(server);
         await using var app = builder.Build();
         app.MapRuntimeAiHttp();
         try

@@ -100,6 +100,28 @@ public sealed class AuthorizationTests
     }
 
     [Fact]
+    public async Task Completion_RuntimeIdOfTriagePrompt_SuggestsOnlyTheCallersTenantsRuntimes()
+    {
+        var dataDir = TestPaths.NewDataDir();
+        var seeded = await SeedAsync(dataDir);
+        await using var session = await StartAsync(dataDir, Scoped("key:watcher", [Role.Viewer], "acme"));
+        var ct = TestContext.Current.CancellationToken;
+
+        var all = await session.Client.CompleteAsync(new PromptReference { Name = "triage_runtime" }, "runtime_id", "rt", cancellationToken: ct);
+        var typed = await session.Client.CompleteAsync(new PromptReference { Name = "triage_runtime" }, "runtime_id", seeded.AcmeRuntime[..8].ToUpperInvariant(), cancellationToken: ct);
+        var template = await session.Client.CompleteAsync(new ResourceTemplateReference { Uri = "runtime://{runtime_id}" }, "runtime_id", "", cancellationToken: ct);
+        var otherArgument = await session.Client.CompleteAsync(new PromptReference { Name = "plan_change" }, "goal", "sc", cancellationToken: ct);
+
+        Assert.Equal([seeded.AcmeRuntime], all.Completion.Values);
+        Assert.Equal(1, all.Completion.Total);
+        Assert.False(all.Completion.HasMore);
+        Assert.Contains(seeded.AcmeRuntime, typed.Completion.Values);
+        Assert.DoesNotContain(seeded.GlobexRuntime, template.Completion.Values);
+        Assert.Contains(seeded.AcmeRuntime, template.Completion.Values);
+        Assert.Empty(otherArgument.Completion.Values);
+    }
+
+    [Fact]
     public async Task NoRole_EveryToolIsRefused()
     {
         var dataDir = TestPaths.NewDataDir();
