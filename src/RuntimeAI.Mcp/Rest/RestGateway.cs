@@ -110,5 +110,5 @@ internal sealed record RestCall(ToolCallContext Context, CallToolResult? Result,
     public bool PendingApproval => !IsError && Structured?["status"]?.GetValue<string>() == "pending_approval";
 
     /// <summary>True when the call was only simulated (<c>dry_run</c>).</summary>
-    public bool DryRunOnly => !IsError && Context.DryRun && Context.ProposalId is null && Structured?["operation_id"] is null;
+    public bool DryRunOnly => !IsError && Context.DryRun && Structured is { } s && s["verdict"] is not null && s["dry_run"] is JsonValue d && d.GetValueKind() == JsonValueKind.True;
 }
