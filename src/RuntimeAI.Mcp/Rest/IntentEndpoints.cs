@@ -52,7 +52,7 @@ internal static class IntentEndpoints
             {
                 ["intent_id"] = record["intent_id"]?.DeepClone(),
                 ["operation_id"] = OperationOf(record),
-                ["status"] = IntentStatus(record),
+                ["status"] = IntentStatus(record) is "cancelled" ? "failed" : IntentStatus(record),
                 ["planned_actions"] = Actions(record["planned_actions"] as JsonArray ?? record["plan"]?["actions"] as JsonArray),
             };
             AddDetail(response, record);

@@ -85,6 +85,7 @@ public static class RestApi
             o.ShouldInclude = d => d.RelativePath?.StartsWith(Prefix[1..] + "/", StringComparison.Ordinal) == true;
             o.AddDocumentTransformer(RestOpenApi.TransformDocumentAsync);
             o.CreateSchemaReferenceId = RestOpenApi.SchemaId;
+            o.AddSchemaTransformer(RestOpenApi.ProfileEnums);
         });
         return services;
     }
@@ -132,8 +133,9 @@ public static class RestApi
         });
 
         var group = app.MapGroup(Prefix);
-        group.MapGet("/health", (RequestDelegate)(context =>
-            RestJson.WriteAsync(context, StatusCodes.Status200OK, new System.Text.Json.Nodes.JsonObject { ["status"] = "ok", ["version"] = McpServerSetup.Version })));
+        group.MapGet("/health", (HttpContext context, CancellationToken cancellationToken) =>
+            RestJson.WriteAsync(context, StatusCodes.Status200OK, new System.Text.Json.Nodes.JsonObject { ["status"] = "ok", ["version"] = McpServerSetup.Version }))
+            .WithName("getHealth").WithTags("Health").Produces<HealthResponse>();
         app.MapOpenApi(Prefix + "/{documentName}.json");
         foreach (var map in s_groups)
         {

@@ -136,12 +136,23 @@ internal enum RestIntentStatus
     [JsonStringEnumMemberName("cancelled")] Cancelled,
 }
 
+/// <summary>Where a just-submitted intent is (it cannot be cancelled yet).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<RestSubmittedIntentStatus>))]
+internal enum RestSubmittedIntentStatus
+{
+    [JsonStringEnumMemberName("accepted")] Accepted,
+    [JsonStringEnumMemberName("planned")] Planned,
+    [JsonStringEnumMemberName("executing")] Executing,
+    [JsonStringEnumMemberName("succeeded")] Succeeded,
+    [JsonStringEnumMemberName("failed")] Failed,
+}
+
 /// <summary>The answer to a submitted intent.</summary>
 internal sealed record RestIntentResponse
 {
     public required string IntentId { get; init; }
     public required string OperationId { get; init; }
-    public required RestIntentStatus Status { get; init; }
+    public required RestSubmittedIntentStatus Status { get; init; }
     public IReadOnlyList<RestAction>? PlannedActions { get; init; }
 }
 
@@ -189,7 +200,7 @@ internal sealed record RestActionExecutionRequest
     public string? IdempotencyKey { get; init; }
 }
 
-/// <summary>The brief's action types (this server runs start, stop, restart, scale, snapshot; restore is an extension).</summary>
+/// <summary>The brief's action types (this server runs start, stop, restart, scale, snapshot; execute also takes restore, see docs/api.md).</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<RestActionType>))]
 internal enum RestActionType
 {
@@ -203,7 +214,6 @@ internal enum RestActionType
     [JsonStringEnumMemberName("tune_policy")] TunePolicy,
     [JsonStringEnumMemberName("attach_observer")] AttachObserver,
     [JsonStringEnumMemberName("detach_observer")] DetachObserver,
-    [JsonStringEnumMemberName("restore")] Restore,
 }
 
 /// <summary>One action of the agent contract.</summary>

@@ -60,6 +60,25 @@ internal static class RestOpenApi
             };
         };
 
+    /// <summary>The engine keeps networking and security settings as text; the API documents the brief's values for them.</summary>
+    public static Task ProfileEnums(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        (string Property, string[] Values)[] enums = context.JsonTypeInfo.Type == typeof(RuntimeAI.Core.Runtimes.NetworkingProfile)
+            ? [("exposure", ["private", "internal", "public"]), ("egress_policy", ["restricted", "open"])]
+            : context.JsonTypeInfo.Type == typeof(RuntimeAI.Core.Runtimes.SecurityProfile)
+                ? [("isolation", ["basic", "strong"])]
+                : [];
+        foreach (var (property, values) in enums)
+        {
+            if (schema.Properties?.TryGetValue(property, out var target) == true && target is OpenApiSchema concrete)
+            {
+                concrete.Enum = [.. values.Select(v => (System.Text.Json.Nodes.JsonNode)System.Text.Json.Nodes.JsonValue.Create(v))];
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
     /// <summary>The brief's schema names: the REST records drop their <c>Rest</c> prefix.</summary>
     public static string? SchemaId(JsonTypeInfo type)
     {
