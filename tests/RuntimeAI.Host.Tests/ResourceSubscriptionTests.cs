@@ -89,6 +89,19 @@ public sealed partial class ResourceSubscriptionTests
         Assert.Equal(ModelContextProtocol.McpErrorCode.ResourceNotFound, ex.ErrorCode);
     }
 
+    [Fact]
+    public async Task Read_UnknownResource_On2026Session_IsInvalidParamsNamingTheUri()
+    {
+        await using var session = await StartAsync(protocolVersion: null);
+        const string uri = "runtime://rt_does_not_exist";
+
+        var ex = await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(() => session.Client.ReadResourceAsync(uri, cancellationToken: Ct).AsTask());
+
+        Assert.Equal(ModelContextProtocol.McpErrorCode.InvalidParams, ex.ErrorCode);
+        Assert.Contains("does not exist", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(uri, ex.Data["uri"]?.ToString());
+    }
+
     // resources/subscribe belongs to the 2025 revisions; 2026-07-28 clients use subscriptions/listen.
     private static async Task<InProcessSession> StartAsync(string? protocolVersion = "2025-11-25") =>
         await InProcessSession.StartAsync(

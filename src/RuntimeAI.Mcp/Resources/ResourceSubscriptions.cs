@@ -169,9 +169,8 @@ internal sealed class ResourceSubscriptions : IDisposable
         };
         if (!visible)
         {
-            throw new McpProtocolException(
-                $"Resource '{uri}' does not exist; subscribe to runtime://<runtime_id> (from list_runtimes) or operation://<operation_id> (from an execute tool).",
-                McpErrorCode.ResourceNotFound);
+            throw RuntimeResources.NotFound(server, uri,
+                $"Resource '{uri}' does not exist; subscribe to runtime://<runtime_id> (from list_runtimes) or operation://<operation_id> (from an execute tool).");
         }
     }
 

@@ -103,10 +103,21 @@ internal static class RuntimeResources
                 }
             }
 
-            throw new McpProtocolException(
-                $"Resource '{uri}' does not exist; list resources, or use {RuntimeUriPrefix}<runtime_id> with an id from list_runtimes.",
-                McpErrorCode.ResourceNotFound);
+            throw NotFound(context.Server, uri,
+                $"Resource '{uri}' does not exist; list resources, or use {RuntimeUriPrefix}<runtime_id> with an id from list_runtimes.");
         });
+
+    /// <summary>
+    /// A resource that does not exist (or that the caller may not see): -32602 with <c>data.uri</c>
+    /// from protocol 2026-07-28 on (SEP-2164), -32002 for the 2025 revisions that defined that code.
+    /// </summary>
+    internal static McpProtocolException NotFound(McpServer server, string uri, string message)
+    {
+        var modern = string.CompareOrdinal(server.NegotiatedProtocolVersion ?? string.Empty, "2026-07-28") >= 0;
+        var exception = new McpProtocolException(message, modern ? McpErrorCode.InvalidParams : McpErrorCode.ResourceNotFound);
+        exception.Data["uri"] = uri;
+        return exception;
+    }
 
     private static ReadResourceResult Text(string uri, string text) => new()
     {
