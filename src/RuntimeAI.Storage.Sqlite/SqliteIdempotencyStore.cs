@@ -85,5 +85,29 @@ public sealed class SqliteIdempotencyStore(SqliteDatabase database) : IIdempoten
         }
     }
 
+    /// <inheritdoc />
+    public Task<IdempotencyRecord?> FindAsync(string principal, string key, CancellationToken cancellationToken)
+    {
+        using var connection = database.OpenConnection();
+        using var select = connection.CreateCommand();
+        select.CommandText = "SELECT tool, payload_digest, operation_id, created_at FROM idempotency WHERE key = $key";
+        select.Parameters.AddWithValue("$key", ScopedKey(principal, key));
+        using var reader = select.ExecuteReader();
+        if (!reader.Read())
+        {
+            return Task.FromResult<IdempotencyRecord?>(null);
+        }
+
+        return Task.FromResult<IdempotencyRecord?>(new IdempotencyRecord
+        {
+            Key = key,
+            Principal = principal,
+            Tool = reader.GetString(0),
+            PayloadDigest = reader.GetString(1),
+            OperationId = reader.IsDBNull(2) ? string.Empty : reader.GetString(2),
+            CreatedAt = DateTimeOffset.Parse(reader.GetString(3), CultureInfo.InvariantCulture),
+        });
+    }
+
     private static string ScopedKey(string principal, string key) => principal + "\u001f" + key;
 }

@@ -47,6 +47,9 @@ public interface IIdempotencyStore
     /// </summary>
     Task<IdempotencyRecord> ClaimAsync(IdempotencyRecord candidate, CancellationToken cancellationToken);
 
+    /// <summary>The record holding <paramref name="principal"/>'s <paramref name="key"/>, or null when the key is unused (reads only).</summary>
+    Task<IdempotencyRecord?> FindAsync(string principal, string key, CancellationToken cancellationToken);
+
     /// <summary>Stores the first request's final result next to its key.</summary>
     Task CompleteAsync(IdempotencyRecord record, string resultJson, CancellationToken cancellationToken);
 }

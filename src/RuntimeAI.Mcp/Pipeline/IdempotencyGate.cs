@@ -16,6 +16,31 @@ namespace RuntimeAI.Mcp.Pipeline;
 /// </summary>
 internal sealed class IdempotencyGate(IIdempotencyStore store, IdGenerator ids, TimeProvider time)
 {
+    /// <summary>
+    /// True when this call repeats, with the same key and arguments, a request that already started
+    /// its operation: then nothing will run again, so the stages that judge the runtime's current
+    /// state (plan, autonomy, policy, dry-run, approval) are skipped and the first result is
+    /// replayed (a retry of a stop must not be refused because the runtime is now stopped).
+    /// </summary>
+    public async Task<bool> IsReplayAsync(ToolCallContext context, CancellationToken cancellationToken)
+    {
+        if (context.IdempotencyKey is not { } key || context.DryRun || context.Tool is not { Tier: ToolTier.Execute, TargetsRuntimes: true } tool)
+        {
+            return false;
+        }
+
+        if (await store.FindAsync(context.Principal.Name, key, cancellationToken).ConfigureAwait(false) is not { OperationId.Length: > 0 } holder)
+        {
+            return false;
+        }
+
+        var saga = tool is Tools.Execute.ExecuteActionsTool;
+        var digest = saga ? Tools.Execute.ExecuteActionsTool.SagaDigest(context.Arguments) : Digest(context.ToolName, context.Arguments);
+        return holder.Tool == (saga ? RuntimeAI.Core.Operations.SagaExecutor.ExecuteAction : context.ToolName)
+               && holder.PayloadDigest == digest
+               && await context.ScopedInventory.GetOperationAsync(holder.OperationId, cancellationToken).ConfigureAwait(false) is not null;
+    }
+
     public async Task<ToolResult?> ClaimAsync(ToolCallContext context, CancellationToken cancellationToken)
     {
         if (context.IdempotencyKey is not { } key || context.DryRun

@@ -90,6 +90,12 @@ internal sealed class ToolCallPipeline(
 
             foreach (var stage in Stages)
             {
+                // After authorization and the schema firewall: a replay judges nothing about the present.
+                if (ReferenceEquals(stage, plan) && await idempotency.IsReplayAsync(context, cancellationToken).ConfigureAwait(false))
+                {
+                    break;
+                }
+
                 var verdict = await stage.RunAsync(context, cancellationToken).ConfigureAwait(false);
                 if (verdict.InvalidParams is { } message)
                 {

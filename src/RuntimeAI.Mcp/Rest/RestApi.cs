@@ -22,6 +22,9 @@ public static class RestApi
     /// <summary>Where the generated OpenAPI document is served.</summary>
     public const string OpenApiPath = Prefix + "/openapi.json";
 
+    /// <summary>The document name, chosen so the route <c>/v1/{documentName}.json</c> is <see cref="OpenApiPath"/>.</summary>
+    private const string OpenApiDocumentName = "openapi";
+
     /// <summary>The paths under <see cref="Prefix"/> that answer without credentials (liveness and the contract).</summary>
     private static readonly string[] s_public = [Prefix + "/health", OpenApiPath];
 
@@ -34,13 +37,57 @@ public static class RestApi
     [
         RuntimeEndpoints.Map,
         Events.EventsApi.Map,
+        LifecycleEndpoints.Map,
+        IntentEndpoints.Map,
+        PolicyEndpoints.Map,
+        ProposalEndpoints.Map,
+        AuditEndpoints.Map,
     ];
+
+    /// <summary>
+    /// Runs the endpoint; an error status the framework set without a body (a query parameter that
+    /// does not bind, a method the path does not have) becomes a problem document too.
+    /// </summary>
+    private static async Task NextWithProblemsAsync(HttpContext context, RequestDelegate next)
+    {
+        await next(context).ConfigureAwait(false);
+        if (context.Response.HasStarted || context.Response.StatusCode < 400 || context.Response.ContentLength > 0 || context.Response.ContentType is not null)
+        {
+            return;
+        }
+
+        var (code, detail) = context.Response.StatusCode switch
+        {
+            StatusCodes.Status405MethodNotAllowed => ("method_not_allowed", $"{context.Request.Path} does not take {context.Request.Method}; the methods of each path are in {OpenApiPath}"),
+            StatusCodes.Status404NotFound => ("not_found", $"there is no {context.Request.Method} {context.Request.Path}; the API is described at {OpenApiPath}"),
+            StatusCodes.Status415UnsupportedMediaType => ("unsupported_media_type", "send the body as JSON with 'Content-Type: application/json'"),
+            _ => ("invalid_params", $"a query parameter or header of {context.Request.Method} {context.Request.Path} has a value of the wrong type (e.g. page_size=abc, type=cow); the parameters and their types are in {OpenApiPath}"),
+        };
+        await RestProblem.WriteAsync(context, code, detail, context.Response.StatusCode).ConfigureAwait(false);
+    }
 
     /// <summary>Registers the gateway and the JSON contracts of the REST API.</summary>
     public static IServiceCollection AddRuntimeAiRest(this IServiceCollection services)
     {
         services.AddSingleton<RestGateway>();
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, RestJsonContext.Default));
+        services.AddSingleton<RestAuditedAction>();
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            // The brief's wire names (snake_case), nulls left out, numbers as numbers: the OpenAPI
+            // generator reads the contracts through these options.
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, RestJsonContext.Default);
+            o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+            o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
+            o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
+        });
+        services.AddOpenApi(OpenApiDocumentName, o =>
+        {
+            o.OpenApiVersion = Microsoft.OpenApi.OpenApiSpecVersion.OpenApi3_1;
+            o.ShouldInclude = d => d.RelativePath?.StartsWith(Prefix[1..] + "/", StringComparison.Ordinal) == true;
+            o.AddDocumentTransformer(RestOpenApi.TransformDocumentAsync);
+            o.CreateSchemaReferenceId = RestOpenApi.SchemaId;
+            o.AddSchemaTransformer(RestOpenApi.ProfileEnums);
+        });
         return services;
     }
 
@@ -53,11 +100,15 @@ public static class RestApi
         // WWW-Authenticate challenge as /mcp, with a problem body; unknown /v1 paths included (no probing).
         app.Use(async (context, next) =>
         {
-            if (!context.Request.Path.StartsWithSegments(Prefix, StringComparison.Ordinal)
-                || s_public.Contains(context.Request.Path.Value, StringComparer.Ordinal)
-                || !options.AuthEnabled)
+            if (!context.Request.Path.StartsWithSegments(Prefix, StringComparison.Ordinal))
             {
                 await next(context).ConfigureAwait(false);
+                return;
+            }
+
+            if (s_public.Contains(context.Request.Path.Value, StringComparer.Ordinal) || !options.AuthEnabled)
+            {
+                await NextWithProblemsAsync(context, next).ConfigureAwait(false);
                 return;
             }
 
@@ -79,12 +130,14 @@ public static class RestApi
                 return;
             }
 
-            await next(context).ConfigureAwait(false);
+            await NextWithProblemsAsync(context, next).ConfigureAwait(false);
         });
 
         var group = app.MapGroup(Prefix);
-        group.MapGet("/health", (RequestDelegate)(context =>
-            RestJson.WriteAsync(context, StatusCodes.Status200OK, new System.Text.Json.Nodes.JsonObject { ["status"] = "ok", ["version"] = McpServerSetup.Version })));
+        group.MapGet("/health", (HttpContext context, CancellationToken cancellationToken) =>
+            RestJson.WriteAsync(context, StatusCodes.Status200OK, new System.Text.Json.Nodes.JsonObject { ["status"] = "ok", ["version"] = McpServerSetup.Version }))
+            .WithName("getHealth").WithTags("Health").Produces<HealthResponse>();
+        app.MapOpenApi(Prefix + "/{documentName}.json");
         foreach (var map in s_groups)
         {
             map(group);

@@ -25,11 +25,16 @@ internal sealed class RestGateway(ToolCallPipeline pipeline, IdGenerator ids, Pr
     /// <summary>The header a caller may put its reasoning in (the MCP <c>reasoning</c> argument).</summary>
     public const string ReasoningHeader = "RuntimeAI-Reasoning";
 
+    /// <summary>The response header naming the call's audit record.</summary>
+    public const string CallIdHeader = "RuntimeAI-Call-Id";
+
     /// <summary>Runs <paramref name="toolName"/> with <paramref name="arguments"/> as the caller of <paramref name="http"/>.</summary>
     public async Task<RestCall> CallAsync(HttpContext http, string toolName, JsonObject arguments)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(arguments);
+        // The arguments as an MCP client's would arrive: parsed from JSON text (numbers convert freely).
+        arguments = (JsonObject)JsonNode.Parse(arguments.ToJsonString())!;
         var tool = ToolCatalog.Find(toolName) is { } found && Toolsets.Includes(options.Toolsets, found.Name) ? found : null;
         if (arguments["reasoning"] is null && http.Request.Headers[ReasoningHeader].ToString() is { Length: > 0 } header)
         {
@@ -50,6 +55,8 @@ internal sealed class RestGateway(ToolCallPipeline pipeline, IdGenerator ids, Pr
             Reasoning = arguments["reasoning"] is JsonValue r && r.TryGetValue<string>(out var text) ? text : null,
             Services = http.RequestServices,
         };
+        // The audit record of this call carries the same id (GET /v1/audit, runtimeai audit export).
+        http.Response.Headers[CallIdHeader] = context.CallId;
         try
         {
             var result = await pipeline.InvokeAsync(context, ct => RunAsync(context, ct), http.RequestAborted).ConfigureAwait(false);
@@ -103,5 +110,5 @@ internal sealed record RestCall(ToolCallContext Context, CallToolResult? Result,
     public bool PendingApproval => !IsError && Structured?["status"]?.GetValue<string>() == "pending_approval";
 
     /// <summary>True when the call was only simulated (<c>dry_run</c>).</summary>
-    public bool DryRunOnly => !IsError && Context.DryRun && Context.ProposalId is null && Structured?["operation_id"] is null;
+    public bool DryRunOnly => !IsError && Context.DryRun && Structured is { } s && s["verdict"] is not null && s["dry_run"] is JsonValue d && d.GetValueKind() == JsonValueKind.True;
 }

@@ -111,6 +111,31 @@ internal sealed class ExecuteActionsTool : RuntimeTool
         return Outcome(outcome);
     }
 
+    /// <summary>The digest the saga executor keys an idempotent request by (null when the actions cannot form a saga).</summary>
+    internal static string? SagaDigest(JsonObject arguments)
+    {
+        var defaultRuntimeId = arguments["runtime_id"] is JsonValue v && v.TryGetValue<string>(out var id) ? id : null;
+        if (defaultRuntimeId is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var actions = (arguments["actions"] as JsonArray ?? []).Select(item => new RuntimeAction
+            {
+                Type = EnumText.Parse<ActionType>(item!["type"]!.GetValue<string>()),
+                Target = new JsonObject { ["runtime_id"] = StepRuntimeId(item, defaultRuntimeId) },
+                Params = (item["params"] as JsonObject)?.DeepClone().AsObject(),
+            }).ToList();
+            return SagaExecutor.PayloadDigest(defaultRuntimeId, SagaExecutor.ToCommands(actions, defaultRuntimeId));
+        }
+        catch (Exception ex) when (ex is SagaException or ArgumentException or InvalidOperationException or FormatException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The runtime an action runs on: its own runtime_id, else the call's.</summary>
     private static string? StepRuntimeId(JsonNode? item, string? defaultRuntimeId) =>
         item?["runtime_id"] is JsonValue v && v.TryGetValue<string>(out var id) && !string.IsNullOrEmpty(id) ? id : defaultRuntimeId;

@@ -27,6 +27,12 @@ internal sealed class GetRuntimeStatusTool : RuntimeTool
 
     public override async ValueTask<ToolResult> InvokeAsync(ToolCall call, CancellationToken cancellationToken)
     {
+        // Another tenant's runtime does not exist for this caller (the lifecycle below reads the whole inventory).
+        if (await call.Inventory.GetRuntimeAsync(call.GetString("runtime_id")!, cancellationToken).ConfigureAwait(false) is null)
+        {
+            return ToolErrors.RuntimeNotFound(call.GetString("runtime_id")!);
+        }
+
         var monitor = call.Services.GetService<BackendHealthMonitor>();
         Runtime runtime;
         RuntimeObservation o;
