@@ -113,21 +113,8 @@ internal static class ProposalCommand
                 throw new CliException(refusal, 1);
             }
 
-            var approvals = outcome == ProposalStatus.Approved
-                ? proposal.Approvals.Append(new ProposalApproval
-                {
-                    By = approver.Name, Channel = ApprovalChannels.Approver, AuthenticatedBy = approver.AuthenticatedBy, At = now, Reason = parse.GetValue(reason),
-                }).ToList()
-                : proposal.Approvals.ToList();
-            var complete = outcome == ProposalStatus.Rejected || approvals.Count >= proposal.RequiredApprovals;
-            var decided = proposal with
-            {
-                Status = complete ? outcome : ProposalStatus.Pending,
-                Approvals = approvals,
-                DecidedBy = complete ? approver.Name : null,
-                DecidedAt = complete ? now : null,
-                DecisionReason = complete ? parse.GetValue(reason) : null,
-            };
+            var decided = ApprovalDecider.Decide(proposal, approver, outcome, parse.GetValue(reason), now);
+            var complete = decided.Status != ProposalStatus.Pending;
             if (!await store.TransitionAsync(decided, ProposalStatus.Pending, ct, approvalsBefore: proposal.Approvals.Count))
             {
                 throw new CliException($"proposal '{proposalId}' was decided or approved by someone else a moment ago, so your decision was not recorded; check 'runtimeai proposals --all' and run the command again if it is still pending", 1);
@@ -135,7 +122,7 @@ internal static class ProposalCommand
 
             if (!complete)
             {
-                await Console.Error.WriteLineAsync($"runtimeai: {proposalId} approved by {approver.Name} ({approvals.Count} of {proposal.RequiredApprovals} approvals); it stays pending until {proposal.RequiredApprovals - approvals.Count} more approver(s) approve: {proposal.Title}");
+                await Console.Error.WriteLineAsync($"runtimeai: {proposalId} approved by {approver.Name} ({decided.Approvals.Count} of {proposal.RequiredApprovals} approvals); it stays pending until {proposal.RequiredApprovals - decided.Approvals.Count} more approver(s) approve: {proposal.Title}");
                 return 0;
             }
 

@@ -155,6 +155,32 @@ public static class ApprovalDecider
 
         return null;
     }
+
+    /// <summary>
+    /// The proposal after <paramref name="approver"/>'s decision (checked by <see cref="Refusal"/>
+    /// first): a rejection decides it; an approval is added, and decides it once it has
+    /// <see cref="Proposal.RequiredApprovals"/> of them (until then it stays pending).
+    /// </summary>
+    public static Proposal Decide(Proposal proposal, Identity.Principal approver, ProposalStatus outcome, string? reason, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(proposal);
+        ArgumentNullException.ThrowIfNull(approver);
+        var approvals = outcome == ProposalStatus.Approved
+            ? proposal.Approvals.Append(new ProposalApproval
+            {
+                By = approver.Name, Channel = ApprovalChannels.Approver, AuthenticatedBy = approver.AuthenticatedBy, At = now, Reason = reason,
+            }).ToList()
+            : proposal.Approvals.ToList();
+        var complete = outcome == ProposalStatus.Rejected || approvals.Count >= proposal.RequiredApprovals;
+        return proposal with
+        {
+            Status = complete ? outcome : ProposalStatus.Pending,
+            Approvals = approvals,
+            DecidedBy = complete ? approver.Name : null,
+            DecidedAt = complete ? now : null,
+            DecisionReason = complete ? reason : null,
+        };
+    }
 }
 
 /// <summary>

@@ -123,21 +123,8 @@ internal static class ProposalEndpoints
                 return RestActionOutcome.Fail(refusal.EndsWith("does not exist", StringComparison.Ordinal) ? "not_found" : "forbidden", refusal);
             }
 
-            var approvals = outcome == ProposalStatus.Approved
-                ? proposal.Approvals.Append(new ProposalApproval
-                {
-                    By = approver.Name, Channel = ApprovalChannels.Approver, AuthenticatedBy = approver.AuthenticatedBy, At = now, Reason = reason,
-                }).ToList()
-                : proposal.Approvals.ToList();
-            var complete = outcome == ProposalStatus.Rejected || approvals.Count >= proposal.RequiredApprovals;
-            var decided = proposal with
-            {
-                Status = complete ? outcome : ProposalStatus.Pending,
-                Approvals = approvals,
-                DecidedBy = complete ? approver.Name : null,
-                DecidedAt = complete ? now : null,
-                DecisionReason = complete ? reason : null,
-            };
+            var decided = ApprovalDecider.Decide(proposal, approver, outcome, reason, now);
+            var complete = decided.Status != ProposalStatus.Pending;
             if (!await store.TransitionAsync(decided, ProposalStatus.Pending, ct, approvalsBefore: proposal.Approvals.Count).ConfigureAwait(false))
             {
                 return RestActionOutcome.Fail("conflict", $"proposal '{proposalId}' was decided or approved by someone else a moment ago, so your decision was not recorded; GET it and decide again if it is still pending");
@@ -146,7 +133,7 @@ internal static class ProposalEndpoints
             var answer = CoreJson.ToNode(decided, CoreJsonContext.Default.Proposal);
             answer["message"] = complete
                 ? $"{proposalId} {EnumText.Name(outcome)} by {approver.Name}" + (outcome == ProposalStatus.Approved ? $"; the requester ({proposal.ProposedBy}) repeats the call with proposal_id={proposalId} to run it once" : string.Empty)
-                : $"{proposalId} approved by {approver.Name} ({approvals.Count} of {proposal.RequiredApprovals}); it stays pending until {proposal.RequiredApprovals - approvals.Count} more approver(s) approve";
+                : $"{proposalId} approved by {approver.Name} ({decided.Approvals.Count} of {proposal.RequiredApprovals}); it stays pending until {proposal.RequiredApprovals - decided.Approvals.Count} more approver(s) approve";
             return RestActionOutcome.Ok(answer, proposalId);
         }).ConfigureAwait(false);
     }
