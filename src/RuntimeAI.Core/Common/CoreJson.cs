@@ -40,6 +40,7 @@ namespace RuntimeAI.Core.Common;
 [JsonSerializable(typeof(RuntimeState))]
 [JsonSerializable(typeof(BackendKind))]
 [JsonSerializable(typeof(OperationStatus))]
+[JsonSerializable(typeof(SagaCommandType))]
 [JsonSerializable(typeof(ActionType))]
 [JsonSerializable(typeof(EventSeverity))]
 [JsonSerializable(typeof(RuntimeAI.Core.Governance.Proposal))]

@@ -80,7 +80,9 @@ public sealed partial class SagaExecutor
                 progress?.Report(new OperationProgress(5 + (90 * i / steps.Count), $"step {step.Step}/{steps.Count}: {step.Command.Describe()}"));
 
                 Failpoints.Hit(Failpoints.StepBefore);
-                var stepSpan = Telemetry.RuntimeAiTelemetry.Source.StartActivity($"saga.step {EnumText.Name(step.Command.Type)}");
+                var stepSpan = Telemetry.RuntimeAiTelemetry.Source.HasListeners()
+                    ? Telemetry.RuntimeAiTelemetry.Source.StartActivity($"saga.step {EnumText.Name(step.Command.Type)}")
+                    : null;
                 stepSpan?.SetTag("runtimeai.saga.step", step.Step);
                 stepSpan?.SetTag("runtimeai.operation_id", operationId);
                 var (child, failure) = await RunCommandAsync(on, step.Command, actor).ConfigureAwait(false);
