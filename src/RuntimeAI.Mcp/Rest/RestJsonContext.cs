@@ -24,6 +24,8 @@ namespace RuntimeAI.Mcp.Rest;
 [JsonSerializable(typeof(RuntimeAI.Core.Runtimes.RuntimeCreateRequest))]
 [JsonSerializable(typeof(RestOperation))]
 [JsonSerializable(typeof(RestRuntimeListResponse))]
+[JsonSerializable(typeof(RestEventListResponse))]
+[JsonSerializable(typeof(DateTimeOffset?))]
 [JsonSerializable(typeof(RestRuntimeStatus))]
 [JsonSerializable(typeof(RestLifecycleStartRequest))]
 [JsonSerializable(typeof(RestLifecycleStopRequest))]

@@ -43,6 +43,9 @@ internal sealed record RestOperation
 /// <summary>One page of runtimes.</summary>
 internal sealed record RestRuntimeListResponse(IReadOnlyList<Runtime> Items, string? NextPageToken);
 
+/// <summary>The brief's EventListResponse (documents what GET /runtimes/{id}/events writes).</summary>
+internal sealed record RestEventListResponse(IReadOnlyList<RuntimeAI.Core.Events.RuntimeEvent> Items, string? NextPageToken);
+
 /// <summary>A runtime's health.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<RestHealth>))]
 internal enum RestHealth

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using RuntimeAI.Core.Events;
@@ -32,7 +33,11 @@ public static class EventsApi
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder v1)
     {
         ArgumentNullException.ThrowIfNull(v1);
-        v1.MapGet("/runtimes/{runtime_id}/events", (RequestDelegate)ListAsync).WithName("listEvents");
+        // Parameters are read as text by the handler (a bad value gets a problem in our words); the
+        // signature and the transformer only document them, with the brief's types.
+        v1.MapGet("/runtimes/{runtime_id}/events", ListAsync).WithName("listEvents").WithTags("Events")
+            .Produces<RestEventListResponse>()
+            .AddOpenApiOperationTransformer(RestOpenApi.EnumParameters(("since", typeof(DateTimeOffset?)), ("limit", typeof(int?))));
         v1.MapGet("/events/stream", (RequestDelegate)StreamAsync).WithName("streamEvents");
         return v1;
     }
@@ -48,13 +53,19 @@ public static class EventsApi
         return services;
     }
 
-    private static async Task ListAsync(HttpContext context)
+    private static async Task ListAsync(
+        HttpContext context,
+        [FromRoute(Name = "runtime_id")] string runtimeId,
+        [FromQuery(Name = "since")] string? since,
+        [FromQuery(Name = "limit")] string? limit,
+        [FromQuery(Name = "type")] string? type,
+        [FromQuery(Name = "page_token")] string? pageToken)
     {
-        var result = await ListResultAsync(context).ConfigureAwait(false);
+        var result = await ListResultAsync(context, runtimeId, since, limit, type, pageToken).ConfigureAwait(false);
         await result.ExecuteAsync(context).ConfigureAwait(false);
     }
 
-    private static async Task<IResult> ListResultAsync(HttpContext context)
+    private static async Task<IResult> ListResultAsync(HttpContext context, string runtimeId, string? sinceText, string? limitText, string? type, string? pageToken)
     {
         var principal = Caller(context);
         if (!principal.Has(Role.Viewer))
@@ -62,7 +73,6 @@ public static class EventsApi
             return EventsProblem.Forbidden("listing events needs the viewer role (or operator, approver, admin); ask an admin for a key or token with one");
         }
 
-        var runtimeId = (string)context.Request.RouteValues["runtime_id"]!;
         var inventory = new TenantScopedInventory(context.RequestServices.GetRequiredService<IRuntimeInventory>(), principal);
         if (await inventory.GetRuntimeAsync(runtimeId, context.RequestAborted).ConfigureAwait(false) is null)
         {
@@ -70,9 +80,9 @@ public static class EventsApi
         }
 
         var errors = new List<string>();
-        var since = ParseSince(context.Request.Query["since"], errors);
+        var since = ParseSince(sinceText, errors);
         var limit = DefaultLimit;
-        if (context.Request.Query["limit"] is { Count: > 0 } limitText &&
+        if (limitText is not null &&
             (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
         {
             errors.Add($"limit '{limitText}' must be a whole number from 1 to {MaxLimit}");
@@ -88,10 +98,10 @@ public static class EventsApi
             var page = await inventory.ListEventsAsync(new EventQuery
             {
                 RuntimeId = runtimeId,
-                TypePrefix = context.Request.Query["type"].ToString() is { Length: > 0 } type ? type : null,
+                TypePrefix = type is { Length: > 0 } ? type : null,
                 Since = since,
                 PageSize = limit,
-                PageToken = context.Request.Query["page_token"].ToString() is { Length: > 0 } token ? token : null,
+                PageToken = pageToken is { Length: > 0 } ? pageToken : null,
             }, context.RequestAborted).ConfigureAwait(false);
             var items = new JsonArray(page.Items.Select(e => (JsonNode)EventJson.ToNode(e)).ToArray());
             return EventsProblem.Json(new JsonObject { ["items"] = items, ["next_page_token"] = page.NextPageToken });
