@@ -40,7 +40,7 @@ internal static class ToolCallTelemetry
         return activity;
     }
 
-    /// <summary>Ends the call's span and records its metrics.</summary>
+    /// <summary>Tags the call's span with its outcome (the pipeline's <c>using</c> ends it) and records its metrics.</summary>
     public static void End(Activity? activity, ToolCallContext context, string outcome, double seconds)
     {
         var tool = context.Tool?.Name ?? UnknownTool;
@@ -53,8 +53,6 @@ internal static class ToolCallTelemetry
             {
                 activity.SetStatus(ActivityStatusCode.Error, "the tool call failed");
             }
-
-            activity.Dispose();
         }
 
         if (RuntimeAiTelemetry.ToolCalls.Enabled || RuntimeAiTelemetry.ToolCallDuration.Enabled)

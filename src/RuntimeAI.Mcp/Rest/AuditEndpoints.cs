@@ -24,36 +24,8 @@ internal static class AuditEndpoints
         group.MapPost("/discovery", DiscoverAsync).WithName("discoverRuntimes").WithTags("Runtimes").Produces<JsonObject>();
     }
 
-    private static JsonObject Arguments(string? tool, string? runtimeId, string? since, int? pageSize, string? pageToken)
-    {
-        var arguments = new JsonObject();
-        if (tool is not null)
-        {
-            arguments["tool"] = tool;
-        }
-
-        if (runtimeId is not null)
-        {
-            arguments["runtime_id"] = runtimeId;
-        }
-
-        if (since is not null)
-        {
-            arguments["since"] = since;
-        }
-
-        if (pageSize is { } size)
-        {
-            arguments["page_size"] = size;
-        }
-
-        if (pageToken is not null)
-        {
-            arguments["page_token"] = pageToken;
-        }
-
-        return arguments;
-    }
+    private static JsonObject Arguments(string? tool, string? runtimeId, string? since, int? pageSize, string? pageToken) =>
+        RestIo.Arguments(("tool", tool), ("runtime_id", runtimeId), ("since", since), ("page_size", pageSize), ("page_token", pageToken));
 
     private static async Task ListAsync(HttpContext context,
         [FromQuery(Name = "tool")] string? tool, [FromQuery(Name = "runtime_id")] string? runtimeId, [FromQuery(Name = "since")] string? since,

@@ -8,6 +8,21 @@ namespace RuntimeAI.Mcp.Rest;
 /// <summary>What every REST handler shares: reading a body, the mutation query flags, writing a call's outcome.</summary>
 internal static class RestIo
 {
+    /// <summary>Tool arguments from optional query values: a value left out of the request is left out of the call.</summary>
+    public static JsonObject Arguments(params (string Name, JsonNode? Value)[] values)
+    {
+        var arguments = new JsonObject();
+        foreach (var (name, value) in values)
+        {
+            if (value is not null)
+            {
+                arguments[name] = value;
+            }
+        }
+
+        return arguments;
+    }
+
     /// <summary>
     /// The JSON object body, or null after writing the problem (not JSON, not an object, wrong media
     /// type). An empty body is an empty object unless <paramref name="required"/>.

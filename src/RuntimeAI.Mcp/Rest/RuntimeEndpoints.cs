@@ -72,33 +72,8 @@ internal static class RuntimeEndpoints
         [FromQuery(Name = "page_size")] int? pageSize,
         [FromQuery(Name = "page_token")] string? pageToken)
     {
-        var arguments = new JsonObject();
         // Passed on as given: the schema firewall names a value that is not a RuntimeType / RuntimeState.
-        if (type is not null)
-        {
-            arguments["type"] = type;
-        }
-
-        if (state is not null)
-        {
-            arguments["state"] = state;
-        }
-
-        if (tenantId is not null)
-        {
-            arguments["tenant_id"] = tenantId;
-        }
-
-        if (pageSize is { } size)
-        {
-            arguments["page_size"] = size;
-        }
-
-        if (pageToken is not null)
-        {
-            arguments["page_token"] = pageToken;
-        }
-
+        var arguments = RestIo.Arguments(("type", type), ("state", state), ("tenant_id", tenantId), ("page_size", pageSize), ("page_token", pageToken));
         var call = await Gateway(context).CallAsync(context, "list_runtimes", arguments).ConfigureAwait(false);
         // list_runtimes already answers whole Runtime records and the brief's page shape.
         await RestIo.WriteAsync(context, call, page => RestJson.WriteAsync(context, StatusCodes.Status200OK, page)).ConfigureAwait(false);
