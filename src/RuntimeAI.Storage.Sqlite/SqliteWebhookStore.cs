@@ -322,7 +322,7 @@ public sealed class SqliteWebhookStore(SqliteDatabase database, TimeProvider tim
             command.Parameters.AddWithValue("$tenants", SqliteEventFeed.StringArray(tenantIds));
         }
 
-        command.CommandText += " ORDER BY created_at, id";
+        command.CommandText += " ORDER BY created_at, rowid";
         var list = new List<WebhookSubscription>();
         using var reader = command.ExecuteReader();
         while (reader.Read())
