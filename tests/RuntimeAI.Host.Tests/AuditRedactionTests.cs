@@ -98,6 +98,16 @@ public sealed class AuditRedactionTests
             AssertClean(where, text);
         }
 
+        // Redacted at write time: the store's own bytes (database and WAL) hold none of them either.
+        foreach (var file in Directory.GetFiles(dataDir, "runtimeai.db*"))
+        {
+            var bytes = System.Text.Encoding.Latin1.GetString(await File.ReadAllBytesAsync(file, TestContext.Current.CancellationToken));
+            foreach (var secret in s_planted)
+            {
+                Assert.False(bytes.Contains(secret, StringComparison.Ordinal), $"{Path.GetFileName(file)} holds the planted secret '{secret}'");
+            }
+        }
+
         AssertClean("json export", json + jsonErr);
         AssertClean("csv export", csv + csvErr);
         lock (stderr)

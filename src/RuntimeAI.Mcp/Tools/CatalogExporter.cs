@@ -5,8 +5,8 @@ using System.Text.Json.Nodes;
 namespace RuntimeAI.Mcp.Tools;
 
 /// <summary>
-/// Writes and checks <c>tools-catalog/</c>: one JSON file per tool (the action contract) and an
-/// index. The files are generated from the code; <see cref="Check"/> reports any drift so a
+/// Writes and checks <c>tools-catalog/</c>: one JSON file per tool (the action contract), an
+/// index and the human-readable reference (<c>README.md</c>, rendered from those files). The files are generated from the code; <see cref="Check"/> reports any drift so a
 /// change of contract is always a visible diff (approved-file style).
 /// </summary>
 public static class CatalogExporter
@@ -54,6 +54,7 @@ public static class CatalogExporter
             ["tool_count"] = ToolCatalog.All.Count,
             ["tools"] = index,
         });
+        files[ToolReference.FileName] = ToolReference.Render(files);
         return files;
     }
 
@@ -62,7 +63,7 @@ public static class CatalogExporter
     {
         Directory.CreateDirectory(directory);
         var files = Render();
-        foreach (var stale in Directory.GetFiles(directory, "*.json").Where(f => !files.ContainsKey(Path.GetFileName(f))))
+        foreach (var stale in CatalogFiles(directory).Where(f => !files.ContainsKey(Path.GetFileName(f))))
         {
             File.Delete(stale);
         }
@@ -95,7 +96,7 @@ public static class CatalogExporter
 
         if (Directory.Exists(directory))
         {
-            problems.AddRange(Directory.GetFiles(directory, "*.json")
+            problems.AddRange(CatalogFiles(directory)
                 .Select(Path.GetFileName)
                 .Where(f => !files.ContainsKey(f!))
                 .Select(f => $"{f}: no such tool in the code"));
@@ -103,6 +104,10 @@ public static class CatalogExporter
 
         return problems;
     }
+
+    /// <summary>The generated files found in a catalog directory (schemas and the reference).</summary>
+    private static IEnumerable<string> CatalogFiles(string directory) =>
+        Directory.GetFiles(directory, "*.json").Append(Path.Combine(directory, ToolReference.FileName)).Where(File.Exists);
 
     private static string Serialize(JsonObject node) =>
         node.ToJsonString(s_indented).ReplaceLineEndings("\n") + "\n";
