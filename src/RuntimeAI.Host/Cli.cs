@@ -42,6 +42,7 @@ internal static class Cli
             root.Subcommands.Add(command);
         }
         root.Subcommands.Add(AuditCommand.Create());
+        root.Subcommands.Add(BackupCommand.Create());
         root.Subcommands.Add(PolicyCommand.Create());
         root.Subcommands.Add(KeysCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
