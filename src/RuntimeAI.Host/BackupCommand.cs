@@ -74,6 +74,7 @@ internal static class BackupCommand
         }
 
         long version;
+        IReadOnlyList<string> inFlight;
         try
         {
             using var from = Open(sourceFile, SqliteOpenMode.ReadOnly);
@@ -88,6 +89,7 @@ internal static class BackupCommand
 
             // A self-contained file: no WAL beside it, whatever journal mode the source used.
             Execute(into, "PRAGMA journal_mode=DELETE;");
+            inFlight = InFlightOperations(into);
         }
         catch (SqliteException ex)
         {
@@ -111,11 +113,34 @@ internal static class BackupCommand
         }
 
         await Console.Out.WriteLineAsync($"backup written to {target} (schema version {version})").ConfigureAwait(false);
+        if (inFlight.Count > 0)
+        {
+            // A server started on this copy settles these as a crashed process's: sagas are
+            // compensated, even if the live server finished them after the copy was taken.
+            await Console.Error.WriteLineAsync(
+                $"runtimeai: warning: {inFlight.Count} operation(s) were running when the copy was taken ({string.Join(", ", inFlight)}); " +
+                "a server started on this backup compensates multi-step ones as after a crash: prefer a backup taken when none is running").ConfigureAwait(false);
+        }
+
         var verified = await AuditCommand.VerifyAsync(target, null, cancellationToken).ConfigureAwait(false);
         await Console.Error.WriteLineAsync(
             $"runtimeai: restore: stop the server, then serve with --data-dir {target} (or copy its files into the data directory); " +
             "it holds secrets (the request-state key, hashed API keys): keep it as private as the data directory").ConfigureAwait(false);
         return verified;
+    }
+
+    private static List<string> InFlightOperations(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id FROM operations WHERE status IN ('queued', 'running') ORDER BY id";
+        using var reader = command.ExecuteReader();
+        var ids = new List<string>();
+        while (reader.Read())
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
     }
 
     private static SqliteConnection Open(string file, SqliteOpenMode mode)

@@ -91,4 +91,24 @@ public sealed class BackupCommandTests
         Assert.Contains("no RuntimeAI store at", missingErr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(existing, "x")));
     }
+
+    [Fact]
+    public async Task Backup_NamesOperationsThatWereRunning_WhichAServerOnTheCopyWouldCompensate()
+    {
+        var dataDir = TestPaths.NewDataDir();
+        var (seedCode, _, seedErr) = await ServerProcess.RunAsync("call", "list_runtimes", "--data-dir", dataDir);
+        Assert.True(seedCode == 0, seedErr);
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dataDir, "runtimeai.db")};Pooling=False"))
+        {
+            connection.Open();
+            using var insert = connection.CreateCommand();
+            insert.CommandText = "INSERT INTO operations (id, runtime_id, status, created_at, doc) VALUES ('op_inflight', NULL, 'running', '2026-12-07T00:00:00Z', '{}')";
+            insert.ExecuteNonQuery();
+        }
+
+        var (code, _, stderr) = await ServerProcess.RunAsync("backup", "--data-dir", dataDir, "--to", Path.Combine(TestPaths.NewDataDir(), "b"));
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("warning: 1 operation(s) were running when the copy was taken (op_inflight)", stderr, StringComparison.Ordinal);
+    }
 }
