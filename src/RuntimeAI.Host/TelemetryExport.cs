@@ -1,10 +1,12 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using RuntimeAI.Core.Governance;
 using RuntimeAI.Core.Telemetry;
 using RuntimeAI.Mcp.Hosting;
 
@@ -32,6 +34,13 @@ internal static class TelemetryExport
         if (plan.Any)
         {
             services.AddHostedService(_ => new Exporting(options.Telemetry, plan));
+            if (plan.Metrics)
+            {
+                services.AddHostedService(sp => new PendingApprovalsSampler(
+                    sp.GetRequiredService<IProposalStore>(), sp.GetService<TimeProvider>() ?? TimeProvider.System,
+                    SampleInterval(options.Telemetry, Environment.GetEnvironmentVariable),
+                    sp.GetRequiredService<ILogger<PendingApprovalsSampler>>()));
+            }
         }
 
         return services;
@@ -51,6 +60,15 @@ internal static class TelemetryExport
         var metrics = (Set(env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")) ?? common) is not null
                       && config.Metrics && !IsNone(env("OTEL_METRICS_EXPORTER"));
         return new Plan(traces, metrics, traces || metrics ? "otlp" : "no OTLP endpoint configured");
+    }
+
+    /// <summary>How often the waiting proposals are counted: as often as metrics are exported, at most every 15 s.</summary>
+    internal static TimeSpan SampleInterval(TelemetryExportOptions config, Func<string, string?> env)
+    {
+        var ms = int.TryParse(env("OTEL_METRIC_EXPORT_INTERVAL"), System.Globalization.CultureInfo.InvariantCulture, out var fromEnv) && fromEnv > 0
+            ? fromEnv
+            : config.MetricExportIntervalMs ?? 15_000;
+        return TimeSpan.FromMilliseconds(Math.Clamp(ms, 100, 15_000));
     }
 
     private static string? Set(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
@@ -130,6 +148,37 @@ internal static class TelemetryExport
         {
             _tracer?.Dispose();
             _meter?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Feeds the approval gauges (runtimeai.approvals.pending and .age) from the store, so they
+    /// count proposals made by any process on the data directory and drop the decided and expired.
+    /// </summary>
+    internal sealed class PendingApprovalsSampler(IProposalStore proposals, TimeProvider time, TimeSpan interval, ILogger<PendingApprovalsSampler> logger)
+        : BackgroundService
+    {
+        /// <summary>More waiting proposals than this are not counted (the gauge then reads this many).</summary>
+        private const int Limit = 10_000;
+
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            using var timer = new PeriodicTimer(interval, time);
+            do
+            {
+                try
+                {
+                    var now = time.GetUtcNow();
+                    var pending = await proposals.ListAsync(ProposalStatus.Pending, Limit, stoppingToken).ConfigureAwait(false);
+                    RuntimeAiTelemetry.SetPendingApprovals(
+                        pending.Where(p => p.ExpiresAt is not { } expires || expires > now).Select(p => (p.ApprovalChannel, p.CreatedAt)), time);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogWarning("Could not count the proposals waiting for approval: {Message}", ex.Message);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
         }
     }
 }

@@ -22,6 +22,11 @@ public static class RuntimeAiTelemetry
 
     private static readonly ConcurrentDictionary<string, bool> s_backendHealth = new(StringComparer.Ordinal);
 
+    private static volatile IReadOnlyDictionary<string, (long Count, DateTimeOffset Oldest)> s_pending =
+        new Dictionary<string, (long Count, DateTimeOffset Oldest)>(StringComparer.Ordinal);
+
+    private static TimeProvider s_pendingClock = TimeProvider.System;
+
     /// <summary>Spans: one per tool call (<c>tools/call {tool}</c>), one per saga step (<c>saga.step {action}</c>).</summary>
     public static ActivitySource Source { get; } = new(Name, typeof(RuntimeAiTelemetry).Assembly.GetName().Version?.ToString(3));
 
@@ -66,6 +71,48 @@ public static class RuntimeAiTelemetry
         () => s_backendHealth.Select(p => new Measurement<int>(p.Value ? 1 : 0, new KeyValuePair<string, object?>("backend", p.Key))),
         "{backend}",
         "1 when the backend's last health probe answered healthy, 0 while it is in safe mode.");
+
+    /// <summary><c>runtimeai.approvals.pending</c>: proposals waiting for a human, by approval channel (sampled from the store).</summary>
+    public static ObservableGauge<long> ApprovalsPending { get; } = Meter.CreateObservableGauge(
+        "runtimeai.approvals.pending",
+        () => s_pending.Select(p => new Measurement<long>(p.Value.Count, new KeyValuePair<string, object?>("channel", p.Key))),
+        "{proposal}",
+        "Proposals waiting for a human decision (not expired), by approval channel; sampled from the store.");
+
+    /// <summary><c>runtimeai.approvals.pending.age</c>: how long the oldest waiting proposal has waited, by channel.</summary>
+    public static ObservableGauge<double> ApprovalsPendingAge { get; } = Meter.CreateObservableGauge(
+        "runtimeai.approvals.pending.age",
+        () => s_pending.Select(p => new Measurement<double>(
+            Math.Max(0, (s_pendingClock.GetUtcNow() - p.Value.Oldest).TotalSeconds), new KeyValuePair<string, object?>("channel", p.Key))),
+        "s",
+        "Age of the oldest proposal waiting for a human decision, by approval channel.");
+
+    /// <summary>
+    /// Replaces the sample of waiting proposals behind the two approval gauges. A channel that has
+    /// none left reports 0 (it stays in the sample once seen), so a dashboard sees the queue drain.
+    /// </summary>
+    /// <param name="pending">Channel and creation time of every proposal still waiting.</param>
+    /// <param name="time">The clock the age is measured with.</param>
+    public static void SetPendingApprovals(IEnumerable<(string Channel, DateTimeOffset CreatedAt)> pending, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(pending);
+        ArgumentNullException.ThrowIfNull(time);
+        var sample = new Dictionary<string, (long Count, DateTimeOffset Oldest)>(StringComparer.Ordinal);
+        foreach (var channel in s_pending.Keys)
+        {
+            sample[channel] = (0, time.GetUtcNow());
+        }
+
+        foreach (var (channel, createdAt) in pending)
+        {
+            sample[channel] = sample.TryGetValue(channel, out var seen) && seen.Count > 0
+                ? (seen.Count + 1, createdAt < seen.Oldest ? createdAt : seen.Oldest)
+                : (1, createdAt);
+        }
+
+        s_pendingClock = time;
+        s_pending = sample;
+    }
 
     /// <summary>Records a health probe's result (counter and gauge).</summary>
     /// <param name="backend">The driver's name.</param>
