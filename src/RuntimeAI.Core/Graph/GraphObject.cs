@@ -81,6 +81,9 @@ public sealed class GraphObject
     /// <summary>Desired replicas of a workload.</summary>
     public int? Replicas { get; init; }
 
+    /// <summary>A PodDisruptionBudget's <c>status.disruptionsAllowed</c>: how many of its pods may be evicted now.</summary>
+    public int? DisruptionsAllowed { get; init; }
+
     /// <summary>Phase or state: pod phase, node readiness, claim phase.</summary>
     public string? Phase { get; init; }
 
@@ -142,6 +145,7 @@ public sealed class GraphObject
         var images = new List<string>();
         var selector = Array.Empty<KeyValuePair<string, string>>();
         int? replicas = null;
+        int? allowed = null;
         string? phase = null;
         switch (kind)
         {
@@ -172,6 +176,8 @@ public sealed class GraphObject
                 break;
             case "poddisruptionbudget":
                 selector = spec.ValueKind == JsonValueKind.Object && spec.TryGetProperty("selector", out var pdbSel) && pdbSel.TryGetProperty("matchLabels", out var pdbMatch) ? Pairs(pdbMatch, pool) : [];
+                allowed = obj.TryGetProperty("status", out var pdbStatus) && pdbStatus.ValueKind == JsonValueKind.Object
+                          && pdbStatus.TryGetProperty("disruptionsAllowed", out var a) && a.TryGetInt32(out var canDisrupt) ? canDisrupt : null;
                 break;
             case "node":
                 phase = NodeReady(obj);
@@ -197,6 +203,7 @@ public sealed class GraphObject
             Refs = refs.Distinct().ToArray(),
             Images = images.ToArray(),
             Replicas = replicas,
+            DisruptionsAllowed = allowed,
             Phase = phase is null ? null : pool.Intern(phase),
         };
     }

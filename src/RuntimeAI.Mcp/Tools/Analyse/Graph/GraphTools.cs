@@ -105,7 +105,7 @@ internal sealed class GetDependenciesTool : RuntimeTool
     public override ToolTier Tier => ToolTier.Analyse;
 
     public override string Description =>
-        "Dependency edges of a runtime or KIND/NS/NAME: upstream or downstream (blast radius).";
+        "Dependency edges of a runtime or KIND/NS/NAME, up or downstream (blast radius, node drain).";
 
     public override JsonObject InputSchema { get; } = Schema.Object(
         InsideTarget.Argument(),
@@ -130,6 +130,7 @@ internal sealed class GetDependenciesTool : RuntimeTool
         var (graph, why) = await scope.GraphAsync(call, cancellationToken).ConfigureAwait(false);
         var host = await scope.HostGraphAsync(call, cancellationToken).ConfigureAwait(false);
         var edges = new List<(int Depth, string Dependent, EdgeKind Edge, string Dependency, bool Missing)>();
+        DrainPlan? drain = null;
         string root;
         if (resource is not null)
         {
@@ -156,6 +157,10 @@ internal sealed class GetDependenciesTool : RuntimeTool
             }
 
             AddSyncEdges(scope, graph, host, direction, root, edges);
+            if (key.StartsWith("node/", StringComparison.Ordinal) && direction is GraphDirection.Downstream or GraphDirection.Both)
+            {
+                drain = DrainPlan.Of(graph.Graph, key);
+            }
         }
         else
         {
@@ -200,7 +205,41 @@ internal sealed class GetDependenciesTool : RuntimeTool
         structured["untrusted"] = UntrustedText.Notice;
         var summary = $"{edges.Count} {direction.ToString().ToLowerInvariant()} edge(s) of {root} in {scope.Name} to depth {depth}" +
                       (budget.Truncated ? $"; {lines.Count} shown (byte budget)" : string.Empty) + ". Each line: DEPTH DEPENDENT -EDGE-> DEPENDENCY.";
+        if (drain is not null)
+        {
+            structured["drain"] = Describe(drain);
+            summary += " " + (string)structured["drain"]!["summary"]!;
+        }
+
         return ToolResult.Ok(structured, UntrustedText.Fence(summary, string.Join('\n', text)));
+    }
+
+    /// <summary>At most this many pods of each list are named (all are counted).</summary>
+    private const int DrainListLimit = 20;
+
+    /// <summary>The drain section of a node's answer: what a drain evicts and the budgets it hits, capped.</summary>
+    private static JsonObject Describe(DrainPlan drain)
+    {
+        var blocking = drain.Blocking.ToList();
+        var summary = $"Draining {drain.Node} evicts {drain.Evicted.Count} pod(s) and leaves {drain.DaemonSetPods.Count} DaemonSet pod(s); " +
+                      (drain.Budgets.Count == 0 ? "no PodDisruptionBudget covers them."
+                          : blocking.Count == 0 ? $"{drain.Budgets.Count} PodDisruptionBudget(s) allow it now."
+                          : $"{string.Join(", ", blocking.Select(b => $"{b.Budget} (allows {b.DisruptionsAllowed}, the drain evicts {b.PodsOnNode})"))} " +
+                            "would refuse evictions until replacements are healthy elsewhere: the drain stalls there.");
+        return new JsonObject
+        {
+            ["evicts"] = new JsonArray(drain.Evicted.Take(DrainListLimit).Select(e => (JsonNode)JsonValue.Create(e.Workload is null ? e.Pod : $"{e.Pod} ({e.Workload})")!).ToArray()),
+            ["evicts_count"] = drain.Evicted.Count,
+            ["daemonset_pods"] = drain.DaemonSetPods.Count,
+            ["budgets"] = new JsonArray(drain.Budgets.Select(b => (JsonNode)new JsonObject
+            {
+                ["pdb"] = b.Budget,
+                ["pods_evicted"] = b.PodsOnNode,
+                ["disruptions_allowed"] = b.DisruptionsAllowed,
+                ["blocks"] = b.Blocks,
+            }).ToArray()),
+            ["summary"] = summary,
+        };
     }
 
     private static string RuntimeNode(Runtime runtime) => $"runtime/{runtime.Name}";
