@@ -255,6 +255,29 @@ public sealed class GraphToolsTests
         Assert.Contains("the drain stalls there", drain.GetProperty("summary").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task FindRootCause_OfAVcluster_NamesTheChangeInsideItFromTheWatchedGraph()
+    {
+        await using var world = await World.StartAsync();
+        var dev = await world.VclusterAsync("dev");
+        await SeedInsideAsync(world);
+        await EventuallyAsync(world, "what_changed", new() { ["runtime_id"] = dev, ["since"] = "10m" },
+            c => Lines(c, "changes").Any(l => l.Contains("deployment/apps/shop", StringComparison.Ordinal)));
+        var before = await world.CallOkAsync("find_root_cause", new() { ["runtime_ids"] = new[] { dev }, ["window"] = "1h" });
+
+        await world.PatchAsync($"{DevApi}/apis/apps/v1/namespaces/apps/deployments/shop",
+            """{"spec":{"template":{"spec":{"containers":[{"name":"shop","image":"example/shop:2-broken"}]}}}}""");
+        await EventuallyAsync(world, "what_changed", new() { ["runtime_id"] = dev, ["since"] = "10m" },
+            c => Lines(c, "changes").Any(l => l.Contains("modified deployment/apps/shop: image example/shop:1 -> example/shop:2-broken", StringComparison.Ordinal)));
+        var after = await world.CallOkAsync("find_root_cause", new() { ["runtime_ids"] = new[] { dev }, ["window"] = "1h" });
+
+        Assert.DoesNotContain(Lines(before, "evidence"), l => l.StartsWith("inside dev", StringComparison.Ordinal));
+        Assert.Contains(Lines(after, "evidence"), l => l.StartsWith("inside dev at ", StringComparison.Ordinal)
+                                                       && l.Contains(": modified deployment/apps/shop: image example/shop:1 -> example/shop:2-broken", StringComparison.Ordinal));
+        Assert.Contains("resource change(s) in the window are the suspects", after.GetProperty("summary").GetString(), StringComparison.Ordinal);
+        Assert.Contains(Lines(after, "look_at"), l => l.StartsWith("what_changed and diff_runtime", StringComparison.Ordinal));
+    }
+
     private static async Task SeedInsideAsync(World world)
     {
         await world.CreateAsync($"{DevApi}/api/v1/namespaces/apps/configmaps", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "shop-settings" }, ["data"] = new JsonObject { ["mode"] = "fast" } });

@@ -160,6 +160,9 @@ internal sealed class DetectAnomaliesTool : RuntimeTool
 
 internal sealed class FindRootCauseTool : RuntimeTool
 {
+    /// <summary>At most this many resource changes per runtime are given as evidence.</summary>
+    private const int InsideChangeLimit = 5;
+
     public override string Name => "find_root_cause";
 
     public override string Title => "Find a root cause";
@@ -209,6 +212,20 @@ internal sealed class FindRootCauseTool : RuntimeTool
         }
 
         var cause = RootCauseFinder.Find(failing, inventory, events);
+        var inside = InsideChanges(call, failing, now - window, now);
+        if (inside.Count > 0)
+        {
+            // Resource changes inside a failing vcluster, from a graph that was already watching:
+            // "what changed just before this broke". Suspects, not proof: the evidence says when.
+            cause = cause with
+            {
+                Evidence = [.. cause.Evidence, .. inside],
+                Summary = cause.Status == "found" ? cause.Summary
+                    : $"{cause.Summary}; inside, {inside.Count} resource change(s) in the window are the suspects (newest first in evidence)",
+                LookAt = [.. cause.LookAt, "what_changed and diff_runtime of the failing vcluster, for the whole window"],
+            };
+        }
+
         return ToolResult.Ok(new JsonObject
         {
             ["status"] = cause.Status,
@@ -218,5 +235,32 @@ internal sealed class FindRootCauseTool : RuntimeTool
             ["evidence"] = SignalQueries.Strings(cause.Evidence),
             ["look_at"] = SignalQueries.Strings(cause.LookAt),
         }, $"{cause.Status}: {cause.Summary}.");
+    }
+
+    /// <summary>
+    /// Spec-level changes (image, replicas, references, deletions) inside the failing runtimes
+    /// whose graph is already watched; a graph is not started here, since a new one knows no past.
+    /// </summary>
+    private static List<string> InsideChanges(ToolCall call, IReadOnlyList<Runtime> failing, DateTimeOffset since, DateTimeOffset until)
+    {
+        var registry = call.Services.GetService<Core.Graph.GraphRegistry>();
+        var lines = new List<string>();
+        foreach (var runtime in failing)
+        {
+            if (registry?.Peek(runtime.Id) is not { } graph)
+            {
+                continue;
+            }
+
+            // Modified or deleted objects nobody owns (Deployments, Services, ConfigMaps, …): the
+            // changes people and their tools make. Owned objects (ReplicaSets, pods) churn as a
+            // consequence, and "added" also holds the graph's first listing.
+            lines.AddRange(graph.Graph.Changes(since, until,
+                    c => c.Type is "modified" or "deleted" && (c.After ?? c.Before)?.Owners.Length == 0 && !c.Key.StartsWith("pod/", StringComparison.Ordinal),
+                    InsideChangeLimit)
+                .Select(c => $"inside {runtime.Name} at {c.At.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}: {c.Type} {c.Key}{(c.Fields.Count > 0 ? ": " + string.Join("; ", c.Fields) : string.Empty)}"));
+        }
+
+        return lines;
     }
 }
