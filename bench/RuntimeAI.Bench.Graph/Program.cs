@@ -4,94 +4,47 @@
 // ConfigMaps, Secrets and claims the pods read), then measures: build time and rate, managed memory
 // per object, the watch-event apply rate (parse + index + change record), and the latency of the
 // queries behind get_dependencies (downstream depth 3 from a ConfigMap, upstream from a pod,
-// a node's blast radius) and what_changed (the newest changes of the window). A Stopwatch harness:
+// a node's blast radius) and what_changed (the newest changes of the window). A Stopwatch harness
+// for memory, rates and p99 latencies, and BenchmarkDotNet for mean/P95/allocations per query:
 //   dotnet run -c Release --project bench/RuntimeAI.Bench.Graph              (100,000 objects)
-//   dotnet run -c Release --project bench/RuntimeAI.Bench.Graph -- --smoke   (5,000 objects; CI)
+//   dotnet run -c Release --project bench/RuntimeAI.Bench.Graph -- --bdn     (BenchmarkDotNet, minutes)
+//   dotnet run -c Release --project bench/RuntimeAI.Bench.Graph -- --smoke   (5,000 objects, and each
+//                                                       BenchmarkDotNet benchmark once; CI)
 using System.Diagnostics;
 using System.Globalization;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using System.Text.Json;
 using RuntimeAI.Core.Graph;
 
+if (args.Contains("--bdn"))
+{
+    // In process: no generated project to build, so a busy shared machine does not time the build out.
+    var config = DefaultConfig.Instance
+        .AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(15).WithToolchain(InProcessEmitToolchain.Instance))
+        .AddColumn(StatisticColumn.Median, StatisticColumn.P95);
+    BenchmarkRunner.Run<GraphQueryBenchmarks>(config, args.Where(a => a != "--bdn").ToArray());
+    return 0;
+}
+
 var smoke = args.Contains("--smoke");
 var target = smoke ? 5_000 : 100_000;
-const int PerNamespace = 200; // 5 deployments, 10 replicasets, 100 pods, 5 services, 30 configmaps, 30 secrets, 20 claims
-const int Nodes = 100;
-var namespaces = Math.Max(1, (target - Nodes) / PerNamespace);
+const int Nodes = GraphFixture.Nodes;
 var time = new ManualTime(new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero));
 var options = new GraphOptions { MaxObjects = 10_000_000, MaxChanges = 1_000_000 };
 
 // The JSON an API would send, generated up front so the build measures the graph, not the generator.
-var byKind = new Dictionary<string, List<string>>
-{
-    ["node"] = [], ["deployment"] = [], ["replicaset"] = [], ["pod"] = [], ["service"] = [], ["configmap"] = [], ["secret"] = [], ["persistentvolumeclaim"] = [],
-};
-var uid = 0;
-string Uid() => $"uid-{uid++:D8}";
-for (var n = 0; n < Nodes; n++)
-{
-    byKind["node"].Add(F("""{"metadata":{"name":"node-@0@","uid":"@1@","resourceVersion":"1","labels":{"kubernetes.io/hostname":"node-@2@"}},"status":{"conditions":[{"type":"Ready","status":"True"}]}}""", n, Uid(), n));
-}
-
-var podIndex = 0;
-for (var i = 0; i < namespaces; i++)
-{
-    var ns = $"team-{i:D4}";
-    for (var c = 0; c < 30; c++)
-    {
-        byKind["configmap"].Add(F("""{"metadata":{"name":"cfg-@0@","namespace":"@1@","uid":"@2@","resourceVersion":"1"},"data":{"k":"v"}}""", c, ns, Uid()));
-        byKind["secret"].Add(F("""{"metadata":{"name":"sec-@0@","namespace":"@1@","uid":"@2@","resourceVersion":"1"},"data":{"k":"dg=="}}""", c, ns, Uid()));
-    }
-
-    for (var c = 0; c < 20; c++)
-    {
-        byKind["persistentvolumeclaim"].Add(F("""{"metadata":{"name":"data-@0@","namespace":"@1@","uid":"@2@","resourceVersion":"1"},"status":{"phase":"Bound"}}""", c, ns, Uid()));
-    }
-
-    for (var d = 0; d < 5; d++)
-    {
-        var app = $"app-{d}";
-        var deployUid = Uid();
-        var template = F("""{"containers":[{"name":"c","image":"registry.example/@0@:1.@1@","envFrom":[{"configMapRef":{"name":"cfg-@2@"}}],"env":[{"name":"P","valueFrom":{"secretKeyRef":{"name":"sec-@3@","key":"k"}}}]}],"volumes":[{"name":"v","configMap":{"name":"cfg-@4@"}},{"name":"s","secret":{"secretName":"sec-@5@"}}]}""", app, d, d * 6, d * 6, d * 6 + 1, d * 6 + 1);
-        byKind["deployment"].Add(F("""{"metadata":{"name":"@0@","namespace":"@1@","uid":"@2@","resourceVersion":"1","generation":1,"labels":{"app":"@3@"}},"spec":{"replicas":20,"selector":{"matchLabels":{"app":"@4@"}},"template":{"metadata":{"labels":{"app":"@5@"}},"spec":@6@}}}""", app, ns, deployUid, app, app, app, template));
-        byKind["service"].Add(F("""{"metadata":{"name":"@0@","namespace":"@1@","uid":"@2@","resourceVersion":"1"},"spec":{"type":"ClusterIP","selector":{"app":"@3@"}}}""", app, ns, Uid(), app));
-        for (var r = 0; r < 2; r++)
-        {
-            var rsUid = Uid();
-            var rs = $"{app}-{r}abc{d}";
-            byKind["replicaset"].Add(F("""{"metadata":{"name":"@0@","namespace":"@1@","uid":"@2@","resourceVersion":"1","labels":{"app":"@3@"},"ownerReferences":[{"uid":"@4@"}]},"spec":{"replicas":@5@,"selector":{"matchLabels":{"app":"@6@"}},"template":{"spec":@7@}}}""", rs, ns, rsUid, app, deployUid, (r == 0 ? 0 : 20), app, template));
-            if (r == 0)
-            {
-                continue;
-            }
-
-            for (var p = 0; p < 20; p++)
-            {
-                var claim = p < 4 ? F(""",{"name":"d","persistentVolumeClaim":{"claimName":"data-@0@"}}""", d * 4 + p) : string.Empty;
-                byKind["pod"].Add(F("""{"metadata":{"name":"@0@-@1@","namespace":"@2@","uid":"@3@","resourceVersion":"1","labels":{"app":"@4@","pod-template-hash":"abc@5@"},"ownerReferences":[{"uid":"@6@"}]},"spec":{"nodeName":"node-@7@","containers":[{"name":"c","image":"registry.example/@8@:1.@9@","envFrom":[{"configMapRef":{"name":"cfg-@10@"}}]}],"volumes":[{"name":"v","configMap":{"name":"cfg-@11@"}}@12@]},"status":{"phase":"Running"}}""", rs, p.ToString("D5", CultureInfo.InvariantCulture), ns, Uid(), app, d, rsUid, podIndex++ % Nodes, app, d, d * 6, d * 6 + 1, claim));
-            }
-        }
-    }
-}
-
+var byKind = GraphFixture.Generate(target, out var namespaces);
 var total = byKind.Values.Sum(v => v.Count);
 Console.WriteLine($"graph bench{(smoke ? " (smoke)" : "")}: {total:N0} objects in {namespaces} namespaces and {Nodes} nodes; {Environment.ProcessorCount} cores, load {Load()}");
 
 // Build: parse each object as the watcher does and list it into the graph, kind by kind.
 var before = Managed();
-var graph = new ClusterGraph("bench", options, time);
 var build = Stopwatch.StartNew();
-foreach (var (kind, items) in byKind)
-{
-    var objects = new List<GraphObject>(items.Count);
-    foreach (var json in items)
-    {
-        using var doc = JsonDocument.Parse(json);
-        objects.Add(GraphObject.FromJson(doc.RootElement, kind, graph.Pool)!);
-    }
-
-    graph.ReplaceKind(kind, objects);
-}
-
+var graph = GraphFixture.Build(byKind, options, time);
 build.Stop();
 var generated = byKind;
 byKind = null; // only the graph stays reachable for the memory reading
@@ -108,7 +61,7 @@ for (var e = 0; e < events; e++)
 {
     var p = pods[e % pods.Count];
     var app = p.Label("app");
-    lines.Add(F("""{"type":"MODIFIED","object":{"metadata":{"name":"@0@","namespace":"@1@","uid":"@2@","resourceVersion":"@3@","labels":{"app":"@4@","pod-template-hash":"x"},"ownerReferences":[{"uid":"@5@"}]},"spec":{"nodeName":"node-@6@","containers":[{"name":"c","image":"registry.example/@7@:2.@8@"}]},"status":{"phase":"@9@"}}}""", p.Name, p.Namespace, p.Uid, e + 10, app, p.Owners[0], e % Nodes, app, e, (e % 2 == 0 ? "Running" : "Pending")));
+    lines.Add(GraphFixture.F("""{"type":"MODIFIED","object":{"metadata":{"name":"@0@","namespace":"@1@","uid":"@2@","resourceVersion":"@3@","labels":{"app":"@4@","pod-template-hash":"x"},"ownerReferences":[{"uid":"@5@"}]},"spec":{"nodeName":"node-@6@","containers":[{"name":"c","image":"registry.example/@7@:2.@8@"}]},"status":{"phase":"@9@"}}}""", p.Name, p.Namespace, p.Uid, e + 10, app, p.Owners[0], e % Nodes, app, e, (e % 2 == 0 ? "Running" : "Pending")));
 }
 
 var apply = Stopwatch.StartNew();
@@ -139,6 +92,13 @@ Report("what_changed last 10 min, newest 2,000 (as the tool reads)", rounds, () 
 Report("what_changed whole window, newest 2,000 (as the tool reads)", rounds, () => graph.Changes(now - TimeSpan.FromHours(1), now, limit: 2000).Count);
 Report("what_changed whole window, every change (as diff_runtime reads)", smoke ? 20 : 200, () => graph.Changes(now - TimeSpan.FromHours(1), now).Count);
 GC.KeepAlive(generated);
+if (smoke)
+{
+    var benchmarks = GraphQueryBenchmarks.Smoke();
+    Console.WriteLine($"BenchmarkDotNet benchmarks, each once on 2,000 objects: {benchmarks}");
+    return benchmarks.StartsWith("ok", StringComparison.Ordinal) ? 0 : 1;
+}
+
 return 0;
 
 static void Report(string what, int rounds, Func<int> query)
@@ -158,16 +118,6 @@ static void Report(string what, int rounds, Func<int> query)
         $"{what}: p50 {samples[rounds / 2]:F3} ms, p99 {samples[(int)(rounds * 0.99)]:F3} ms, max {samples[^1]:F3} ms ({results / (double)rounds:F0} results on average, {rounds} runs)"));
 }
 
-static string F(string template, params object?[] values)
-{
-    for (var i = 0; i < values.Length; i++)
-    {
-        template = template.Replace($"@{i}@", Convert.ToString(values[i], CultureInfo.InvariantCulture), StringComparison.Ordinal);
-    }
-
-    return template;
-}
-
 static long Managed()
 {
     GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
@@ -177,13 +127,3 @@ static long Managed()
 }
 
 static string Load() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
-
-/// <summary>A clock the bench moves by hand, so the window holds every applied event.</summary>
-internal sealed class ManualTime(DateTimeOffset start) : TimeProvider
-{
-    private DateTimeOffset _now = start;
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public void Advance(TimeSpan by) => _now += by;
-}
