@@ -178,7 +178,14 @@ public sealed class ClaudeDesktopSampleTests
         await using var client = await McpClient.CreateAsync(Launch(entry, TestPaths.NewDataDir(), []), cancellationToken: Ct);
         var tools = await client.ListToolsAsync(cancellationToken: Ct);
         Assert.Contains(tools, t => t.Name == "snapshot_runtime");
-        Assert.NotEqual(true, (await client.CallToolAsync("list_runtimes", new Dictionary<string, object?>(), cancellationToken: Ct)).IsError);
+
+        // This client declares no elicitation: the snapshot the human would approve in the dialog becomes a proposal.
+        var runtimes = await CallAsync(client, "list_runtimes", new() { ["type"] = "vm" });
+        var id = runtimes.GetProperty("items").EnumerateArray().First(r => r.GetProperty("name").GetString() == "test").GetProperty("id").GetString()!;
+        var snapshot = await CallAsync(client, "snapshot_runtime", new() { ["runtime_id"] = id, ["name"] = "before-upgrade", ["reasoning"] = "checkpoint before the upgrade" });
+        TestContext.Current.TestOutputHelper?.WriteLine("snapshot_runtime without elicitation: " + snapshot);
+        Assert.Equal("pending_approval", snapshot.GetProperty("status").GetString());
+        Assert.Contains("runtimeai approve", snapshot.GetProperty("how_to_approve").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
