@@ -262,9 +262,15 @@ internal static class Cli
     private static Command CreateCatalogCommand()
     {
         var dir = new Option<string>("--dir") { Description = "Catalog directory.", DefaultValueFactory = _ => "tools-catalog" };
-        var export = new Command("export", "Write tools-catalog/<tool>.json and index.json from the code.") { dir };
+        var skills = new Option<string?>("--skills") { Description = "Instead, write the catalog as an agent skill to DIR/runtimeai/ (SKILL.md, schemas/) and as an OCI image layout to DIR/oci/." };
+        var export = new Command("export", "Write tools-catalog/<tool>.json and index.json from the code.") { dir, skills };
         export.SetAction(parse =>
         {
+            if (parse.GetValue(skills) is { } skillsDir)
+            {
+                return SkillsExport(skillsDir);
+            }
+
             var count = CatalogExporter.Export(parse.GetValue(dir)!);
             Console.Error.WriteLine($"runtimeai: wrote {count} files to {parse.GetValue(dir)}");
             return 0;
@@ -289,6 +295,24 @@ internal static class Cli
             return 0;
         });
         return new Command("catalog", "Export or check the tool catalog (the action contract).") { export, check };
+    }
+
+    private static int SkillsExport(string directory)
+    {
+        RuntimeAI.Mcp.Skills.SkillPackage.Exported exported;
+        try
+        {
+            exported = RuntimeAI.Mcp.Skills.SkillPackage.Export(directory, BuildInfo.Version);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"cannot write the skill to {directory}: {ex.Message}", 2);
+        }
+
+        Console.Error.WriteLine($"runtimeai: wrote the skill ({exported.FileCount} files) to {exported.SkillDirectory}");
+        Console.Error.WriteLine($"runtimeai: wrote the OCI image layout to {exported.LayoutDirectory} (tag {BuildInfo.Version}, manifest {exported.Layout.ManifestDigest})");
+        Console.Error.WriteLine($"runtimeai: push it with: oras copy --from-oci-layout {exported.LayoutDirectory}:{BuildInfo.Version} REGISTRY/runtimeai-skill:{BuildInfo.Version}");
+        return 0;
     }
 }
 

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-using System.Text.RegularExpressions;
-
 namespace RuntimeAI.Host.Tests.Samples;
 
 /// <summary>
@@ -10,10 +6,8 @@ namespace RuntimeAI.Host.Tests.Samples;
 /// with the CLI while the agent waits; the agent then executes, hears the change by subscription
 /// and reads the audit trail.
 /// </summary>
-public sealed partial class AgentCSharpSampleTests
+public sealed class AgentCSharpSampleTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static string SampleBinary
     {
         get
@@ -27,76 +21,9 @@ public sealed partial class AgentCSharpSampleTests
     [Fact]
     public async Task AgentSample_StopVcluster_WaitsForAnotherHumansApprovalThenExecutesAndReadsTheAudit()
     {
-        var dataDir = TestPaths.NewDataDir();
-        var (agentCode, agentKey, agentErr) = await ServerProcess.RunAsync("keys", "create", "--name", "sample-agent", "--role", "operator", "--data-dir", dataDir);
-        var (approverCode, approverKey, approverErr) = await ServerProcess.RunAsync("keys", "create", "--name", "ops-lead", "--role", "approver", "--human", "--data-dir", dataDir);
-        Assert.True(agentCode == 0 && approverCode == 0, agentErr + approverErr);
-        await using var server = await ServerProcess.StartHttpAsync(dataDir, "--sandbox", "--api-keys", "--autonomy", "copilot", "--policies", TestPolicies.AllowAll());
+        var run = await AgentSampleRun.RunAsync("sample-agent", SampleBinary, [], "--policies", TestPolicies.AllowAll());
 
-        var output = new StringBuilder();
-        var pending = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var agent = new Process
-        {
-            StartInfo = new ProcessStartInfo(SampleBinary, ["--url", server.McpEndpoint!.ToString(), "--runtime", "dev", "--action", "stop", "--reasoning", "free the nodes overnight", "--approval-timeout", "120"])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                Environment = { ["RUNTIMEAI_TOKEN"] = agentKey.Trim() },
-            },
-        };
-        agent.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                return;
-            }
-
-            lock (output)
-            {
-                output.AppendLine(e.Data);
-            }
-
-            if (PendingLine().Match(e.Data) is { Success: true } m)
-            {
-                pending.TrySetResult(m.Groups[1].Value);
-            }
-        };
-        var stderr = new StringBuilder();
-        agent.ErrorDataReceived += (_, e) => { lock (stderr) { stderr.AppendLine(e.Data); } };
-        agent.Start();
-        agent.BeginOutputReadLine();
-        agent.BeginErrorReadLine();
-        try
-        {
-            var proposalId = await pending.Task.WaitAsync(TimeSpan.FromSeconds(90), Ct);
-
-            // The agent's own key cannot approve; the ops lead's can.
-            var (selfCode, _, selfErr) = await ServerProcess.RunAsync("approve", proposalId, "--data-dir", dataDir, "--api-key", agentKey.Trim());
-            var (approveCode, _, approveErr) = await ServerProcess.RunAsync("approve", proposalId, "--data-dir", dataDir, "--api-key", approverKey.Trim());
-            await agent.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(90), Ct);
-            var text = output.ToString();
-
-            Assert.NotEqual(0, selfCode);
-            Assert.Contains("approver", selfErr, StringComparison.Ordinal);
-            Assert.True(approveCode == 0, approveErr);
-            Assert.True(agent.ExitCode == 0, $"agent exited {agent.ExitCode}\n{text}\n{stderr}");
-            Assert.Matches(@"discovered \d+ tools", text);
-            Assert.Contains("simulation: would need a human approval", text, StringComparison.Ordinal);
-            Assert.Contains($"proposal {proposalId} approved", text, StringComparison.Ordinal);
-            Assert.Matches(@"operation op_\w+ succeeded", text);
-            Assert.Matches(@"updated \([1-9]\d* notification\(s\)\); state now stopped", text);
-            Assert.Matches(@"audit: \S+ stop_runtime pending_approval", text);
-            Assert.Matches(@"audit: \S+ stop_runtime ok", text);
-        }
-        finally
-        {
-            if (!agent.HasExited)
-            {
-                agent.Kill(entireProcessTree: true);
-            }
-        }
+        run.AssertApprovedByAnotherHumanAndExecuted();
+        Assert.Matches(@"discovered \d+ tools", run.Output);
     }
-
-    [GeneratedRegex(@"^pending approval: (prp_\w+) via approver")]
-    private static partial Regex PendingLine();
 }
