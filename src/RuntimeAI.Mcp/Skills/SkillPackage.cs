@@ -21,7 +21,8 @@ public static class SkillPackage
     {
         ArgumentNullException.ThrowIfNull(version);
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (name, content) in CatalogExporter.Render())
+        // The contract files; the catalog's README (the human reference) links into docs/, which a skill does not carry.
+        foreach (var (name, content) in CatalogExporter.Render().Where(f => f.Key.EndsWith(".json", StringComparison.Ordinal)))
         {
             files[$"schemas/{name}"] = content;
         }
