@@ -16,6 +16,18 @@ internal static partial class KeysCommand
     /// <summary>How long a key lives unless --expires says otherwise.</summary>
     public static readonly TimeSpan DefaultLifetime = TimeSpan.FromDays(90);
 
+    /// <summary>
+    /// These commands open the SQLite file directly; on a PostgreSQL installation they would read
+    /// an unrelated (empty) file, so they refuse instead.
+    /// </summary>
+    internal static void RequireSqliteStore(RuntimeAI.Mcp.Hosting.RuntimeAiServerOptions options)
+    {
+        if (options.Store != "sqlite")
+        {
+            throw new CliException($"this command reads the SQLite store only, and the configuration selects store '{options.Store}'; use the server's admin tools instead (or unset RUNTIMEAI_STORE)", 2);
+        }
+    }
+
     public static Command Create()
     {
         var name = new Option<string>("--name") { Description = "Key name (principal key:<name>), e.g. ci-deploy.", Required = true };
@@ -58,6 +70,7 @@ internal static partial class KeysCommand
                 ExpiresAt = expiry,
             };
             var options = Cli.LoadOptions(new ServerConfig.Flags { DataDir = parse.GetValue(dataDir) });
+            KeysCommand.RequireSqliteStore(options);
             using var database = SqliteDatabase.Open(options.DataDir);
             if (!await new SqliteApiKeyStore(database).AddAsync(key, ct))
             {
@@ -77,6 +90,7 @@ internal static partial class KeysCommand
         list.SetAction(async (parse, ct) =>
         {
             var options = Cli.LoadOptions(new ServerConfig.Flags { DataDir = parse.GetValue(listDataDir) });
+            KeysCommand.RequireSqliteStore(options);
             using var database = SqliteDatabase.Open(options.DataDir);
             var keys = await new SqliteApiKeyStore(database).ListAsync(ct);
             if (keys.Count == 0)
@@ -104,6 +118,7 @@ internal static partial class KeysCommand
         revoke.SetAction(async (parse, ct) =>
         {
             var options = Cli.LoadOptions(new ServerConfig.Flags { DataDir = parse.GetValue(revokeDataDir) });
+            KeysCommand.RequireSqliteStore(options);
             using var database = SqliteDatabase.Open(options.DataDir);
             var revoked = await new SqliteApiKeyStore(database).RevokeAsync(parse.GetValue(which)!, "human:" + Environment.UserName, TimeProvider.System.GetUtcNow(), ct)
                 ?? throw new CliException($"no active API key has the id or name '{parse.GetValue(which)}'; see 'runtimeai keys list'", 1);

@@ -205,7 +205,18 @@ public sealed class PostgresDatabase : IDisposable
 
     /// <summary>Opens (and creates or migrates) the schema in the database of <paramref name="connectionString"/>.</summary>
     /// <exception cref="StoreException">The connection string is invalid, the server is unreachable or refuses us, or the schema is newer.</exception>
-    public static async Task<PostgresDatabase> OpenAsync(string connectionString, CancellationToken cancellationToken)
+    public static Task<PostgresDatabase> OpenAsync(string connectionString, CancellationToken cancellationToken) =>
+        OpenAsync(connectionString, migrate: true, cancellationToken);
+
+    /// <summary>
+    /// Opens a database that a server has already set up, and changes nothing in it (for
+    /// <c>audit verify</c> and <c>export</c>, which may run next to live replicas).
+    /// </summary>
+    /// <exception cref="StoreException">Unreachable, not a RuntimeAI database, or a newer schema.</exception>
+    public static Task<PostgresDatabase> OpenExistingAsync(string connectionString, CancellationToken cancellationToken) =>
+        OpenAsync(connectionString, migrate: false, cancellationToken);
+
+    private static async Task<PostgresDatabase> OpenAsync(string connectionString, bool migrate, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(connectionString))
         {
@@ -231,7 +242,14 @@ public sealed class PostgresDatabase : IDisposable
         var database = new PostgresDatabase(dataSource, description);
         try
         {
-            await database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+            if (migrate)
+            {
+                await database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await database.CheckSchemaAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (ex is NpgsqlException or SocketException or TimeoutException)
         {
@@ -264,8 +282,8 @@ public sealed class PostgresDatabase : IDisposable
         }
     }
 
-    /// <summary>Opens a pooled connection.</summary>
-    internal ValueTask<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
+    /// <summary>Opens a pooled connection (dispose it to return it to the pool).</summary>
+    public ValueTask<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
         _dataSource.OpenConnectionAsync(cancellationToken);
 
     /// <summary>A command on <paramref name="connection"/> with its parameters (null values are sent as SQL NULL).</summary>
@@ -286,6 +304,22 @@ public sealed class PostgresDatabase : IDisposable
         _ when ex.InnerException is SocketException socket => socket.Message,
         _ => ex.Message,
     };
+
+    private async Task CheckSchemaAsync(CancellationToken cancellationToken)
+    {
+        using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        using var read = Command(connection, null, "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN -1 ELSE (SELECT COALESCE(MAX(version), 0) FROM schema_migrations) END");
+        var version = Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        if (version <= 0)
+        {
+            throw new StoreException($"PostgreSQL at {Description} holds no RuntimeAI store (no schema_migrations); point the connection string at the database the servers use");
+        }
+
+        if (version > s_migrations.Length)
+        {
+            throw new StoreException($"PostgreSQL at {Description} has schema version {version} but this runtimeai knows only up to {s_migrations.Length}; use a runtimeai as new as the servers");
+        }
+    }
 
     private async Task MigrateAsync(CancellationToken cancellationToken)
     {
