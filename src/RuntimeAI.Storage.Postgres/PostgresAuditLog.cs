@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using Npgsql;
-using NpgsqlTypes;
 using RuntimeAI.Core.Audit;
 using RuntimeAI.Core.Common;
 using RuntimeAI.Storage.Sqlite;
@@ -136,19 +135,21 @@ public sealed class PostgresAuditLog(PostgresDatabase database, IAuditHasher has
         using var connection = await database.OpenConnectionAsync(ct).ConfigureAwait(false);
         using var tx = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
 
-        // Only end records join the chain; a batch of begins alone does not need the chain lock.
-        var appends = batch.Any(w => w.End is not null);
+        // Before the chain lock: starts recorded by another replica (or an earlier process) are read
+        // now, so the lock is held only for the head read and one round trip of writes.
+        var ends = batch.Where(w => w.End is not null).ToList();
+        var stored = await ReadStoredBeginsAsync(connection, tx, ends.Select(w => w.End!.CallId).Where(id => !_begins.ContainsKey(id)).ToArray()).ConfigureAwait(false);
+
         long seq = 1;
         var prevHash = AuditHashes.Genesis;
-        if (appends)
+        if (ends.Count > 0)
         {
-            using (var gate = PostgresDatabase.Command(connection, tx, "SELECT pg_advisory_xact_lock(@key)", ("key", PostgresDatabase.AuditChainLockKey)))
-            {
-                await gate.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            }
-
-            using var last = PostgresDatabase.Command(connection, tx, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
-            using var reader = await last.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            // One round trip: the lock (waits for any other replica's batch to commit), then the head it left.
+            using var head = new NpgsqlBatch(connection, tx);
+            head.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock(@key)") { Parameters = { new NpgsqlParameter("key", PostgresDatabase.AuditChainLockKey) } });
+            head.BatchCommands.Add(new NpgsqlBatchCommand("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"));
+            using var reader = await head.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await reader.NextResultAsync(ct).ConfigureAwait(false);
             if (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
                 seq = reader.GetInt64(0) + 1;
@@ -156,40 +157,21 @@ public sealed class PostgresAuditLog(PostgresDatabase database, IAuditHasher has
             }
         }
 
-        using var inflight = new NpgsqlCommand(
-            "INSERT INTO audit_inflight (call_id, doc) VALUES (@id, @doc) ON CONFLICT (call_id) DO UPDATE SET doc = excluded.doc", connection, tx);
-        var inflightId = inflight.Parameters.Add("id", NpgsqlDbType.Text);
-        var inflightDoc = inflight.Parameters.Add("doc", NpgsqlDbType.Text);
-
-        using var insert = new NpgsqlCommand("""
-            INSERT INTO audit_log (seq, call_id, ts, tool, principal, runtime_id, doc, prev_hash, hash)
-            VALUES (@seq, @call, @ts, @tool, @principal, @rt, @doc, @prev, @hash)
-            """, connection, tx);
-        var pSeq = insert.Parameters.Add("seq", NpgsqlDbType.Bigint);
-        var pCall = insert.Parameters.Add("call", NpgsqlDbType.Text);
-        var pTs = insert.Parameters.Add("ts", NpgsqlDbType.Text);
-        var pTool = insert.Parameters.Add("tool", NpgsqlDbType.Text);
-        var pPrincipal = insert.Parameters.Add("principal", NpgsqlDbType.Text);
-        var pRt = insert.Parameters.Add("rt", NpgsqlDbType.Text);
-        var pDoc = insert.Parameters.Add("doc", NpgsqlDbType.Text);
-        var pPrev = insert.Parameters.Add("prev", NpgsqlDbType.Text);
-        var pHash = insert.Parameters.Add("hash", NpgsqlDbType.Text);
-
-        using var delete = new NpgsqlCommand("DELETE FROM audit_inflight WHERE call_id = @id", connection, tx);
-        var deleteId = delete.Parameters.Add("id", NpgsqlDbType.Text);
-
+        using var writes = new NpgsqlBatch(connection, tx);
         foreach (var write in batch)
         {
             if (write.Begin is { } begin)
             {
-                inflightId.Value = Text(begin.CallId);
-                inflightDoc.Value = Text(JsonSerializer.Serialize(begin, CoreJsonContext.Default.AuditBegin));
-                await inflight.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                writes.BatchCommands.Add(Statement(
+                    "INSERT INTO audit_inflight (call_id, doc) VALUES (@id, @doc) ON CONFLICT (call_id) DO UPDATE SET doc = excluded.doc",
+                    ("id", Text(begin.CallId)), ("doc", Text(JsonSerializer.Serialize(begin, CoreJsonContext.Default.AuditBegin)))));
                 continue;
             }
 
             var end = write.End!;
-            var (started, durable) = await FindBeginAsync(connection, tx, end.CallId).ConfigureAwait(false);
+            var (started, durable) = _begins.TryGetValue(end.CallId, out var known) ? known
+                : stored.TryGetValue(end.CallId, out var fromDb) ? (fromDb, true)
+                : (null, false);
             if (started is null)
             {
                 // This write alone is wrong; the others in the batch are stored.
@@ -199,20 +181,17 @@ public sealed class PostgresAuditLog(PostgresDatabase database, IAuditHasher has
 
             var unsigned = new AuditRecord { Seq = seq, Begin = started, End = end, PrevHash = prevHash, Hash = string.Empty };
             var record = unsigned with { Hash = hasher.ComputeHash(unsigned) };
-            pSeq.Value = seq;
-            pCall.Value = Text(end.CallId);
-            pTs.Value = PostgresRuntimeInventory.Iso(started.Ts);
-            pTool.Value = SqliteAuditLog.ColumnText(started.Tool);
-            pPrincipal.Value = SqliteAuditLog.ColumnText(started.Principal);
-            pRt.Value = (object?)SqliteAuditLog.ColumnText(end.RuntimeId) ?? DBNull.Value;
-            pDoc.Value = Text(JsonSerializer.Serialize(record, CoreJsonContext.Default.AuditRecord));
-            pPrev.Value = prevHash;
-            pHash.Value = record.Hash;
-            await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            writes.BatchCommands.Add(Statement("""
+                INSERT INTO audit_log (seq, call_id, ts, tool, principal, runtime_id, doc, prev_hash, hash)
+                VALUES (@seq, @call, @ts, @tool, @principal, @rt, @doc, @prev, @hash)
+                """,
+                ("seq", seq), ("call", Text(end.CallId)), ("ts", PostgresRuntimeInventory.Iso(started.Ts)),
+                ("tool", SqliteAuditLog.ColumnText(started.Tool)), ("principal", SqliteAuditLog.ColumnText(started.Principal)),
+                ("rt", SqliteAuditLog.ColumnText(end.RuntimeId)), ("doc", Text(JsonSerializer.Serialize(record, CoreJsonContext.Default.AuditRecord))),
+                ("prev", prevHash), ("hash", record.Hash)));
             if (durable)
             {
-                deleteId.Value = Text(end.CallId);
-                await delete.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                writes.BatchCommands.Add(Statement("DELETE FROM audit_inflight WHERE call_id = @id", ("id", Text(end.CallId))));
             }
 
             write.Record = record;
@@ -220,9 +199,25 @@ public sealed class PostgresAuditLog(PostgresDatabase database, IAuditHasher has
             prevHash = record.Hash;
         }
 
+        if (writes.BatchCommands.Count > 0)
+        {
+            await writes.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+
         RuntimeAI.Core.Operations.Failpoints.Hit(RuntimeAI.Core.Operations.Failpoints.AuditAppendBefore);
         await tx.CommitAsync(ct).ConfigureAwait(false);
         RuntimeAI.Core.Operations.Failpoints.Hit(RuntimeAI.Core.Operations.Failpoints.AuditAppendAfter);
+    }
+
+    private static NpgsqlBatchCommand Statement(string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter(name, value ?? DBNull.Value));
+        }
+
+        return command;
     }
 
     /// <summary>
@@ -231,18 +226,23 @@ public sealed class PostgresAuditLog(PostgresDatabase database, IAuditHasher has
     /// </summary>
     private static string Text(string value) => SqliteAuditLog.ColumnText(value);
 
-    private async Task<(AuditBegin? Begin, bool Durable)> FindBeginAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string callId)
+    /// <summary>Starts of calls begun by another replica (or an earlier process) on the same database.</summary>
+    private static async Task<Dictionary<string, AuditBegin>> ReadStoredBeginsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string[] callIds)
     {
-        if (_begins.TryGetValue(callId, out var known))
+        var found = new Dictionary<string, AuditBegin>(StringComparer.Ordinal);
+        if (callIds.Length == 0)
         {
-            return known;
+            return found;
         }
 
-        // Begun by another replica (or an earlier process) on the same database.
-        using var read = PostgresDatabase.Command(connection, tx, "SELECT doc FROM audit_inflight WHERE call_id = @id", ("id", Text(callId)));
-        return await read.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false) is string doc
-            ? (JsonSerializer.Deserialize(doc, CoreJsonContext.Default.AuditBegin), true)
-            : (null, false);
+        using var read = PostgresDatabase.Command(connection, tx, "SELECT call_id, doc FROM audit_inflight WHERE call_id = ANY(@ids)", ("ids", callIds.Select(Text).ToArray()));
+        using var reader = await read.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false);
+        while (await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            found[reader.GetString(0)] = JsonSerializer.Deserialize(reader.GetString(1), CoreJsonContext.Default.AuditBegin)!;
+        }
+
+        return found;
     }
 
     private sealed class PendingWrite(AuditBegin? begin, AuditEnd? end)

@@ -107,9 +107,14 @@ public abstract class StoreContractTests
         var page = await a.Inventory.ListEventsAsync(new EventQuery { RuntimeId = "rt_1", TypePrefix = "runtime.", PageSize = 3 }, Ct);
         Assert.Equal(3, page.Items.Count);
         Assert.All(page.Items, e => Assert.StartsWith("runtime.", e.Type, StringComparison.Ordinal));
-        Assert.True(page.Items[0].Ts > page.Items[1].Ts);
-        var rest = await a.Inventory.ListEventsAsync(new EventQuery { RuntimeId = "rt_1", TypePrefix = "runtime.", PageSize = 3, PageToken = page.NextPageToken }, Ct);
-        Assert.DoesNotContain(rest.Items, e => page.Items.Any(p => p.Id == e.Id));
+        // Newest first means last written first (position order), whatever the events' own timestamps.
+        var positions = feed.ToDictionary(e => e.Event.Id, e => e.Seq);
+        var expected = feed.Where(e => e.Event.RuntimeId == "rt_1" && e.Event.Type.StartsWith("runtime.", StringComparison.Ordinal))
+            .OrderByDescending(e => e.Seq).Select(e => e.Event.Id).ToList();
+        Assert.Equal(expected.Take(3), page.Items.Select(e => e.Id));
+        var rest = await a.Inventory.ListEventsAsync(new EventQuery { RuntimeId = "rt_1", TypePrefix = "runtime.", PageSize = 10, PageToken = page.NextPageToken }, Ct);
+        Assert.Equal(expected.Skip(3), rest.Items.Select(e => e.Id));
+        Assert.All(rest.Items, e => Assert.True(positions[e.Id] < positions[page.Items[^1].Id]));
     }
 
     [Fact]
