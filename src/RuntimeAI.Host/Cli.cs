@@ -44,6 +44,7 @@ internal static class Cli
         root.Subcommands.Add(AuditCommand.Create());
         root.Subcommands.Add(PolicyCommand.Create());
         root.Subcommands.Add(KeysCommand.Create());
+        root.Subcommands.Add(StoreCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
 
         var parse = root.Parse(args);

@@ -132,7 +132,7 @@ public sealed class PostgresServerTests
     private static string Text(ModelContextProtocol.Protocol.CallToolResult result) =>
         string.Join(' ', result.Content.OfType<ModelContextProtocol.Protocol.TextContentBlock>().Select(t => t.Text));
 
-    private static async Task ExecuteAsync(string connectionString, string sql, CancellationToken ct)
+    internal static async Task ExecuteAsync(string connectionString, string sql, CancellationToken ct)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(ct);
@@ -140,7 +140,7 @@ public sealed class PostgresServerTests
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    private static async Task<List<AuditRecord>> ReadAuditAsync(string admin, string schema, CancellationToken ct)
+    internal static async Task<List<AuditRecord>> ReadAuditAsync(string admin, string schema, CancellationToken ct)
     {
         using var database = await PostgresDatabase.OpenExistingAsync(new NpgsqlConnectionStringBuilder(admin) { SearchPath = schema }.ConnectionString, ct);
         return [.. await new PostgresAuditLog(database, new CanonicalAuditHasher()).QueryAsync(new AuditQuery { PageSize = 10_000 }, ct)];
