@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using Npgsql;
@@ -14,122 +13,27 @@ namespace RuntimeAI.Storage.Postgres;
 /// <remarks>
 /// <para>
 /// Within a replica, concurrent writes are queued and one writer commits them together in one
-/// transaction, exactly as the SQLite store does. Across replicas, each batch first takes a
+/// transaction (<see cref="GroupCommitAuditLog"/>, as in the SQLite store). Across replicas, each batch first takes a
 /// transaction-scoped advisory lock (<c>pg_advisory_xact_lock</c>), then reads the chain head
 /// (the last seq and its hash) and appends after it; the lock is released by the commit, so the
 /// next batch — from this replica or another — reads a head that is committed. The primary key
 /// on <c>seq</c> is the backstop: two writers that somehow chained to the same head cannot both commit.
 /// </para>
 /// <para>
-/// The cost: appends from all replicas are serialized on one lock for the length of a batch's
-/// transaction (a round trip per statement plus one commit). Group commit keeps that to one lock
-/// hold per batch, not per record.
+/// The cost: appends from all replicas are serialized on one lock while a batch holds it: one
+/// round trip for the lock and the head, one for all the batch's writes, and the commit. Group
+/// commit keeps that to one lock hold per batch, not per record.
 /// </para>
 /// </remarks>
-public sealed class PostgresAuditLog(PostgresDatabase database, IAuditHasher hasher) : IAuditLog
+public sealed class PostgresAuditLog(PostgresDatabase database, IAuditHasher hasher) : GroupCommitAuditLog
 {
-    private readonly ConcurrentDictionary<string, (AuditBegin Begin, bool Durable)> _begins = new(StringComparer.Ordinal);
-    private readonly object _gate = new();
-    private List<PendingWrite> _pending = [];
-    private bool _flushing;
-    private long _batches;
-
-    /// <summary>Number of transactions committed so far (one per batch).</summary>
-    internal long BatchesCommitted => Interlocked.Read(ref _batches);
+    /// <inheritdoc />
+    protected override Exception BatchFailure(Exception error, int batchSize) => error is NpgsqlException
+        ? new StoreException($"audit: the batch of {batchSize} audit writes was not stored ({error.Message}); the call is failed so nothing goes unaudited", error)
+        : error;
 
     /// <inheritdoc />
-    public Task BeginAsync(AuditBegin begin, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(begin);
-        cancellationToken.ThrowIfCancellationRequested();
-        _begins[begin.CallId] = (begin, true);
-        return Enqueue(new PendingWrite(begin, null));
-    }
-
-    /// <inheritdoc />
-    public Task BeginReadOnlyAsync(AuditBegin begin, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(begin);
-        cancellationToken.ThrowIfCancellationRequested();
-        _begins[begin.CallId] = (begin, false);
-        return Task.CompletedTask;
-    }
-
-    /// <inheritdoc />
-    public async Task<AuditRecord> EndAsync(AuditEnd end, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(end);
-        // Audit must land even if the caller gave up: a cancelled call is still a call.
-        var write = new PendingWrite(null, end);
-        await Enqueue(write).ConfigureAwait(false);
-        return write.Record!;
-    }
-
-    private Task Enqueue(PendingWrite write)
-    {
-        bool start;
-        lock (_gate)
-        {
-            _pending.Add(write);
-            start = !_flushing;
-            _flushing = true;
-        }
-
-        if (start)
-        {
-            _ = Task.Run(FlushLoopAsync);
-        }
-
-        return write.Done.Task;
-    }
-
-    private async Task FlushLoopAsync()
-    {
-        while (true)
-        {
-            List<PendingWrite> batch;
-            lock (_gate)
-            {
-                if (_pending.Count == 0)
-                {
-                    _flushing = false;
-                    return;
-                }
-
-                batch = _pending;
-                _pending = [];
-            }
-
-            try
-            {
-                await WriteBatchAsync(batch).ConfigureAwait(false);
-                Interlocked.Increment(ref _batches);
-                foreach (var write in batch)
-                {
-                    if (write.End is { } end)
-                    {
-                        _begins.TryRemove(end.CallId, out _);
-                    }
-
-                    write.Done.TrySetResult();
-                }
-            }
-            catch (Exception ex)
-            {
-                // One transaction: nothing of it is stored, so every write in it fails.
-                foreach (var write in batch)
-                {
-                    _begins.TryRemove(write.Begin?.CallId ?? write.End!.CallId, out _);
-                    write.Record = null;
-                    write.Done.TrySetException(ex is NpgsqlException
-                        ? new StoreException($"audit: the batch of {batch.Count} audit writes was not stored ({ex.Message}); the call is failed so nothing goes unaudited", ex)
-                        : ex);
-                }
-            }
-        }
-    }
-
-    private async Task WriteBatchAsync(List<PendingWrite> batch)
+    protected override async Task WriteBatchAsync(IReadOnlyList<AuditWrite> batch)
     {
         var ct = CancellationToken.None;
         using var connection = await database.OpenConnectionAsync(ct).ConfigureAwait(false);
@@ -138,7 +42,7 @@ public sealed class PostgresAuditLog(PostgresDatabase database, IAuditHasher has
         // Before the chain lock: starts recorded by another replica (or an earlier process) are read
         // now, so the lock is held only for the head read and one round trip of writes.
         var ends = batch.Where(w => w.End is not null).ToList();
-        var stored = await ReadStoredBeginsAsync(connection, tx, ends.Select(w => w.End!.CallId).Where(id => !_begins.ContainsKey(id)).ToArray()).ConfigureAwait(false);
+        var stored = await ReadStoredBeginsAsync(connection, tx, ends.Select(w => w.End!.CallId).Where(id => !TryGetBegin(id, out _, out _)).ToArray()).ConfigureAwait(false);
 
         long seq = 1;
         var prevHash = AuditHashes.Genesis;
@@ -169,13 +73,13 @@ public sealed class PostgresAuditLog(PostgresDatabase database, IAuditHasher has
             }
 
             var end = write.End!;
-            var (started, durable) = _begins.TryGetValue(end.CallId, out var known) ? known
+            var (started, durable) = TryGetBegin(end.CallId, out var known, out var knownDurable) ? (known, knownDurable)
                 : stored.TryGetValue(end.CallId, out var fromDb) ? (fromDb, true)
-                : (null, false);
+                : ((AuditBegin?)null, false);
             if (started is null)
             {
                 // This write alone is wrong; the others in the batch are stored.
-                write.Done.TrySetException(new InvalidOperationException($"audit: call {end.CallId} ended without a begin record"));
+                write.Fail(new InvalidOperationException($"audit: call {end.CallId} ended without a begin record"));
                 continue;
             }
 
@@ -245,19 +149,8 @@ public sealed class PostgresAuditLog(PostgresDatabase database, IAuditHasher has
         return found;
     }
 
-    private sealed class PendingWrite(AuditBegin? begin, AuditEnd? end)
-    {
-        public AuditBegin? Begin { get; } = begin;
-
-        public AuditEnd? End { get; } = end;
-
-        public AuditRecord? Record { get; set; }
-
-        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
     /// <inheritdoc />
-    public async Task<IReadOnlyList<AuditRecord>> QueryAsync(AuditQuery query, CancellationToken cancellationToken)
+    public override async Task<IReadOnlyList<AuditRecord>> QueryAsync(AuditQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -303,7 +196,7 @@ public sealed class PostgresAuditLog(PostgresDatabase database, IAuditHasher has
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<AuditBegin>> ListInFlightAsync(CancellationToken cancellationToken)
+    public override async Task<IReadOnlyList<AuditBegin>> ListInFlightAsync(CancellationToken cancellationToken)
     {
         using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         using var command = PostgresDatabase.Command(connection, null, "SELECT doc FROM audit_inflight ORDER BY call_id COLLATE \"C\"");
