@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Npgsql;
 using RuntimeAI.Core.Common;
 using RuntimeAI.Core.Events;
@@ -60,7 +59,7 @@ public sealed class PostgresWebhookStore(PostgresDatabase database, TimeProvider
         using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         using var command = Command(connection, null, $"SELECT {SubscriptionColumns} FROM webhook_subscriptions WHERE id = @id", ("id", id));
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadSubscription(reader) : null;
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? SqliteWebhookStore.ReadSubscription(reader) : null;
     }
 
     /// <inheritdoc />
@@ -149,7 +148,7 @@ public sealed class PostgresWebhookStore(PostgresDatabase database, TimeProvider
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             due.Add(new DueDelivery(
-                ReadDelivery(reader),
+                SqliteWebhookStore.ReadDelivery(reader),
                 new Uri(reader.GetString(13)),
                 reader.GetString(14),
                 JsonSerializer.Deserialize(reader.GetString(15), CoreJsonContext.Default.RuntimeEvent)!));
@@ -191,7 +190,7 @@ public sealed class PostgresWebhookStore(PostgresDatabase database, TimeProvider
         using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         using var command = Command(connection, null, $"SELECT {DeliveryColumns} FROM webhook_deliveries d WHERE d.id = @id", ("id", deliveryId));
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadDelivery(reader) : null;
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? SqliteWebhookStore.ReadDelivery(reader) : null;
     }
 
     /// <inheritdoc />
@@ -209,7 +208,7 @@ public sealed class PostgresWebhookStore(PostgresDatabase database, TimeProvider
         if (status is { } s)
         {
             where.Add("d.status = @status");
-            command.Parameters.AddWithValue("status", StatusText(s));
+            command.Parameters.AddWithValue("status", SqliteWebhookStore.StatusText(s));
         }
 
         command.CommandText = $"SELECT {DeliveryColumns} FROM webhook_deliveries d" +
@@ -220,7 +219,7 @@ public sealed class PostgresWebhookStore(PostgresDatabase database, TimeProvider
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            list.Add(ReadDelivery(reader));
+            list.Add(SqliteWebhookStore.ReadDelivery(reader));
         }
 
         return list;
@@ -254,54 +253,11 @@ public sealed class PostgresWebhookStore(PostgresDatabase database, TimeProvider
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            list.Add(ReadSubscription(reader));
+            list.Add(SqliteWebhookStore.ReadSubscription(reader));
         }
 
         return list;
     }
-
-    private static WebhookSubscription ReadSubscription(NpgsqlDataReader reader) => new()
-    {
-        Id = reader.GetString(0),
-        TenantId = reader.IsDBNull(1) ? null : reader.GetString(1),
-        RuntimeId = reader.IsDBNull(2) ? null : reader.GetString(2),
-        EventTypes = (JsonNode.Parse(reader.GetString(3)) as JsonArray ?? []).Select(n => n!.GetValue<string>()).ToList(),
-        Url = new Uri(reader.GetString(4)),
-        Secret = reader.GetString(5),
-        Description = reader.IsDBNull(6) ? null : reader.GetString(6),
-        CreatedBy = reader.GetString(7),
-        CreatedAt = DateTimeOffset.Parse(reader.GetString(8), CultureInfo.InvariantCulture),
-        FromSeq = reader.GetInt64(9),
-    };
-
-    private static WebhookDelivery ReadDelivery(NpgsqlDataReader reader) => new()
-    {
-        Id = reader.GetString(0),
-        SubscriptionId = reader.GetString(1),
-        EventSeq = reader.GetInt64(2),
-        EventId = reader.GetString(3),
-        RuntimeId = reader.GetString(4),
-        TenantId = reader.IsDBNull(5) ? null : reader.GetString(5),
-        Status = reader.GetString(6) switch
-        {
-            "delivered" => WebhookDeliveryStatus.Delivered,
-            "dead" => WebhookDeliveryStatus.Dead,
-            _ => WebhookDeliveryStatus.Pending,
-        },
-        Attempts = reader.GetInt32(7),
-        NextAttemptAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)),
-        LastStatus = reader.IsDBNull(9) ? null : reader.GetInt32(9),
-        LastError = reader.IsDBNull(10) ? null : reader.GetString(10),
-        CreatedAt = DateTimeOffset.Parse(reader.GetString(11), CultureInfo.InvariantCulture),
-        DeliveredAt = reader.IsDBNull(12) ? null : DateTimeOffset.Parse(reader.GetString(12), CultureInfo.InvariantCulture),
-    };
-
-    private static string StatusText(WebhookDeliveryStatus status) => status switch
-    {
-        WebhookDeliveryStatus.Delivered => "delivered",
-        WebhookDeliveryStatus.Dead => "dead",
-        _ => "pending",
-    };
 
     private static string Iso(DateTimeOffset value) => value.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
 }
