@@ -80,6 +80,13 @@ public sealed class PostgresServerTests
             Assert.True(AuditChain.Verify(after).Ok, AuditChain.Verify(after).Reason);
             (code, stdout, stderr) = await ServerProcess.RunAsync("audit", "verify", "--config", config, "--expect-head", after[^1].Hash);
             Assert.True(code == 0, $"audit verify exited {code}: {stderr}");
+
+            // An edit in the database is found the same way as in the SQLite file.
+            var forged = after.First(r => r.Begin.Reasoning == "pg-e2e-create").Seq;
+            await ExecuteAsync(admin, $"UPDATE {schema}.audit_log SET doc = replace(doc, 'pg-e2e-create', 'pg-e2e-forged') WHERE seq = {forged}", ct);
+            (code, _, stderr) = await ServerProcess.RunAsync("audit", "verify", "--config", config);
+            Assert.Equal(1, code);
+            Assert.Contains($"audit chain broken at record {forged}", stderr, StringComparison.Ordinal);
         }
         finally
         {
