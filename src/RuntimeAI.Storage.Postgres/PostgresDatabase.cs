@@ -308,8 +308,17 @@ public sealed class PostgresDatabase : IDisposable
     private async Task CheckSchemaAsync(CancellationToken cancellationToken)
     {
         using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        using var read = Command(connection, null, "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN -1 ELSE (SELECT COALESCE(MAX(version), 0) FROM schema_migrations) END");
-        var version = Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        var version = 0;
+        using (var exists = Command(connection, null, "SELECT to_regclass('schema_migrations') IS NOT NULL"))
+        {
+            // A query naming a missing table fails when planned, so ask first whether it is there.
+            if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true)
+            {
+                using var read = Command(connection, null, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+                version = Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+            }
+        }
+
         if (version <= 0)
         {
             throw new StoreException($"PostgreSQL at {Description} holds no RuntimeAI store (no schema_migrations); point the connection string at the database the servers use");
