@@ -224,7 +224,7 @@ internal static class Cli
 
             if (ApiKey(parse.GetValue(apiKey)) is { } key)
             {
-                options.LocalPrincipal = await KeysCommand.AuthenticateAsync(options.DataDir, key, ct);
+                options.LocalPrincipal = await KeysCommand.AuthenticateAsync(options, key, ct);
             }
 
             var meta = parse.GetValue(reasoning) is { } r ? new JsonObject { ["io.runtimeai/reasoning"] = r } : null;

@@ -95,6 +95,55 @@ public sealed class PostgresServerTests
     }
 
     [Fact]
+    public async Task ApiKeys_OnPostgres_CreatedAuthenticatedAndAudited_InTheDatabase()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var admin = Environment.GetEnvironmentVariable("RUNTIMEAI_TEST_POSTGRES");
+        if (string.IsNullOrWhiteSpace(admin))
+        {
+            Assert.Skip("RUNTIMEAI_TEST_POSTGRES is not set: no PostgreSQL for the key store (scripts/test.sh sets it)");
+        }
+
+        var schema = "keys_" + Guid.NewGuid().ToString("N");
+        await ExecuteAsync(admin, $"CREATE SCHEMA {schema}", ct);
+        try
+        {
+            var options = new RuntimeAI.Mcp.Hosting.RuntimeAiServerOptions
+            {
+                DataDir = TestPaths.NewDataDir(), Store = "postgres",
+                PostgresConnectionString = new NpgsqlConnectionStringBuilder(admin) { SearchPath = schema }.ConnectionString,
+            };
+            var (id, secret) = RuntimeAI.Core.Identity.ApiKeySecret.New();
+            RuntimeAI.Core.Identity.ApiKeySecret.TryParse(secret, out _, out var hash);
+            using (var keys = await KeysCommand.OpenKeyStoreAsync(options, ct))
+            {
+                Assert.True(await keys.Store.AddAsync(new RuntimeAI.Core.Identity.ApiKey
+                {
+                    Id = id, Name = "ci-bot", SecretHash = hash, Kind = RuntimeAI.Core.Identity.PrincipalKind.Agent,
+                    Roles = [RuntimeAI.Core.Identity.Role.Viewer], CreatedBy = "human:test", CreatedAt = DateTimeOffset.UtcNow,
+                }, ct));
+            }
+
+            options.LocalPrincipal = await KeysCommand.AuthenticateAsync(options, secret, ct);
+            await using (var session = await InProcessSession.StartAsync(options, ct))
+            {
+                var listed = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?>(), cancellationToken: ct);
+                Assert.True(listed.IsError != true, Text(listed));
+            }
+
+            var records = await ReadAuditAsync(admin, schema, ct);
+            Assert.Equal(["key:ci-bot"], records.Select(r => r.Begin.Principal).Distinct());
+            Assert.False(File.Exists(Path.Combine(options.DataDir, RuntimeAI.Storage.Sqlite.SqliteDatabase.FileName)));
+            var refused = await Assert.ThrowsAsync<CliException>(() => KeysCommand.AuthenticateAsync(options, secret + "x", ct));
+            Assert.Contains("--api-key refused", refused.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await ExecuteAsync(admin, $"DROP SCHEMA IF EXISTS {schema} CASCADE", CancellationToken.None);
+        }
+    }
+
+    [Fact]
     public async Task Serve_StorePostgresWithoutConnection_RefusesToStart_NamingTheFix()
     {
         var (code, _, stderr) = await ServerProcess.RunAsync("serve", "--transport", "http", "--urls", "http://127.0.0.1:0", "--data-dir", TestPaths.NewDataDir(),
