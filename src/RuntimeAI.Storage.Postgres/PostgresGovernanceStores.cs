@@ -198,17 +198,8 @@ public sealed class PostgresPolicyStore(PostgresDatabase database, TimeProvider 
 {
     /// <summary>Loads the policy registry (the directory's files plus the stored policies) for a server.</summary>
     /// <exception cref="StoreException">A file or stored policy has an error; the message lists every one.</exception>
-    public static PolicyRegistry LoadRegistry(PostgresDatabase database, string? policiesDirectory, TimeProvider time)
-    {
-        try
-        {
-            return PolicyRegistry.Load(policiesDirectory, new PostgresPolicyStore(database, time));
-        }
-        catch (PolicyRegistryException ex)
-        {
-            throw new StoreException(ex.Message + "\n  fix the files, or start without --policies and remove a clashing stored policy with delete_policy", ex);
-        }
-    }
+    public static PolicyRegistry LoadRegistry(PostgresDatabase database, string? policiesDirectory, TimeProvider time) =>
+        SqlitePolicyStore.LoadRegistry(new PostgresPolicyStore(database, time), policiesDirectory);
 
     /// <inheritdoc />
     /// <remarks>The contract is synchronous (the registry reads it when it loads); this blocks on the pool.</remarks>

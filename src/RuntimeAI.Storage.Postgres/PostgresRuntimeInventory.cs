@@ -320,9 +320,7 @@ public sealed class PostgresRuntimeInventory(PostgresDatabase database) : IRunti
     private static Runtime? ReadRuntime(object? doc) =>
         doc is string json ? JsonSerializer.Deserialize(json, CoreJsonContext.Default.Runtime) : null;
 
-    private static string FilterKey(RuntimeQuery query) =>
-        string.Join('|', query.Type, query.State, query.TenantId, query.TenantIds is null ? null : TenantList(query.TenantIds), query.IncludeDeleted,
-            string.Join(',', query.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}")));
+    private static string FilterKey(RuntimeQuery query) => SqliteRuntimeInventory.FilterKey(query);
 
-    private static string TenantList(IReadOnlyList<string> tenants) => SqliteEventFeed.StringArray(tenants);
+    private static string TenantList(IReadOnlyList<string> tenants) => SqliteRuntimeInventory.TenantList(tenants);
 }
