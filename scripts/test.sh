@@ -20,6 +20,14 @@ extra_passed=0; extra_failed=0; extra_skipped=0
 echo "== build (Release, with the test failpoints compiled in)"
 dotnet build RuntimeAI.Mcp.sln -c Release -nologo -v quiet -p:UseSharedCompilation=true -p:RuntimeAiFailpoints=true || { echo "0 passed, 1 failed"; exit 1; }
 
+# A throwaway PostgreSQL for the store contract tests and the server on PostgreSQL (stopped at exit).
+pg_dir="$(mktemp -d /tmp/runtimeai-pg.XXXXXX)"
+if RUNTIMEAI_TEST_POSTGRES="$(bash scripts/postgres.sh start "$pg_dir")"; then
+  export RUNTIMEAI_TEST_POSTGRES; trap 'bash scripts/postgres.sh stop "$pg_dir"' EXIT
+else
+  echo "-- PostgreSQL did not start: its tests are skipped with the reason"; rm -rf "$pg_dir"
+fi
+
 echo "== unit, contract and end-to-end tests"
 for project in tests/*/*.csproj; do
   name="$(basename "$project" .csproj)"

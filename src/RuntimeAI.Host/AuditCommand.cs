@@ -38,8 +38,8 @@ internal static partial class AuditCommand
         };
         verify.SetAction(async (parse, ct) =>
         {
-            var dataDir = ResolveDataDir(parse.GetValue(verifyDataDir), parse.GetValue(verifyConfig));
-            return await VerifyAsync(dataDir, parse.GetValue(expectHead), ct);
+            var trail = await OpenTrailAsync(parse.GetValue(verifyDataDir), parse.GetValue(verifyConfig), ct);
+            return await VerifyAsync(trail, parse.GetValue(expectHead), ct);
         });
 
         var since = new Option<string?>("--since")
@@ -57,9 +57,9 @@ internal static partial class AuditCommand
         };
         export.SetAction(async (parse, ct) =>
         {
-            var dataDir = ResolveDataDir(parse.GetValue(exportDataDir), parse.GetValue(exportConfig));
             var from = ParseSince(parse.GetValue(since), TimeProvider.System.GetUtcNow());
-            return await ExportAsync(dataDir, from, parse.GetValue(format)!, parse.GetValue(output), ct);
+            var trail = await OpenTrailAsync(parse.GetValue(exportDataDir), parse.GetValue(exportConfig), ct);
+            return await ExportAsync(trail, from, parse.GetValue(format)!, parse.GetValue(output), ct);
         });
 
         return new Command("audit", "Verify or export the tamper-evident audit trail.") { verify, export };
@@ -102,12 +102,21 @@ internal static partial class AuditCommand
         throw new CliException($"--since '{text}' is neither an RFC 3339 time (e.g. 2026-01-31T00:00:00Z) nor a duration (e.g. 90m, 24h, 7d)", 2);
     }
 
-    private static string ResolveDataDir(string? dataDir, string? configFile) =>
-        Cli.LoadOptions(new ServerConfig.Flags { DataDir = dataDir, ConfigFile = configFile }).DataDir;
-
-    internal static async Task<int> VerifyAsync(string dataDir, string? expectedHead, CancellationToken cancellationToken)
+    /// <summary>The trail of the store the config names: the SQLite file in the data dir, or the PostgreSQL database.</summary>
+    private static async Task<AuditTrailReader> OpenTrailAsync(string? dataDir, string? configFile, CancellationToken cancellationToken)
     {
-        using var trail = AuditTrailReader.Open(dataDir);
+        var options = Cli.LoadOptions(new ServerConfig.Flags { DataDir = dataDir, ConfigFile = configFile });
+        return options.Store == "postgres"
+            ? await AuditTrailReader.OpenPostgresAsync(options.PostgresConnectionString!, cancellationToken)
+            : AuditTrailReader.Open(options.DataDir);
+    }
+
+    internal static Task<int> VerifyAsync(string dataDir, string? expectedHead, CancellationToken cancellationToken) =>
+        VerifyAsync(AuditTrailReader.Open(dataDir), expectedHead, cancellationToken);
+
+    internal static async Task<int> VerifyAsync(AuditTrailReader opened, string? expectedHead, CancellationToken cancellationToken)
+    {
+        using var trail = opened;
         string? problem = null;
         long? problemSeq = null;
         long count = 0;
@@ -156,9 +165,9 @@ internal static partial class AuditCommand
         return 0;
     }
 
-    private static async Task<int> ExportAsync(string dataDir, DateTimeOffset? since, string format, string? outFile, CancellationToken cancellationToken)
+    private static async Task<int> ExportAsync(AuditTrailReader opened, DateTimeOffset? since, string format, string? outFile, CancellationToken cancellationToken)
     {
-        using var trail = AuditTrailReader.Open(dataDir);
+        using var trail = opened;
         Stream stream;
         try
         {
@@ -465,14 +474,36 @@ internal sealed record AuditRow(
     }
 }
 
-/// <summary>Reads <c>audit_log</c> straight from the store file, read-only, in seq order.</summary>
+/// <summary>Reads <c>audit_log</c> straight from the store (the SQLite file or the PostgreSQL database), read-only, in seq order.</summary>
 internal sealed class AuditTrailReader : IDisposable
 {
-    private readonly SqliteConnection _connection;
+    private readonly System.Data.Common.DbConnection _connection;
+    private readonly IDisposable? _owner;
 
-    private AuditTrailReader(SqliteConnection connection)
+    // Text comparison of ts must be byte order on both stores (PostgreSQL's default collation may not be).
+    private readonly string _textOrder;
+
+    private AuditTrailReader(System.Data.Common.DbConnection connection, IDisposable? owner = null, string textOrder = "")
     {
         _connection = connection;
+        _owner = owner;
+        _textOrder = textOrder;
+    }
+
+    /// <summary>Opens the trail in the PostgreSQL database of <paramref name="connectionString"/> without migrating or changing it.</summary>
+    public static async Task<AuditTrailReader> OpenPostgresAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var database = await RuntimeAI.Storage.Postgres.PostgresDatabase.OpenExistingAsync(connectionString, cancellationToken);
+        try
+        {
+            var connection = await database.OpenConnectionAsync(cancellationToken);
+            return new AuditTrailReader(connection, database, " COLLATE \"C\"");
+        }
+        catch
+        {
+            database.Dispose();
+            throw;
+        }
     }
 
     public static AuditTrailReader Open(string dataDir)
@@ -513,11 +544,14 @@ internal sealed class AuditTrailReader : IDisposable
     {
         using var command = _connection.CreateCommand();
         command.CommandText = "SELECT seq, call_id, ts, tool, principal, runtime_id, doc, prev_hash, hash FROM audit_log"
-                              + (since is null ? "" : " WHERE ts >= $since") + " ORDER BY seq";
+                              + (since is null ? "" : $" WHERE ts{_textOrder} >= @since") + " ORDER BY seq";
         if (since is { } s)
         {
             // ts is stored as the round-trip ("O") text of a UTC instant, so text order is time order.
-            command.Parameters.AddWithValue("$since", s.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = "@since";
+            parameter.Value = s.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+            command.Parameters.Add(parameter);
         }
 
         using var reader = command.ExecuteReader();
@@ -536,5 +570,9 @@ internal sealed class AuditTrailReader : IDisposable
         return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        _connection.Dispose();
+        _owner?.Dispose();
+    }
 }

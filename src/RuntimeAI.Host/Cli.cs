@@ -45,6 +45,7 @@ internal static class Cli
         root.Subcommands.Add(BackupCommand.Create());
         root.Subcommands.Add(PolicyCommand.Create());
         root.Subcommands.Add(KeysCommand.Create());
+        root.Subcommands.Add(StoreCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
 
         var parse = root.Parse(args);
@@ -224,7 +225,7 @@ internal static class Cli
 
             if (ApiKey(parse.GetValue(apiKey)) is { } key)
             {
-                options.LocalPrincipal = await KeysCommand.AuthenticateAsync(options.DataDir, key, ct);
+                options.LocalPrincipal = await KeysCommand.AuthenticateAsync(options, key, ct);
             }
 
             var meta = parse.GetValue(reasoning) is { } r ? new JsonObject { ["io.runtimeai/reasoning"] = r } : null;

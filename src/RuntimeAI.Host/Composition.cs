@@ -5,6 +5,7 @@ using RuntimeAI.Core.Policies;
 using RuntimeAI.Core.Inventory;
 using RuntimeAI.Mcp.Hosting;
 using RuntimeAI.Mcp.Http;
+using RuntimeAI.Storage.Postgres;
 using RuntimeAI.Storage.Sqlite;
 using Serilog;
 using Serilog.Events;
@@ -15,14 +16,27 @@ namespace RuntimeAI.Host;
 internal static class Composition
 {
     /// <summary>Registers the store and the engine; opens (and migrates) the database now so errors surface at start.</summary>
-    public static SqliteDatabase AddRuntimeAiEngine(this IServiceCollection services, RuntimeAiServerOptions options)
+    public static void AddRuntimeAiEngine(this IServiceCollection services, RuntimeAiServerOptions options)
+    {
+        if (options.Store == "postgres")
+        {
+            AddPostgresStore(services, options);
+        }
+        else
+        {
+            AddSqliteStore(services, options);
+        }
+
+        // Every stored change is announced, so subscribed MCP clients are pushed updates (runtime://, operation://).
+        services.AddSingleton<InventoryChangeFeed>();
+        services.AddSingleton<IAuditHasher, CanonicalAuditHasher>();
+    }
+
+    private static void AddSqliteStore(IServiceCollection services, RuntimeAiServerOptions options)
     {
         var database = SqliteDatabase.Open(options.DataDir);
         services.AddSingleton(database);
-        // Every stored change is announced, so subscribed MCP clients are pushed updates (runtime://, operation://).
-        services.AddSingleton<InventoryChangeFeed>();
         services.AddSingleton<IRuntimeInventory>(sp => new NotifyingInventory(new SqliteRuntimeInventory(database), sp.GetRequiredService<InventoryChangeFeed>()));
-        services.AddSingleton<IAuditHasher, CanonicalAuditHasher>();
         services.AddSingleton<IAuditLog, SqliteAuditLog>();
         services.AddSingleton<IProposalStore, SqliteProposalStore>();
         services.AddSingleton<RuntimeAI.Core.Identity.IApiKeyStore, SqliteApiKeyStore>();
@@ -35,7 +49,25 @@ internal static class Composition
         services.AddSingleton<RuntimeAI.Core.Events.Webhooks.IWebhookStore>(sp => new SqliteWebhookStore(database, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<RuntimeAI.Core.Governance.IPolicySource>(SqlitePolicyStore.LoadRegistry(database, options.PoliciesDir, TimeProvider.System));
         services.AddSingleton<HttpEndpoints.ReadinessCheck>(_ => _ => Task.FromResult(database.CheckReadiness()));
-        return database;
+    }
+
+    private static void AddPostgresStore(IServiceCollection services, RuntimeAiServerOptions options)
+    {
+        // Start-up: the one place a blocking wait is right; a store that cannot be opened stops the server with its reason.
+        var database = PostgresDatabase.OpenAsync(options.PostgresConnectionString ?? string.Empty, CancellationToken.None).GetAwaiter().GetResult();
+        services.AddSingleton(database);
+        services.AddSingleton<IRuntimeInventory>(sp => new NotifyingInventory(new PostgresRuntimeInventory(database), sp.GetRequiredService<InventoryChangeFeed>()));
+        services.AddSingleton<IAuditLog, PostgresAuditLog>();
+        services.AddSingleton<IProposalStore, PostgresProposalStore>();
+        services.AddSingleton<RuntimeAI.Core.Identity.IApiKeyStore, PostgresApiKeyStore>();
+        services.AddSingleton<RuntimeAI.Core.Operations.ISagaStore, PostgresSagaStore>();
+        services.AddSingleton<RuntimeAI.Core.Operations.IIdempotencyStore, PostgresIdempotencyStore>();
+        services.AddSingleton<RuntimeAI.Core.Signals.ISignalStore, PostgresSignalStore>();
+        services.AddSingleton<RuntimeAI.Core.Planning.IIntentStore, PostgresIntentStore>();
+        services.AddSingleton<RuntimeAI.Core.Events.IEventFeed>(_ => new PostgresEventFeed(database));
+        services.AddSingleton<RuntimeAI.Core.Events.Webhooks.IWebhookStore>(sp => new PostgresWebhookStore(database, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<RuntimeAI.Core.Governance.IPolicySource>(PostgresPolicyStore.LoadRegistry(database, options.PoliciesDir, TimeProvider.System));
+        services.AddSingleton<HttpEndpoints.ReadinessCheck>(_ => ct => database.CheckReadinessAsync(ct));
     }
 
     /// <summary>

@@ -16,6 +16,18 @@ internal static partial class KeysCommand
     /// <summary>How long a key lives unless --expires says otherwise.</summary>
     public static readonly TimeSpan DefaultLifetime = TimeSpan.FromDays(90);
 
+    /// <summary>
+    /// For commands that still open the SQLite file directly (proposals): on a PostgreSQL
+    /// installation they would read an unrelated (empty) file, so they refuse instead.
+    /// </summary>
+    internal static void RequireSqliteStore(RuntimeAI.Mcp.Hosting.RuntimeAiServerOptions options)
+    {
+        if (options.Store != "sqlite")
+        {
+            throw new CliException($"this command reads the SQLite store only, and the configuration selects store '{options.Store}'; use the server's admin tools instead (or unset RUNTIMEAI_STORE)", 2);
+        }
+    }
+
     public static Command Create()
     {
         var name = new Option<string>("--name") { Description = "Key name (principal key:<name>), e.g. ci-deploy.", Required = true };
@@ -58,8 +70,8 @@ internal static partial class KeysCommand
                 ExpiresAt = expiry,
             };
             var options = Cli.LoadOptions(new ServerConfig.Flags { DataDir = parse.GetValue(dataDir) });
-            using var database = SqliteDatabase.Open(options.DataDir);
-            if (!await new SqliteApiKeyStore(database).AddAsync(key, ct))
+            using var keyStore = await OpenKeyStoreAsync(options, ct);
+            if (!await keyStore.Store.AddAsync(key, ct))
             {
                 throw new CliException($"an active key named '{keyName}' exists; revoke it first ('runtimeai keys revoke {keyName}') or choose another name", 1);
             }
@@ -77,8 +89,8 @@ internal static partial class KeysCommand
         list.SetAction(async (parse, ct) =>
         {
             var options = Cli.LoadOptions(new ServerConfig.Flags { DataDir = parse.GetValue(listDataDir) });
-            using var database = SqliteDatabase.Open(options.DataDir);
-            var keys = await new SqliteApiKeyStore(database).ListAsync(ct);
+            using var keyStore = await OpenKeyStoreAsync(options, ct);
+            var keys = await keyStore.Store.ListAsync(ct);
             if (keys.Count == 0)
             {
                 await Console.Error.WriteLineAsync("runtimeai: no API keys; create one with 'runtimeai keys create --name NAME --role operator'");
@@ -104,14 +116,35 @@ internal static partial class KeysCommand
         revoke.SetAction(async (parse, ct) =>
         {
             var options = Cli.LoadOptions(new ServerConfig.Flags { DataDir = parse.GetValue(revokeDataDir) });
-            using var database = SqliteDatabase.Open(options.DataDir);
-            var revoked = await new SqliteApiKeyStore(database).RevokeAsync(parse.GetValue(which)!, "human:" + Environment.UserName, TimeProvider.System.GetUtcNow(), ct)
+            using var keyStore = await OpenKeyStoreAsync(options, ct);
+            var revoked = await keyStore.Store.RevokeAsync(parse.GetValue(which)!, "human:" + Environment.UserName, TimeProvider.System.GetUtcNow(), ct)
                 ?? throw new CliException($"no active API key has the id or name '{parse.GetValue(which)}'; see 'runtimeai keys list'", 1);
             await Console.Error.WriteLineAsync($"runtimeai: revoked API key '{revoked.Name}' (id {revoked.Id}); calls with it are refused from now on");
             return 0;
         });
 
         return new Command("keys", "Manage API keys for CI agents, scripts and approvers.") { create, list, revoke };
+    }
+
+    /// <summary>The API keys of the store the configuration selects (SQLite file or PostgreSQL database).</summary>
+    internal static async Task<KeyStoreHandle> OpenKeyStoreAsync(RuntimeAI.Mcp.Hosting.RuntimeAiServerOptions options, CancellationToken cancellationToken)
+    {
+        if (options.Store == "postgres")
+        {
+            var postgres = await RuntimeAI.Storage.Postgres.PostgresDatabase.OpenAsync(options.PostgresConnectionString!, cancellationToken);
+            return new KeyStoreHandle(new RuntimeAI.Storage.Postgres.PostgresApiKeyStore(postgres), postgres);
+        }
+
+        var sqlite = SqliteDatabase.Open(options.DataDir);
+        return new KeyStoreHandle(new SqliteApiKeyStore(sqlite), sqlite);
+    }
+
+    /// <summary>Authenticates a key given to the CLI (<c>--api-key</c>) against the store the configuration selects.</summary>
+    public static async Task<Principal> AuthenticateAsync(RuntimeAI.Mcp.Hosting.RuntimeAiServerOptions options, string presented, CancellationToken cancellationToken)
+    {
+        using var keyStore = await OpenKeyStoreAsync(options, cancellationToken);
+        var (principal, failure) = await new ApiKeyAuthenticator(keyStore.Store, TimeProvider.System).AuthenticateAsync(presented, cancellationToken);
+        return principal ?? throw new CliException($"--api-key refused: {failure}; check the key with 'runtimeai keys list' or create a new one", 2);
     }
 
     /// <summary>Authenticates a key given to the CLI (<c>--api-key</c>) against the store of <paramref name="dataDir"/>.</summary>
@@ -160,4 +193,12 @@ internal static partial class KeysCommand
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$", RegexOptions.CultureInvariant)]
     private static partial Regex KeyNameRegex();
+}
+
+/// <summary>An API key store and the database it keeps open.</summary>
+internal sealed class KeyStoreHandle(IApiKeyStore store, IDisposable database) : IDisposable
+{
+    public IApiKeyStore Store { get; } = store;
+
+    public void Dispose() => database.Dispose();
 }

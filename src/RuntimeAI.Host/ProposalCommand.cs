@@ -27,6 +27,7 @@ internal static class ProposalCommand
         list.SetAction(async (parse, ct) =>
         {
             var options = Cli.LoadOptions(new ServerConfig.Flags { DataDir = parse.GetValue(dataDir) });
+            KeysCommand.RequireSqliteStore(options);
             var viewer = Cli.ApiKey(parse.GetValue(listKey)) is { } key ? await KeysCommand.AuthenticateAsync(options.DataDir, key, ct) : null;
             using var database = SqliteDatabase.Open(options.DataDir);
             var proposals = await new SqliteProposalStore(database).ListAsync(parse.GetValue(all) ? null : ProposalStatus.Pending, 200, ct);
@@ -86,6 +87,7 @@ internal static class ProposalCommand
         command.SetAction(async (parse, ct) =>
         {
             var options = Cli.LoadOptions(new ServerConfig.Flags { DataDir = parse.GetValue(dataDir) });
+            KeysCommand.RequireSqliteStore(options);
             using var database = SqliteDatabase.Open(options.DataDir);
             var store = new SqliteProposalStore(database);
             var proposalId = parse.GetValue(id)!;

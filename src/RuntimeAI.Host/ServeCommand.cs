@@ -80,7 +80,7 @@ internal static class ServeCommand
         var server = builder.Services.AddRuntimeAiMcpServer(options).WithRuntimeAiStdioTransport();
         extendServer?.Invoke(server);
         using var host = builder.Build();
-        await Console.Error.WriteLineAsync($"runtimeai {McpServerSetup.Version}: serving MCP on stdio (autonomy {options.Autonomy.ToString().ToLowerInvariant()}, toolsets {(options.Toolsets.Count == 0 ? RuntimeAI.Mcp.Tools.Toolsets.All : string.Join(",", options.Toolsets))}, data {options.DataDir})");
+        await Console.Error.WriteLineAsync($"runtimeai {McpServerSetup.Version}: serving MCP on stdio (autonomy {options.Autonomy.ToString().ToLowerInvariant()}, toolsets {(options.Toolsets.Count == 0 ? RuntimeAI.Mcp.Tools.Toolsets.All : string.Join(",", options.Toolsets))}, {(options.Store == "postgres" ? "store postgres" : $"data {options.DataDir}")})");
         await host.RunAsync(cancellationToken);
         return 0;
     }
@@ -136,7 +136,7 @@ internal static class ServeCommand
 
         foreach (var url in app.Urls)
         {
-            await Console.Error.WriteLineAsync($"runtimeai {McpServerSetup.Version}: listening on {url.TrimEnd('/')}/mcp (legacy SSE at /sse; autonomy {options.Autonomy.ToString().ToLowerInvariant()}; {HttpAuthentication.Describe(options)}; data {options.DataDir})");
+            await Console.Error.WriteLineAsync($"runtimeai {McpServerSetup.Version}: listening on {url.TrimEnd('/')}/mcp (legacy SSE at /sse; autonomy {options.Autonomy.ToString().ToLowerInvariant()}; {HttpAuthentication.Describe(options)}; {(options.Store == "postgres" ? "store postgres" : $"data {options.DataDir}")})");
         }
 
         await app.WaitForShutdownAsync(cancellationToken);

@@ -19,7 +19,10 @@ internal sealed class ServerConfig
         "approvals_required", "client_approval_transports", "toolsets", "observe_hosts", "observe_max_bytes", "signal_interval_seconds", "prices",
         "events", "telemetry",
         "graph_window_minutes", "graph_max_objects", "graph_idle_minutes",
+        "store", "postgres",
     ];
+
+    private string? _postgresConnectionFile;
 
     public List<string> Errors { get; } = [];
 
@@ -105,6 +108,8 @@ internal sealed class ServerConfig
                     case "transport": Options.Transport = ReadString(property.Value, where) ?? Options.Transport; break;
                     case "urls": Options.Urls = ReadString(property.Value, where) ?? Options.Urls; break;
                     case "data_dir": Options.DataDir = ReadString(property.Value, where) ?? Options.DataDir; break;
+                    case "store": Options.Store = ReadString(property.Value, where) ?? Options.Store; break;
+                    case "postgres": ReadPostgres(property.Value, where); break;
                     case "autonomy": SetAutonomy(ReadString(property.Value, where), where); break;
                     case "sandbox":
                         if (property.Value.ValueKind is JsonValueKind.True or JsonValueKind.False)
@@ -222,6 +227,67 @@ internal sealed class ServerConfig
         }
     }
 
+    private void ReadPostgres(JsonElement value, string where)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            Errors.Add($"{where} must be an object like {{\"connection_string_file\": \"/run/secrets/runtimeai-postgres\"}}");
+            return;
+        }
+
+        foreach (var property in value.EnumerateObject())
+        {
+            switch (property.Name)
+            {
+                case "connection_string_file": _postgresConnectionFile = ReadString(property.Value, $"{where}.connection_string_file"); break;
+                case "connection_string":
+                    Errors.Add($"{where}.connection_string is not read: a connection string holds a password; put it in a file named by postgres.connection_string_file, or in RUNTIMEAI_POSTGRES_CONNECTION");
+                    break;
+                default: Errors.Add($"{where}.{property.Name} is not a known key; the only key is connection_string_file"); break;
+            }
+        }
+    }
+
+    /// <summary>The store choice and, for postgres, a connection string from exactly one place.</summary>
+    private void ValidateStore()
+    {
+        Options.Store = Options.Store.Trim().ToLowerInvariant();
+        if (Options.Store is not ("sqlite" or "postgres"))
+        {
+            Errors.Add($"store '{Options.Store}' is not supported; use sqlite (the default, one file in the data dir) or postgres (shared by replicas)");
+            return;
+        }
+
+        if (Options.Store != "postgres")
+        {
+            return;
+        }
+
+        if (_postgresConnectionFile is { } file)
+        {
+            if (Options.PostgresConnectionString is not null)
+            {
+                Errors.Add("the PostgreSQL connection string is given twice (RUNTIMEAI_POSTGRES_CONNECTION and a connection string file); keep one");
+                return;
+            }
+
+            try
+            {
+                Options.PostgresConnectionString = File.ReadAllText(file).Trim();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Errors.Add($"PostgreSQL connection string file '{file}' cannot be read ({ex.Message}); check postgres.connection_string_file or RUNTIMEAI_POSTGRES_CONNECTION_FILE");
+                return;
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(Options.PostgresConnectionString))
+        {
+            Errors.Add("store 'postgres' needs a connection string; set RUNTIMEAI_POSTGRES_CONNECTION, or name a file holding it with postgres.connection_string_file in the config file (or RUNTIMEAI_POSTGRES_CONNECTION_FILE)");
+        }
+    }
+
     private void ReadEvents(JsonElement value, string where)
     {
         if (value.ValueKind != JsonValueKind.Object)
@@ -288,6 +354,9 @@ internal sealed class ServerConfig
         Options.Transport = Env(environment, "TRANSPORT") ?? Options.Transport;
         Options.Urls = Env(environment, "URLS") ?? Options.Urls;
         Options.DataDir = Env(environment, "DATA_DIR") ?? Options.DataDir;
+        Options.Store = Env(environment, "STORE") ?? Options.Store;
+        _postgresConnectionFile = Env(environment, "POSTGRES_CONNECTION_FILE") ?? _postgresConnectionFile;
+        Options.PostgresConnectionString = Env(environment, "POSTGRES_CONNECTION") ?? Options.PostgresConnectionString;
         if (Env(environment, "AUTONOMY") is { } autonomy)
         {
             SetAutonomy(autonomy, "RUNTIMEAI_AUTONOMY");
@@ -459,6 +528,8 @@ internal sealed class ServerConfig
         {
             Errors.Add("data dir is empty; pass --data-dir DIR");
         }
+
+        ValidateStore();
 
         foreach (var uri in Options.Libvirt)
         {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -23,12 +22,12 @@ namespace RuntimeAI.Storage.Sqlite;
 /// re-read from the file for every batch, so the next batch chains to what is really there).
 /// </para>
 /// <para>
-/// <see cref="BeginReadOnlyAsync"/> keeps the start of a call that can change nothing in memory
+/// <see cref="GroupCommitAuditLog.BeginReadOnlyAsync"/> keeps the start of a call that can change nothing in memory
 /// only: its one record is written when it ends, before its answer is sent. A crash mid-read leaves
 /// no trace, but nothing was changed or disclosed. Every other call's start is written durably before it runs.
 /// </para>
 /// </remarks>
-public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher) : IAuditLog
+public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher) : GroupCommitAuditLog
 {
     /// <summary>
     /// The text an indexed column holds for a value of the hashed document: SQLite text binding cuts
@@ -38,131 +37,26 @@ public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher)
     [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(value))]
     public static string? ColumnText(string? value) => value?.Replace('\0', '\uFFFD');
 
-    private readonly ConcurrentDictionary<string, (AuditBegin Begin, bool Durable)> _begins = new(StringComparer.Ordinal);
-    private readonly object _gate = new();
-    private List<PendingWrite> _pending = [];
-    private bool _flushing;
-
-    /// <summary>Number of transactions committed so far (one per batch).</summary>
-    internal long BatchesCommitted => Interlocked.Read(ref _batches);
-
-    private long _batches;
-
-    /// <summary>Writes queued and not yet taken by the writer.</summary>
-    internal int PendingCount
+    /// <inheritdoc />
+    protected override async Task WriteBatchAsync(IReadOnlyList<AuditWrite> batch)
     {
-        get
+        await database.WriteLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
         {
-            lock (_gate)
-            {
-                return _pending.Count;
-            }
+            WriteBatch(batch);
+        }
+        finally
+        {
+            database.WriteLock.Release();
         }
     }
 
     /// <inheritdoc />
-    public Task BeginAsync(AuditBegin begin, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(begin);
-        cancellationToken.ThrowIfCancellationRequested();
-        _begins[begin.CallId] = (begin, true);
-        return Enqueue(new PendingWrite(begin, null));
-    }
+    protected override Exception BatchFailure(Exception error, int batchSize) => error is SqliteException
+        ? new StoreException($"audit: the batch of {batchSize} audit writes was not stored ({error.Message}); the call is failed so nothing goes unaudited", error)
+        : error;
 
-    /// <inheritdoc />
-    public Task BeginReadOnlyAsync(AuditBegin begin, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(begin);
-        cancellationToken.ThrowIfCancellationRequested();
-        _begins[begin.CallId] = (begin, false);
-        return Task.CompletedTask;
-    }
-
-    /// <inheritdoc />
-    public async Task<AuditRecord> EndAsync(AuditEnd end, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(end);
-        // Audit must land even if the caller gave up: a cancelled call is still a call.
-        var write = new PendingWrite(null, end);
-        await Enqueue(write).ConfigureAwait(false);
-        return write.Record!;
-    }
-
-    private Task Enqueue(PendingWrite write)
-    {
-        bool start;
-        lock (_gate)
-        {
-            _pending.Add(write);
-            start = !_flushing;
-            _flushing = true;
-        }
-
-        if (start)
-        {
-            _ = Task.Run(FlushLoopAsync);
-        }
-
-        return write.Done.Task;
-    }
-
-    private async Task FlushLoopAsync()
-    {
-        while (true)
-        {
-            List<PendingWrite> batch;
-            lock (_gate)
-            {
-                if (_pending.Count == 0)
-                {
-                    _flushing = false;
-                    return;
-                }
-
-                batch = _pending;
-                _pending = [];
-            }
-
-            var locked = false;
-            try
-            {
-                await database.WriteLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-                locked = true;
-                WriteBatch(batch);
-                Interlocked.Increment(ref _batches);
-                foreach (var write in batch)
-                {
-                    if (write.End is { } end)
-                    {
-                        _begins.TryRemove(end.CallId, out _);
-                    }
-
-                    write.Done.TrySetResult();
-                }
-            }
-            catch (Exception ex)
-            {
-                // One transaction: nothing of it is stored, so every write in it fails.
-                foreach (var write in batch)
-                {
-                    _begins.TryRemove(write.Begin?.CallId ?? write.End!.CallId, out _);
-                    write.Record = null;
-                    write.Done.TrySetException(ex is SqliteException
-                        ? new StoreException($"audit: the batch of {batch.Count} audit writes was not stored ({ex.Message}); the call is failed so nothing goes unaudited", ex)
-                        : ex);
-                }
-            }
-            finally
-            {
-                if (locked)
-                {
-                    database.WriteLock.Release();
-                }
-            }
-        }
-    }
-
-    private void WriteBatch(List<PendingWrite> batch)
+    private void WriteBatch(IReadOnlyList<AuditWrite> batch)
     {
         using var connection = database.OpenConnection();
         using var tx = connection.BeginTransaction();
@@ -223,7 +117,7 @@ public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher)
             if (started is null)
             {
                 // This write alone is wrong; the others in the batch are stored.
-                write.Done.TrySetException(new InvalidOperationException($"audit: call {end.CallId} ended without a begin record"));
+                write.Fail(new InvalidOperationException($"audit: call {end.CallId} ended without a begin record"));
                 continue;
             }
 
@@ -257,9 +151,9 @@ public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher)
 
     private (AuditBegin? Begin, bool Durable) FindBegin(SqliteConnection connection, SqliteTransaction tx, string callId)
     {
-        if (_begins.TryGetValue(callId, out var known))
+        if (TryGetBegin(callId, out var begin, out var durable))
         {
-            return known;
+            return (begin, durable);
         }
 
         // Begun by another process or instance on the same file.
@@ -272,19 +166,8 @@ public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher)
             : (null, false);
     }
 
-    private sealed class PendingWrite(AuditBegin? begin, AuditEnd? end)
-    {
-        public AuditBegin? Begin { get; } = begin;
-
-        public AuditEnd? End { get; } = end;
-
-        public AuditRecord? Record { get; set; }
-
-        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
     /// <inheritdoc />
-    public Task<IReadOnlyList<AuditRecord>> QueryAsync(AuditQuery query, CancellationToken cancellationToken)
+    public override Task<IReadOnlyList<AuditRecord>> QueryAsync(AuditQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         using var connection = database.OpenConnection();
@@ -330,7 +213,7 @@ public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher)
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<AuditBegin>> ListInFlightAsync(CancellationToken cancellationToken)
+    public override Task<IReadOnlyList<AuditBegin>> ListInFlightAsync(CancellationToken cancellationToken)
     {
         using var connection = database.OpenConnection();
         using var command = connection.CreateCommand();

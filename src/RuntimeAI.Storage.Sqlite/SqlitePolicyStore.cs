@@ -16,11 +16,16 @@ public sealed class SqlitePolicyStore(SqliteDatabase database, TimeProvider time
     /// <param name="time">The clock stamping changes.</param>
     /// <returns>The registry.</returns>
     /// <exception cref="StoreException">A file or stored policy has an error; the message lists every one (exit code 2 in the CLI).</exception>
-    public static PolicyRegistry LoadRegistry(SqliteDatabase database, string? policiesDirectory, TimeProvider time)
+    public static PolicyRegistry LoadRegistry(SqliteDatabase database, string? policiesDirectory, TimeProvider time) =>
+        LoadRegistry(new SqlitePolicyStore(database, time), policiesDirectory);
+
+    /// <summary>Loads the policy registry from the directory's files and <paramref name="store"/> (any store).</summary>
+    /// <exception cref="StoreException">A file or stored policy has an error; the message lists every one.</exception>
+    internal static PolicyRegistry LoadRegistry(IPolicyStore store, string? policiesDirectory)
     {
         try
         {
-            return PolicyRegistry.Load(policiesDirectory, new SqlitePolicyStore(database, time));
+            return PolicyRegistry.Load(policiesDirectory, store);
         }
         catch (PolicyRegistryException ex)
         {

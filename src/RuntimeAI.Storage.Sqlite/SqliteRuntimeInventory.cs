@@ -351,11 +351,12 @@ public sealed class SqliteRuntimeInventory(SqliteDatabase database) : IRuntimeIn
     private static Runtime? ReadRuntime(object? doc) =>
         doc is string json ? JsonSerializer.Deserialize(json, CoreJsonContext.Default.Runtime) : null;
 
-    private static string FilterKey(RuntimeQuery query) =>
+    /// <summary>What a runtime page token is bound to (shared by every store, so tokens mean the same on each).</summary>
+    internal static string FilterKey(RuntimeQuery query) =>
         string.Join('|', query.Type, query.State, query.TenantId, query.TenantIds is null ? null : TenantList(query.TenantIds), query.IncludeDeleted,
             string.Join(',', query.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}")));
 
-    private static string TenantList(IReadOnlyList<string> tenants) =>
+    internal static string TenantList(IReadOnlyList<string> tenants) =>
         new System.Text.Json.Nodes.JsonArray(tenants.Select(t => (System.Text.Json.Nodes.JsonNode)System.Text.Json.Nodes.JsonValue.Create(t)).ToArray()).ToJsonString();
 
     private static string EnumName<T>(T value) where T : struct, Enum => EnumText.Name(value);

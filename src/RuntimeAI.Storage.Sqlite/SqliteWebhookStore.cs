@@ -333,7 +333,8 @@ public sealed class SqliteWebhookStore(SqliteDatabase database, TimeProvider tim
         return list;
     }
 
-    private static WebhookSubscription ReadSubscription(SqliteDataReader reader) => new()
+    /// <summary>A subscription row (columns in the order every store selects them); shared with the PostgreSQL store.</summary>
+    internal static WebhookSubscription ReadSubscription(System.Data.Common.DbDataReader reader) => new()
     {
         Id = reader.GetString(0),
         TenantId = reader.IsDBNull(1) ? null : reader.GetString(1),
@@ -347,7 +348,8 @@ public sealed class SqliteWebhookStore(SqliteDatabase database, TimeProvider tim
         FromSeq = reader.GetInt64(9),
     };
 
-    private static WebhookDelivery ReadDelivery(SqliteDataReader reader) => new()
+    /// <summary>A delivery row (columns in the order every store selects them); shared with the PostgreSQL store.</summary>
+    internal static WebhookDelivery ReadDelivery(System.Data.Common.DbDataReader reader) => new()
     {
         Id = reader.GetString(0),
         SubscriptionId = reader.GetString(1),
@@ -369,7 +371,7 @@ public sealed class SqliteWebhookStore(SqliteDatabase database, TimeProvider tim
         DeliveredAt = reader.IsDBNull(12) ? null : DateTimeOffset.Parse(reader.GetString(12), CultureInfo.InvariantCulture),
     };
 
-    private static string StatusText(WebhookDeliveryStatus status) => status switch
+    internal static string StatusText(WebhookDeliveryStatus status) => status switch
     {
         WebhookDeliveryStatus.Delivered => "delivered",
         WebhookDeliveryStatus.Dead => "dead",

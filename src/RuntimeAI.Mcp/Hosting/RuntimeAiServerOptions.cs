@@ -14,6 +14,19 @@ public sealed class RuntimeAiServerOptions
     /// <summary>Directory of the SQLite store and VM disks.</summary>
     public string DataDir { get; set; } = DefaultDataDir();
 
+    /// <summary>
+    /// Where state lives: <c>sqlite</c> (the embedded default, one file in <see cref="DataDir"/>) or
+    /// <c>postgres</c> (shared by several replicas; see <see cref="PostgresConnectionString"/>).
+    /// </summary>
+    public string Store { get; set; } = "sqlite";
+
+    /// <summary>
+    /// The PostgreSQL connection string, from <c>RUNTIMEAI_POSTGRES_CONNECTION</c> or read from
+    /// <c>postgres.connection_string_file</c>; never a flag, so it never shows in the process list.
+    /// Holds a password: never log it.
+    /// </summary>
+    public string? PostgresConnectionString { get; set; }
+
     /// <summary>The global autonomy level.</summary>
     public AutonomyLevel Autonomy { get; set; } = AutonomyLevel.Advisor;
 
