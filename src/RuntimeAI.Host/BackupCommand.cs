@@ -31,8 +31,14 @@ internal static class BackupCommand
         };
         command.SetAction(async (parse, ct) =>
         {
-            var source = Cli.LoadOptions(new ServerConfig.Flags { DataDir = parse.GetValue(dataDir), ConfigFile = parse.GetValue(config) }).DataDir;
-            return await RunAsync(source, parse.GetValue(to)!, ct);
+            var options = Cli.LoadOptions(new ServerConfig.Flags { DataDir = parse.GetValue(dataDir), ConfigFile = parse.GetValue(config) });
+            if (options.Store == "postgres")
+            {
+                throw new CliException(
+                    "the store is PostgreSQL: back it up with PostgreSQL's own tools (pg_dump, or your database's snapshots and point-in-time recovery); 'runtimeai backup' copies the embedded SQLite store", 2);
+            }
+
+            return await RunAsync(options.DataDir, parse.GetValue(to)!, ct);
         });
         return command;
     }
