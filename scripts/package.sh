@@ -3,13 +3,15 @@
 #   runtimeai.VERSION.nupkg                   the .NET tool package (dotnet tool install runtimeai)
 #   runtimeai-VERSION-linux-x64.tar.gz        the self-contained NativeAOT binary (+ its native SQLite
 #                                             library and a SHA256SUMS of its own), from scripts/publish.sh
+#   runtimeai-VERSION-airgap-linux-x64.tar.gz  the air-gapped bundle (runtimeai bundle: binary, SBOM,
+#                                             catalog, samples, docs, deploy/, install.sh, SHA256SUMS)
 #   runtimeai-VERSION.cdx.json                CycloneDX SBOM of the build (the CycloneDX dotnet tool)
 #   server.json                               the MCP registry entry (package: the NuGet tool, stdio)
 #   manifest.json                             the MCPB bundle manifest (binary server, stdio, the tools)
 #   SHA256SUMS                                sha256 of every file above
 #
 #   scripts/package.sh                 everything (the AOT link takes minutes on 2 cores)
-#   scripts/package.sh --fast          everything but the NativeAOT archive: what CI tests
+#   scripts/package.sh --fast          everything but the NativeAOT archive and bundle: what CI tests
 #                                      (tests/RuntimeAI.Packaging.Tests runs this itself)
 #   scripts/package.sh --check         everything, then the packaging tests against it, the AOT
 #                                      archive tests included
@@ -29,7 +31,7 @@ while [ $# -gt 0 ]; do
     --fast) fast=1 ;;
     --check) check=1 ;;
     --output) [ $# -ge 2 ] || { echo "package.sh: --output needs a directory" >&2; exit 2; }; out="$2"; shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "package.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -67,6 +69,9 @@ if [ "$fast" = 0 ]; then
   stage="$build/runtimeai-$version-linux-x64"
   cp -r artifacts/runtimeai-linux-x64 "$stage"
   tar -C "$build" -czf "$out/runtimeai-$version-linux-x64.tar.gz" "runtimeai-$version-linux-x64"
+  echo "-- air-gapped bundle (runtimeai bundle, by the NativeAOT binary)"
+  artifacts/runtimeai-linux-x64/runtimeai bundle --output "$out/runtimeai-$version-airgap-linux-x64.tar.gz" \
+    --source "$root" --sbom "$out/runtimeai-$version.cdx.json"
 fi
 
 echo "-- server.json, manifest.json"
