@@ -47,6 +47,7 @@ internal static class Cli
         root.Subcommands.Add(KeysCommand.Create());
         root.Subcommands.Add(StoreCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(BundleCommand.Create());
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

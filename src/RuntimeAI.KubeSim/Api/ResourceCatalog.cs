@@ -39,6 +39,13 @@ internal sealed class ResourceCatalog
     public static ResourceType ClusterPreferences { get; } = T("instancetype.kubevirt.io", "v1beta1", "virtualmachineclusterpreferences", "VirtualMachineClusterPreference", false, ["vmcp"]);
     public static ResourceType Preferences { get; } = T("instancetype.kubevirt.io", "v1beta1", "virtualmachinepreferences", "VirtualMachinePreference", true, ["vmpref"]);
 
+    // RBAC objects are stored and served (so manifests with a ServiceAccount's roles apply, dry-run or not); the
+    // simulator does not enforce them: every client may do everything.
+    public static ResourceType Roles { get; } = T("rbac.authorization.k8s.io", "v1", "roles", "Role", true, s_none);
+    public static ResourceType RoleBindings { get; } = T("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true, s_none);
+    public static ResourceType ClusterRoles { get; } = T("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", false, s_none);
+    public static ResourceType ClusterRoleBindings { get; } = T("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", false, s_none);
+
     public static ResourceType SelfSubjectAccessReviews { get; } = T("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", false, s_none) with { Review = true };
     public static ResourceType SelfSubjectRulesReviews { get; } = T("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview", true, s_none) with { Review = true };
     public static ResourceType SelfSubjectReviews { get; } = T("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", false, s_none) with { Review = true };
@@ -54,7 +61,7 @@ internal sealed class ResourceCatalog
         Namespaces, Pods, Services, Endpoints, ConfigMaps, Secrets, Events, Nodes, PersistentVolumeClaims, ResourceQuotas,
         ServiceAccounts, Deployments, ReplicaSets, StatefulSets, PodDisruptionBudgets, CustomResourceDefinitions, PodMetrics,
         NodeMetrics, VirtualMachines, VirtualMachineInstances, Snapshots, SnapshotContents, Restores, ClusterInstancetypes,
-        Instancetypes, ClusterPreferences, Preferences, SelfSubjectAccessReviews, SelfSubjectRulesReviews, SelfSubjectReviews,
+        Instancetypes, ClusterPreferences, Preferences, Roles, RoleBindings, ClusterRoles, ClusterRoleBindings, SelfSubjectAccessReviews, SelfSubjectRulesReviews, SelfSubjectReviews,
     ];
 
     private static ResourceType T(string group, string version, string resource, string kind, bool namespaced, string[] shortNames, string[]? subresources = null, string[]? categories = null) =>

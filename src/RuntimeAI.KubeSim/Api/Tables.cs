@@ -161,6 +161,13 @@ internal static class Tables
         ],
         "configmaps" => [Name(), new("Data", "integer", 0, (o, _) => (o["data"] as JsonObject)?.Count + (o["binaryData"] as JsonObject)?.Count ?? (o["data"] as JsonObject)?.Count ?? 0), AgeColumn()],
         "secrets" => [Name(), Str("Type", "type"), new("Data", "integer", 0, (o, _) => (o["data"] as JsonObject)?.Count ?? 0), AgeColumn()],
+        "roles" or "clusterroles" => [Name(), new("Created At", "string", 0, (o, _) => Json.Str(o, "metadata", "creationTimestamp") ?? "<none>")],
+        "rolebindings" or "clusterrolebindings" =>
+        [
+            Name(),
+            new("Role", "string", 0, (o, _) => $"{Json.Str(o, "roleRef", "kind")}/{Json.Str(o, "roleRef", "name")}"),
+            AgeColumn(),
+        ],
         "serviceaccounts" => [Name(), new("Secrets", "integer", 0, (o, _) => (o["secrets"] as JsonArray)?.Count ?? 0), AgeColumn()],
         "endpoints" => [Name(), new("Endpoints", "string", 0, (o, _) => Endpoints(o)), AgeColumn()],
         "events" when type.Group.Length == 0 =>
