@@ -16,8 +16,21 @@ command -v jq >/dev/null || { echo "session: jq is needed to read runtimeai's JS
 command -v "$runtimeai" >/dev/null || { echo "session: $runtimeai not found; set RUNTIMEAI to the binary" >&2; exit 2; }
 
 reason="kubectl-ai session: why is the web pod in $vcluster misbehaving"
-call() { # tool json -> structured result on stdout; runtimeai's exit code on failure
-  "$runtimeai" call "$1" --args "$2" --reasoning "$reason" 2>/dev/null
+errors="$(mktemp)"; trap 'rm -f "$errors"' EXIT
+call() { # tool json -> structured result on stdout; on failure runtimeai's error on stderr and its exit code
+  # A few tries: a cluster that is still starting (in the sandbox, each call starts a new simulated
+  # world whose vclusters take a moment to answer) is retried; a refusal is final after the last try.
+  local attempt out code
+  for attempt in 1 2 3 4 5; do
+    code=0
+    out="$("$runtimeai" call "$1" --args "$2" --reasoning "$reason" 2>"$errors")" || code=$?
+    if [ "$code" -eq 0 ]; then printf '%s\n' "$out"; return 0; fi
+    [ "$code" -eq 2 ] && break   # bad arguments or configuration: retrying does not help
+    sleep 1
+  done
+  grep -v '^runtimeai: SANDBOX' "$errors" | tail -3 >&2
+  echo "$out" | jq -r '.error? // empty' >&2 2>/dev/null || true
+  return "$code"
 }
 ask() { echo; echo "Q: $*"; }
 
