@@ -16,18 +16,6 @@ internal static partial class KeysCommand
     /// <summary>How long a key lives unless --expires says otherwise.</summary>
     public static readonly TimeSpan DefaultLifetime = TimeSpan.FromDays(90);
 
-    /// <summary>
-    /// For commands that still open the SQLite file directly (proposals): on a PostgreSQL
-    /// installation they would read an unrelated (empty) file, so they refuse instead.
-    /// </summary>
-    internal static void RequireSqliteStore(RuntimeAI.Mcp.Hosting.RuntimeAiServerOptions options)
-    {
-        if (options.Store != "sqlite")
-        {
-            throw new CliException($"this command reads the SQLite store only, and the configuration selects store '{options.Store}'; use the server's admin tools instead (or unset RUNTIMEAI_STORE)", 2);
-        }
-    }
-
     public static Command Create()
     {
         var name = new Option<string>("--name") { Description = "Key name (principal key:<name>), e.g. ci-deploy.", Required = true };

@@ -2,6 +2,9 @@ using System.CommandLine;
 using RuntimeAI.Core.Common;
 using RuntimeAI.Core.Governance;
 using RuntimeAI.Core.Identity;
+using RuntimeAI.Core.Inventory;
+using RuntimeAI.Mcp.Hosting;
+using RuntimeAI.Storage.Postgres;
 using RuntimeAI.Storage.Sqlite;
 
 namespace RuntimeAI.Host;
@@ -25,55 +28,7 @@ internal static class ProposalCommand
         var listKey = Cli.ApiKeyOption();
         var list = new Command("proposals", "List proposals waiting for a human (newest first).") { dataDir, all, listKey };
         list.SetAction(async (parse, ct) =>
-        {
-            var options = Cli.LoadOptions(new ServerConfig.Flags { DataDir = parse.GetValue(dataDir) });
-            KeysCommand.RequireSqliteStore(options);
-            var viewer = Cli.ApiKey(parse.GetValue(listKey)) is { } key ? await KeysCommand.AuthenticateAsync(options.DataDir, key, ct) : null;
-            using var database = SqliteDatabase.Open(options.DataDir);
-            var proposals = await new SqliteProposalStore(database).ListAsync(parse.GetValue(all) ? null : ProposalStatus.Pending, 200, ct);
-            if (viewer is { AllTenants: false })
-            {
-                // A tenant-scoped approver sees the proposals of its tenants only.
-                var inventory = new SqliteRuntimeInventory(database);
-                var visible = new List<Proposal>();
-                foreach (var proposal in proposals)
-                {
-                    if (ProposalScope.Visible(viewer, await ProposalScope.TenantsAsync(proposal, inventory, ct)))
-                    {
-                        visible.Add(proposal);
-                    }
-                }
-
-                proposals = visible;
-            }
-
-            if (proposals.Count == 0)
-            {
-                await Console.Error.WriteLineAsync(parse.GetValue(all) ? "runtimeai: no proposals" : "runtimeai: no pending proposals");
-                return 0;
-            }
-
-            foreach (var p in proposals)
-            {
-                Console.Out.WriteLine($"{p.ProposalId}  {EnumText.Name(p.Status),-9} {p.Severity,-8} {p.Title}  by {p.ProposedBy}  (channel {p.ApprovalChannel}, {p.Approvals.Count}/{p.RequiredApprovals} approvals)");
-                if (p.DryRunSummary is not null)
-                {
-                    Console.Out.WriteLine($"    dry run: {p.DryRunSummary}");
-                }
-
-                if (p.ApprovalReasons.Count > 0)
-                {
-                    Console.Out.WriteLine($"    needs approval: {string.Join("; ", p.ApprovalReasons)}");
-                }
-
-                if (p.Reasoning is not null)
-                {
-                    Console.Out.WriteLine($"    agent's reasoning (unverified): {p.Reasoning}");
-                }
-            }
-
-            return 0;
-        });
+            await ListAsync(Cli.LoadOptions(new ServerConfig.Flags { DataDir = parse.GetValue(dataDir) }), parse.GetValue(all), Cli.ApiKey(parse.GetValue(listKey)), ct));
         yield return list;
     }
 
@@ -84,53 +39,128 @@ internal static class ProposalCommand
         var dataDir = Cli.DataDirOption();
         var apiKey = Cli.ApiKeyOption();
         var command = new Command(verb, description) { id, reason, dataDir, apiKey };
-        command.SetAction(async (parse, ct) =>
-        {
-            var options = Cli.LoadOptions(new ServerConfig.Flags { DataDir = parse.GetValue(dataDir) });
-            KeysCommand.RequireSqliteStore(options);
-            using var database = SqliteDatabase.Open(options.DataDir);
-            var store = new SqliteProposalStore(database);
-            var proposalId = parse.GetValue(id)!;
-            var proposal = await store.GetAsync(proposalId, ct)
-                ?? throw new CliException($"proposal '{proposalId}' does not exist in {options.DataDir}; list them with 'runtimeai proposals'", 1);
-            if (proposal.Status != ProposalStatus.Pending)
-            {
-                throw new CliException($"proposal '{proposalId}' is {EnumText.Name(proposal.Status)}, not pending; only pending proposals can be decided", 1);
-            }
-
-            var now = TimeProvider.System.GetUtcNow();
-            if (proposal.ExpiresAt is { } expires && expires < now)
-            {
-                await store.TransitionAsync(proposal with { Status = ProposalStatus.Expired }, ProposalStatus.Pending, ct);
-                throw new CliException($"proposal '{proposalId}' expired at {expires:u}; the agent must propose again", 1);
-            }
-
-            // The approver is who runs this command: an approver key's principal, or the local person.
-            var approver = Cli.ApiKey(parse.GetValue(apiKey)) is { } key
-                ? await KeysCommand.AuthenticateAsync(options.DataDir, key, ct)
-                : Principal.Local("human:" + Environment.UserName, PrincipalKind.Human, Environment.UserName, [Role.Admin]);
-            var tenants = await ProposalScope.TenantsAsync(proposal, new SqliteRuntimeInventory(database), ct);
-            if (ApprovalDecider.Refusal(proposal, approver, tenants) is { } refusal)
-            {
-                throw new CliException(refusal, 1);
-            }
-
-            var decided = ApprovalDecider.Decide(proposal, approver, outcome, parse.GetValue(reason), now);
-            var complete = decided.Status != ProposalStatus.Pending;
-            if (!await store.TransitionAsync(decided, ProposalStatus.Pending, ct, approvalsBefore: proposal.Approvals.Count))
-            {
-                throw new CliException($"proposal '{proposalId}' was decided or approved by someone else a moment ago, so your decision was not recorded; check 'runtimeai proposals --all' and run the command again if it is still pending", 1);
-            }
-
-            if (!complete)
-            {
-                await Console.Error.WriteLineAsync($"runtimeai: {proposalId} approved by {approver.Name} ({decided.Approvals.Count} of {proposal.RequiredApprovals} approvals); it stays pending until {proposal.RequiredApprovals - decided.Approvals.Count} more approver(s) approve: {proposal.Title}");
-                return 0;
-            }
-
-            await Console.Error.WriteLineAsync($"runtimeai: {proposalId} {EnumText.Name(outcome)} by {approver.Name}: {proposal.Title}");
-            return 0;
-        });
+        command.SetAction(async (parse, ct) => await DecideAsync(
+            Cli.LoadOptions(new ServerConfig.Flags { DataDir = parse.GetValue(dataDir) }), parse.GetValue(id)!, outcome, parse.GetValue(reason), Cli.ApiKey(parse.GetValue(apiKey)), ct));
         return command;
+    }
+
+    /// <summary>Lists proposals (pending, or all), scoped to the tenants of the key's principal when one is given.</summary>
+    internal static async Task<int> ListAsync(RuntimeAiServerOptions options, bool all, string? apiKey, CancellationToken ct)
+    {
+        var viewer = apiKey is not null ? await KeysCommand.AuthenticateAsync(options, apiKey, ct) : null;
+        using var stores = await ProposalStores.OpenAsync(options, ct);
+        var proposals = await stores.Proposals.ListAsync(all ? null : ProposalStatus.Pending, 200, ct);
+        if (viewer is { AllTenants: false })
+        {
+            // A tenant-scoped approver sees the proposals of its tenants only.
+            var visible = new List<Proposal>();
+            foreach (var proposal in proposals)
+            {
+                if (ProposalScope.Visible(viewer, await ProposalScope.TenantsAsync(proposal, stores.Inventory, ct)))
+                {
+                    visible.Add(proposal);
+                }
+            }
+
+            proposals = visible;
+        }
+
+        if (proposals.Count == 0)
+        {
+            await Console.Error.WriteLineAsync(all ? "runtimeai: no proposals" : "runtimeai: no pending proposals");
+            return 0;
+        }
+
+        foreach (var p in proposals)
+        {
+            Console.Out.WriteLine($"{p.ProposalId}  {EnumText.Name(p.Status),-9} {p.Severity,-8} {p.Title}  by {p.ProposedBy}  (channel {p.ApprovalChannel}, {p.Approvals.Count}/{p.RequiredApprovals} approvals)");
+            if (p.DryRunSummary is not null)
+            {
+                Console.Out.WriteLine($"    dry run: {p.DryRunSummary}");
+            }
+
+            if (p.ApprovalReasons.Count > 0)
+            {
+                Console.Out.WriteLine($"    needs approval: {string.Join("; ", p.ApprovalReasons)}");
+            }
+
+            if (p.Reasoning is not null)
+            {
+                Console.Out.WriteLine($"    agent's reasoning (unverified): {p.Reasoning}");
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>Records a human's decision on a pending proposal, in the store the configuration selects.</summary>
+    internal static async Task<int> DecideAsync(RuntimeAiServerOptions options, string proposalId, ProposalStatus outcome, string? reason, string? apiKey, CancellationToken ct)
+    {
+        using var stores = await ProposalStores.OpenAsync(options, ct);
+        var store = stores.Proposals;
+        var proposal = await store.GetAsync(proposalId, ct)
+            ?? throw new CliException($"proposal '{proposalId}' does not exist in {stores.Where}; list them with 'runtimeai proposals'", 1);
+        if (proposal.Status != ProposalStatus.Pending)
+        {
+            throw new CliException($"proposal '{proposalId}' is {EnumText.Name(proposal.Status)}, not pending; only pending proposals can be decided", 1);
+        }
+
+        var now = TimeProvider.System.GetUtcNow();
+        if (proposal.ExpiresAt is { } expires && expires < now)
+        {
+            await store.TransitionAsync(proposal with { Status = ProposalStatus.Expired }, ProposalStatus.Pending, ct);
+            throw new CliException($"proposal '{proposalId}' expired at {expires:u}; the agent must propose again", 1);
+        }
+
+        // The approver is who runs this command: an approver key's principal, or the local person.
+        var approver = apiKey is not null
+            ? await KeysCommand.AuthenticateAsync(options, apiKey, ct)
+            : Principal.Local("human:" + Environment.UserName, PrincipalKind.Human, Environment.UserName, [Role.Admin]);
+        var tenants = await ProposalScope.TenantsAsync(proposal, stores.Inventory, ct);
+        if (ApprovalDecider.Refusal(proposal, approver, tenants) is { } refusal)
+        {
+            throw new CliException(refusal, 1);
+        }
+
+        var decided = ApprovalDecider.Decide(proposal, approver, outcome, reason, now);
+        var complete = decided.Status != ProposalStatus.Pending;
+        if (!await store.TransitionAsync(decided, ProposalStatus.Pending, ct, approvalsBefore: proposal.Approvals.Count))
+        {
+            throw new CliException($"proposal '{proposalId}' was decided or approved by someone else a moment ago, so your decision was not recorded; check 'runtimeai proposals --all' and run the command again if it is still pending", 1);
+        }
+
+        if (!complete)
+        {
+            await Console.Error.WriteLineAsync($"runtimeai: {proposalId} approved by {approver.Name} ({decided.Approvals.Count} of {proposal.RequiredApprovals} approvals); it stays pending until {proposal.RequiredApprovals - decided.Approvals.Count} more approver(s) approve: {proposal.Title}");
+            return 0;
+        }
+
+        await Console.Error.WriteLineAsync($"runtimeai: {proposalId} {EnumText.Name(outcome)} by {approver.Name}: {proposal.Title}");
+        return 0;
+    }
+
+    /// <summary>The proposals and the inventory (for tenant scope) of the configured store: the SQLite file of the data directory, or PostgreSQL.</summary>
+    internal sealed class ProposalStores(IProposalStore proposals, IRuntimeInventory inventory, IDisposable database, string where) : IDisposable
+    {
+        public IProposalStore Proposals { get; } = proposals;
+
+        public IRuntimeInventory Inventory { get; } = inventory;
+
+        /// <summary>Where the proposals live, for messages.</summary>
+        public string Where { get; } = where;
+
+        public static async Task<ProposalStores> OpenAsync(RuntimeAiServerOptions options, CancellationToken ct)
+        {
+            if (options.Store == "postgres")
+            {
+                var postgres = await PostgresDatabase.OpenAsync(options.PostgresConnectionString!, ct);
+                return new ProposalStores(new PostgresProposalStore(postgres), new PostgresRuntimeInventory(postgres), postgres, "the PostgreSQL store");
+            }
+
+            var sqlite = SqliteDatabase.Open(options.DataDir);
+            return new ProposalStores(new SqliteProposalStore(sqlite), new SqliteRuntimeInventory(sqlite), sqlite, options.DataDir);
+        }
+
+        public void Dispose() => database.Dispose();
     }
 }

@@ -144,6 +144,64 @@ public sealed class PostgresServerTests
     }
 
     [Fact]
+    public async Task Proposal_OnPostgres_IsDecidedByTheApproveCommand_ForAnotherPrincipalsKey()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var admin = Environment.GetEnvironmentVariable("RUNTIMEAI_TEST_POSTGRES");
+        if (string.IsNullOrWhiteSpace(admin))
+        {
+            Assert.Skip("RUNTIMEAI_TEST_POSTGRES is not set: no PostgreSQL for the proposal store (scripts/test.sh sets it)");
+        }
+
+        var schema = "prp_" + Guid.NewGuid().ToString("N");
+        await ExecuteAsync(admin, $"CREATE SCHEMA {schema}", ct);
+        try
+        {
+            var options = new RuntimeAI.Mcp.Hosting.RuntimeAiServerOptions
+            {
+                DataDir = TestPaths.NewDataDir(), Store = "postgres", Sandbox = true, Autonomy = RuntimeAI.Core.Policies.AutonomyLevel.Copilot,
+                PoliciesDir = TestPolicies.AllowAll(),
+                PostgresConnectionString = new NpgsqlConnectionStringBuilder(admin) { SearchPath = schema }.ConnectionString,
+            };
+            string proposalId;
+            await using (var session = await InProcessSession.StartAsync(options, ct))
+            {
+                var vms = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["type"] = "vm" }, cancellationToken: ct);
+                var vm = vms.StructuredContent!.Value.GetProperty("items")[0].GetProperty("id").GetString();
+                var stop = await session.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = vm }, cancellationToken: ct);
+                proposalId = stop.StructuredContent!.Value.GetProperty("proposal_id").GetString()!;
+            }
+
+            var (id, secret) = RuntimeAI.Core.Identity.ApiKeySecret.New();
+            RuntimeAI.Core.Identity.ApiKeySecret.TryParse(secret, out _, out var hash);
+            using (var keys = await KeysCommand.OpenKeyStoreAsync(options, ct))
+            {
+                Assert.True(await keys.Store.AddAsync(new RuntimeAI.Core.Identity.ApiKey
+                {
+                    Id = id, Name = "oncall", SecretHash = hash, Kind = RuntimeAI.Core.Identity.PrincipalKind.Human,
+                    Roles = [RuntimeAI.Core.Identity.Role.Approver], CreatedBy = "human:test", CreatedAt = DateTimeOffset.UtcNow,
+                }, ct));
+            }
+
+            // The requester (the local person who ran the session) may not approve its own proposal.
+            var own = await Assert.ThrowsAsync<CliException>(() => ProposalCommand.DecideAsync(options, proposalId, RuntimeAI.Core.Governance.ProposalStatus.Approved, null, null, ct));
+            Assert.Contains("cannot also decide it", own.Message, StringComparison.Ordinal);
+            Assert.Equal(0, await ProposalCommand.DecideAsync(options, proposalId, RuntimeAI.Core.Governance.ProposalStatus.Approved, "on call", secret, ct));
+
+            using var stores = await ProposalCommand.ProposalStores.OpenAsync(options, ct);
+            var decided = await stores.Proposals.GetAsync(proposalId, ct);
+            Assert.Equal(RuntimeAI.Core.Governance.ProposalStatus.Approved, decided!.Status);
+            Assert.Equal("key:oncall", decided.Approvals.Single().By);
+            Assert.Equal("the PostgreSQL store", stores.Where);
+            Assert.False(File.Exists(Path.Combine(options.DataDir, RuntimeAI.Storage.Sqlite.SqliteDatabase.FileName)));
+        }
+        finally
+        {
+            await ExecuteAsync(admin, $"DROP SCHEMA IF EXISTS {schema} CASCADE", CancellationToken.None);
+        }
+    }
+
+    [Fact]
     public async Task Serve_StorePostgresWithoutConnection_RefusesToStart_NamingTheFix()
     {
         var (code, _, stderr) = await ServerProcess.RunAsync("serve", "--transport", "http", "--urls", "http://127.0.0.1:0", "--data-dir", TestPaths.NewDataDir(),
