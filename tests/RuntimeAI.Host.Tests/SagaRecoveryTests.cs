@@ -11,7 +11,8 @@ namespace RuntimeAI.Host.Tests;
 
 /// <summary>
 /// Start-up recovery settles only sagas whose process is gone: a saga another live process (a
-/// server, or a <c>runtimeai call</c>) is running on the same data directory is left alone.
+/// server, or a <c>runtimeai call</c>) is running on the same data directory is left alone, and so
+/// is one run on another machine (whose processes cannot be seen from here).
 /// </summary>
 public sealed class SagaRecoveryTests
 {
@@ -36,7 +37,7 @@ public sealed class SagaRecoveryTests
     }
 
     [Fact]
-    public async Task Start_SagaOfLiveProcessAndSagaOfDeadProcess_OnlyTheDeadOnesSagaIsSettled()
+    public async Task Start_SagasOfALiveProcess_ADeadProcess_AndAnotherHost_OnlyTheDeadOnesSagaIsSettled()
     {
         var dataDir = TestPaths.NewDataDir();
         var runtime = (await InventorySeed.AddRuntimesAsync(dataDir, 1))[0];
@@ -49,9 +50,16 @@ public sealed class SagaRecoveryTests
             await dead.WaitForExitAsync(TestContext.Current.CancellationToken);
         }
 
-        string liveOp, deadOp;
+        // A saga another machine ran (a replica on a shared database), with a pid that is dead here.
+        var foreignOwner = (JsonObject)deadOwner.DeepClone();
+        foreignOwner["host"] = "replica-elsewhere";
+
+        string liveOp, deadOp, foreignOp;
         using (var db = SqliteDatabase.Open(dataDir))
         {
+            // Recovery goes through them in id order: by the time the dead one is settled, the
+            // foreign one has been looked at.
+            foreignOp = await SeedRunningSagaAsync(db, runtime.Id, foreignOwner);
             liveOp = await SeedRunningSagaAsync(db, runtime.Id, Owner(live));
             deadOp = await SeedRunningSagaAsync(db, runtime.Id, deadOwner);
         }
@@ -75,6 +83,8 @@ public sealed class SagaRecoveryTests
             }
 
             var untouched = await SagaToolTests.CallOkAsync(session.Client, "get_operation", new() { ["operation_id"] = liveOp });
+            var foreign = await SagaToolTests.CallOkAsync(session.Client, "get_operation", new() { ["operation_id"] = foreignOp });
+            Assert.Equal("running", foreign.GetProperty("status").GetString());
             Assert.Equal("failed", settled.GetProperty("status").GetString());
             Assert.Contains("no earlier step had changed anything", settled.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
             Assert.Equal("running", untouched.GetProperty("status").GetString());

@@ -29,6 +29,15 @@ public sealed partial class SagaExecutor
         var unfinished = await inventory.ListUnfinishedOperationsAsync(cancellationToken).ConfigureAwait(false);
         foreach (var operation in unfinished.Where(o => o.Action is ExecuteAction or RollbackAction && o.RuntimeId is not null))
         {
+            // A saga run on another machine (a replica on the same database): whether its process
+            // lives cannot be seen from here, and compensating a saga that is still running would
+            // undo it under its owner. It is left to that machine; docs/scale-out.md says so.
+            if (SagaProcess.OtherHost(operation.Result?["executor_process"]) is { } host)
+            {
+                logger.LogWarning("Saga {Operation} was run on host {Host}, whose processes this server cannot see; not settling it", operation.OperationId, host);
+                continue;
+            }
+
             // Another live process (a server, or a `runtimeai call` on the same data dir) may be
             // running this saga right now: only settle what a dead process left behind.
             if (SagaProcess.IsAlive(operation.Result?["executor_process"]))

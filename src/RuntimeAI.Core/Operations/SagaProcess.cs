@@ -16,7 +16,19 @@ internal static class SagaProcess
         return (self.Id, StartOf(self));
     });
 
-    public static JsonObject Current() => new() { ["pid"] = s_current.Value.Pid, ["start"] = s_current.Value.Start };
+    /// <summary>This machine's name: process ids mean something only on the machine that issued them.</summary>
+    private static readonly string s_host = Environment.MachineName;
+
+    public static JsonObject Current() => new() { ["pid"] = s_current.Value.Pid, ["start"] = s_current.Value.Start, ["host"] = s_host };
+
+    /// <summary>
+    /// The machine a saga was run on, when it is not this one (a replica sharing the database);
+    /// null for this machine and for records written before the host was recorded.
+    /// </summary>
+    public static string? OtherHost(JsonNode? owner) =>
+        owner is JsonObject o && o["host"] is JsonValue value && value.TryGetValue<string>(out var host) && !string.Equals(host, s_host, StringComparison.Ordinal)
+            ? host
+            : null;
 
     /// <summary>True when the recorded process still runs (this one included).</summary>
     public static bool IsAlive(JsonNode? owner)
