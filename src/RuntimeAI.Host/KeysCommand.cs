@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using RuntimeAI.Core.Identity;
-using RuntimeAI.Storage.Sqlite;
 
 namespace RuntimeAI.Host;
 
@@ -58,8 +57,8 @@ internal static partial class KeysCommand
                 ExpiresAt = expiry,
             };
             var options = Cli.LoadOptions(new ServerConfig.Flags { DataDir = parse.GetValue(dataDir) });
-            using var keyStore = await OpenKeyStoreAsync(options, ct);
-            if (!await keyStore.Store.AddAsync(key, ct))
+            using var store = await ConfiguredStore.OpenAsync(options, ct);
+            if (!await store.ApiKeys.AddAsync(key, ct))
             {
                 throw new CliException($"an active key named '{keyName}' exists; revoke it first ('runtimeai keys revoke {keyName}') or choose another name", 1);
             }
@@ -77,8 +76,8 @@ internal static partial class KeysCommand
         list.SetAction(async (parse, ct) =>
         {
             var options = Cli.LoadOptions(new ServerConfig.Flags { DataDir = parse.GetValue(listDataDir) });
-            using var keyStore = await OpenKeyStoreAsync(options, ct);
-            var keys = await keyStore.Store.ListAsync(ct);
+            using var store = await ConfiguredStore.OpenAsync(options, ct);
+            var keys = await store.ApiKeys.ListAsync(ct);
             if (keys.Count == 0)
             {
                 await Console.Error.WriteLineAsync("runtimeai: no API keys; create one with 'runtimeai keys create --name NAME --role operator'");
@@ -104,8 +103,8 @@ internal static partial class KeysCommand
         revoke.SetAction(async (parse, ct) =>
         {
             var options = Cli.LoadOptions(new ServerConfig.Flags { DataDir = parse.GetValue(revokeDataDir) });
-            using var keyStore = await OpenKeyStoreAsync(options, ct);
-            var revoked = await keyStore.Store.RevokeAsync(parse.GetValue(which)!, "human:" + Environment.UserName, TimeProvider.System.GetUtcNow(), ct)
+            using var store = await ConfiguredStore.OpenAsync(options, ct);
+            var revoked = await store.ApiKeys.RevokeAsync(parse.GetValue(which)!, "human:" + Environment.UserName, TimeProvider.System.GetUtcNow(), ct)
                 ?? throw new CliException($"no active API key has the id or name '{parse.GetValue(which)}'; see 'runtimeai keys list'", 1);
             await Console.Error.WriteLineAsync($"runtimeai: revoked API key '{revoked.Name}' (id {revoked.Id}); calls with it are refused from now on");
             return 0;
@@ -114,32 +113,11 @@ internal static partial class KeysCommand
         return new Command("keys", "Manage API keys for CI agents, scripts and approvers.") { create, list, revoke };
     }
 
-    /// <summary>The API keys of the store the configuration selects (SQLite file or PostgreSQL database).</summary>
-    internal static async Task<KeyStoreHandle> OpenKeyStoreAsync(RuntimeAI.Mcp.Hosting.RuntimeAiServerOptions options, CancellationToken cancellationToken)
-    {
-        if (options.Store == "postgres")
-        {
-            var postgres = await RuntimeAI.Storage.Postgres.PostgresDatabase.OpenAsync(options.PostgresConnectionString!, cancellationToken);
-            return new KeyStoreHandle(new RuntimeAI.Storage.Postgres.PostgresApiKeyStore(postgres), postgres);
-        }
-
-        var sqlite = SqliteDatabase.Open(options.DataDir);
-        return new KeyStoreHandle(new SqliteApiKeyStore(sqlite), sqlite);
-    }
-
     /// <summary>Authenticates a key given to the CLI (<c>--api-key</c>) against the store the configuration selects.</summary>
     public static async Task<Principal> AuthenticateAsync(RuntimeAI.Mcp.Hosting.RuntimeAiServerOptions options, string presented, CancellationToken cancellationToken)
     {
-        using var keyStore = await OpenKeyStoreAsync(options, cancellationToken);
-        var (principal, failure) = await new ApiKeyAuthenticator(keyStore.Store, TimeProvider.System).AuthenticateAsync(presented, cancellationToken);
-        return principal ?? throw new CliException($"--api-key refused: {failure}; check the key with 'runtimeai keys list' or create a new one", 2);
-    }
-
-    /// <summary>Authenticates a key given to the CLI (<c>--api-key</c>) against the store of <paramref name="dataDir"/>.</summary>
-    public static async Task<Principal> AuthenticateAsync(string dataDir, string presented, CancellationToken cancellationToken)
-    {
-        using var database = SqliteDatabase.Open(dataDir);
-        var (principal, failure) = await new ApiKeyAuthenticator(new SqliteApiKeyStore(database), TimeProvider.System).AuthenticateAsync(presented, cancellationToken);
+        using var store = await ConfiguredStore.OpenAsync(options, cancellationToken);
+        var (principal, failure) = await new ApiKeyAuthenticator(store.ApiKeys, TimeProvider.System).AuthenticateAsync(presented, cancellationToken);
         return principal ?? throw new CliException($"--api-key refused: {failure}; check the key with 'runtimeai keys list' or create a new one", 2);
     }
 
@@ -183,10 +161,3 @@ internal static partial class KeysCommand
     private static partial Regex KeyNameRegex();
 }
 
-/// <summary>An API key store and the database it keeps open.</summary>
-internal sealed class KeyStoreHandle(IApiKeyStore store, IDisposable database) : IDisposable
-{
-    public IApiKeyStore Store { get; } = store;
-
-    public void Dispose() => database.Dispose();
-}

@@ -2,10 +2,7 @@ using System.CommandLine;
 using RuntimeAI.Core.Common;
 using RuntimeAI.Core.Governance;
 using RuntimeAI.Core.Identity;
-using RuntimeAI.Core.Inventory;
 using RuntimeAI.Mcp.Hosting;
-using RuntimeAI.Storage.Postgres;
-using RuntimeAI.Storage.Sqlite;
 
 namespace RuntimeAI.Host;
 
@@ -48,7 +45,7 @@ internal static class ProposalCommand
     internal static async Task<int> ListAsync(RuntimeAiServerOptions options, bool all, string? apiKey, CancellationToken ct)
     {
         var viewer = apiKey is not null ? await KeysCommand.AuthenticateAsync(options, apiKey, ct) : null;
-        using var stores = await ProposalStores.OpenAsync(options, ct);
+        using var stores = await ConfiguredStore.OpenAsync(options, ct);
         var proposals = await stores.Proposals.ListAsync(all ? null : ProposalStatus.Pending, 200, ct);
         if (viewer is { AllTenants: false })
         {
@@ -96,7 +93,7 @@ internal static class ProposalCommand
     /// <summary>Records a human's decision on a pending proposal, in the store the configuration selects.</summary>
     internal static async Task<int> DecideAsync(RuntimeAiServerOptions options, string proposalId, ProposalStatus outcome, string? reason, string? apiKey, CancellationToken ct)
     {
-        using var stores = await ProposalStores.OpenAsync(options, ct);
+        using var stores = await ConfiguredStore.OpenAsync(options, ct);
         var store = stores.Proposals;
         var proposal = await store.GetAsync(proposalId, ct)
             ?? throw new CliException($"proposal '{proposalId}' does not exist in {stores.Where}; list them with 'runtimeai proposals'", 1);
@@ -137,30 +134,5 @@ internal static class ProposalCommand
 
         await Console.Error.WriteLineAsync($"runtimeai: {proposalId} {EnumText.Name(outcome)} by {approver.Name}: {proposal.Title}");
         return 0;
-    }
-
-    /// <summary>The proposals and the inventory (for tenant scope) of the configured store: the SQLite file of the data directory, or PostgreSQL.</summary>
-    internal sealed class ProposalStores(IProposalStore proposals, IRuntimeInventory inventory, IDisposable database, string where) : IDisposable
-    {
-        public IProposalStore Proposals { get; } = proposals;
-
-        public IRuntimeInventory Inventory { get; } = inventory;
-
-        /// <summary>Where the proposals live, for messages.</summary>
-        public string Where { get; } = where;
-
-        public static async Task<ProposalStores> OpenAsync(RuntimeAiServerOptions options, CancellationToken ct)
-        {
-            if (options.Store == "postgres")
-            {
-                var postgres = await PostgresDatabase.OpenAsync(options.PostgresConnectionString!, ct);
-                return new ProposalStores(new PostgresProposalStore(postgres), new PostgresRuntimeInventory(postgres), postgres, "the PostgreSQL store");
-            }
-
-            var sqlite = SqliteDatabase.Open(options.DataDir);
-            return new ProposalStores(new SqliteProposalStore(sqlite), new SqliteRuntimeInventory(sqlite), sqlite, options.DataDir);
-        }
-
-        public void Dispose() => database.Dispose();
     }
 }

@@ -115,9 +115,9 @@ public sealed class PostgresServerTests
             };
             var (id, secret) = RuntimeAI.Core.Identity.ApiKeySecret.New();
             RuntimeAI.Core.Identity.ApiKeySecret.TryParse(secret, out _, out var hash);
-            using (var keys = await KeysCommand.OpenKeyStoreAsync(options, ct))
+            using (var store = await ConfiguredStore.OpenAsync(options, ct))
             {
-                Assert.True(await keys.Store.AddAsync(new RuntimeAI.Core.Identity.ApiKey
+                Assert.True(await store.ApiKeys.AddAsync(new RuntimeAI.Core.Identity.ApiKey
                 {
                     Id = id, Name = "ci-bot", SecretHash = hash, Kind = RuntimeAI.Core.Identity.PrincipalKind.Agent,
                     Roles = [RuntimeAI.Core.Identity.Role.Viewer], CreatedBy = "human:test", CreatedAt = DateTimeOffset.UtcNow,
@@ -174,9 +174,9 @@ public sealed class PostgresServerTests
 
             var (id, secret) = RuntimeAI.Core.Identity.ApiKeySecret.New();
             RuntimeAI.Core.Identity.ApiKeySecret.TryParse(secret, out _, out var hash);
-            using (var keys = await KeysCommand.OpenKeyStoreAsync(options, ct))
+            using (var store = await ConfiguredStore.OpenAsync(options, ct))
             {
-                Assert.True(await keys.Store.AddAsync(new RuntimeAI.Core.Identity.ApiKey
+                Assert.True(await store.ApiKeys.AddAsync(new RuntimeAI.Core.Identity.ApiKey
                 {
                     Id = id, Name = "oncall", SecretHash = hash, Kind = RuntimeAI.Core.Identity.PrincipalKind.Human,
                     Roles = [RuntimeAI.Core.Identity.Role.Approver], CreatedBy = "human:test", CreatedAt = DateTimeOffset.UtcNow,
@@ -188,7 +188,7 @@ public sealed class PostgresServerTests
             Assert.Contains("cannot also decide it", own.Message, StringComparison.Ordinal);
             Assert.Equal(0, await ProposalCommand.DecideAsync(options, proposalId, RuntimeAI.Core.Governance.ProposalStatus.Approved, "on call", secret, ct));
 
-            using var stores = await ProposalCommand.ProposalStores.OpenAsync(options, ct);
+            using var stores = await ConfiguredStore.OpenAsync(options, ct);
             var decided = await stores.Proposals.GetAsync(proposalId, ct);
             Assert.Equal(RuntimeAI.Core.Governance.ProposalStatus.Approved, decided!.Status);
             Assert.Equal("key:oncall", decided.Approvals.Single().By);

@@ -87,7 +87,7 @@ public sealed class SeparationOfDutiesTests
         var botKey = await KeyAsync(dataDir, "bot", "operator");
         var viewerKey = await KeyAsync(dataDir, "watcher", "viewer");
         var approverKey = await KeyAsync(dataDir, "carol", "approver");
-        var bot = await KeysCommand.AuthenticateAsync(dataDir, botKey, CancellationToken.None);
+        var bot = await KeysCommand.AuthenticateAsync(new RuntimeAI.Mcp.Hosting.RuntimeAiServerOptions { DataDir = dataDir }, botKey, CancellationToken.None);
         await using var creator = await StartAsync(dataDir, AutonomyLevel.Autonomous, TestPrincipals.Agent);
         var id = await CreateAsync(creator.Client);
         await using var agent = await StartAsync(dataDir, AutonomyLevel.Copilot, bot);
