@@ -74,6 +74,23 @@ for trx in "$results"/*.trx; do
   skipped=$((skipped + $(grep -o '<UnitTestResult [^>]*outcome="NotExecuted"' "$trx" | wc -l)))
 done
 passed=$((passed + extra_passed)); failed=$((failed + extra_failed)); skipped=$((skipped + extra_skipped))
+
+# What failed and why, from the TRX files: the console logger at quiet verbosity prints only the names.
+if [ "$failed" -gt 0 ] && command -v python3 >/dev/null; then
+  echo "== failures"
+  python3 - "$results" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for trx in sorted(glob.glob(sys.argv[1] + "/*.trx")):
+    for r in ET.parse(trx).getroot().iterfind(".//t:UnitTestResult", ns):
+        if r.get("outcome") not in ("Failed", "Error", "Timeout", "Aborted"):
+            continue
+        message = r.findtext(".//t:ErrorInfo/t:Message", "", ns).strip()
+        stack = r.findtext(".//t:ErrorInfo/t:StackTrace", "", ns).strip().splitlines()[:3]
+        print("-- FAILED " + r.get("testName", "?"))
+        print("\n".join(("   " + line) for line in (message[:4000].splitlines() + stack)))
+PY
+fi
 if [ "$failed" -eq 0 ] && [ "$failures" -gt 0 ]; then failed=$failures; fi
 
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -69,6 +69,7 @@ internal static class SandboxWorld
             Port = 0,
             SeedYaml = Seed,
             RunControllersInBackground = true,
+            SettleSeed = true,
             PodStartDelay = TimeSpan.FromMilliseconds(500),
             VirtualMachineStartDelay = TimeSpan.FromSeconds(1),
             VirtualMachineStopDelay = TimeSpan.FromMilliseconds(500),

@@ -54,6 +54,19 @@ public sealed class KubeSimOptions
     /// <summary>Whether pods created inside a virtual cluster also appear on the host, renamed and labelled as vcluster's syncer does.</summary>
     public bool SyncVirtualClusterPodsToHost { get; set; } = true;
 
+    /// <summary>
+    /// Whether the seeded world starts settled, as a world that already existed would: its pods run and its VMs have
+    /// reached their run strategy before <see cref="KubeSimServer.StartAsync"/> returns (the start delays do not apply
+    /// to the seed). Off by default, so tests can watch seeded objects start.
+    /// </summary>
+    public bool SettleSeed { get; set; }
+
+    /// <summary>True while the seed is being settled: every start and stop delay is zero.</summary>
+    internal bool SettlingSeed { get; set; }
+
+    /// <summary>A configured start or stop delay, or zero while the seed is being settled.</summary>
+    internal TimeSpan Delay(TimeSpan configured) => SettlingSeed ? TimeSpan.Zero : configured;
+
     internal void Validate()
     {
         ArgumentNullException.ThrowIfNull(TimeProvider);

@@ -275,6 +275,28 @@ public sealed class KubeSimServer : IAsyncDisposable
                 Nodes.Create(Host, $"kubesim-node-{i}", "8", "32Gi", 110, null);
             }
         }
+
+        if (_options.SettleSeed)
+        {
+            // The background loop has not started yet: nothing else reconciles while the delays are zero.
+            _options.SettlingSeed = true;
+            try
+            {
+                for (var pass = 0; pass < 25; pass++)
+                {
+                    var before = Versions();
+                    ReconcileAll();
+                    if (Versions() == before)
+                    {
+                        break;
+                    }
+                }
+            }
+            finally
+            {
+                _options.SettlingSeed = false;
+            }
+        }
     }
 
     internal SimulatedApi? FindVirtualCluster(string ns, string name) => _virtualClusters.GetValueOrDefault($"{ns}/{name}");

@@ -148,7 +148,7 @@ internal static class PodLifecycle
         var scheduledAt = Json.ParseTime((Json.At(pod, "status", "conditions") as JsonArray ?? []).OfType<JsonObject>()
             .FirstOrDefault(c => Json.Str(c, "type") == "PodScheduled") is { } cond ? Json.Str(cond, "lastTransitionTime") : null);
         var now = api.Now;
-        if (scheduledAt is null || now - scheduledAt.Value < api.Options.PodStartDelay)
+        if (scheduledAt is null || now - scheduledAt.Value < api.Options.Delay(api.Options.PodStartDelay))
         {
             return;
         }

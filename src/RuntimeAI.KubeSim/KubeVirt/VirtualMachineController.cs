@@ -198,7 +198,7 @@ internal static class VirtualMachineController
         if (Json.At(vmi, "metadata", "deletionTimestamp") is { } deletion)
         {
             var since = Json.ParseTime(Json.Str(deletion)) ?? now;
-            if (now - since < api.Options.VirtualMachineStopDelay)
+            if (now - since < api.Options.Delay(api.Options.VirtualMachineStopDelay))
             {
                 return;
             }
@@ -301,7 +301,7 @@ internal static class VirtualMachineController
         }
 
         var created = Json.ParseTime(Json.Str(vmi, "metadata", "creationTimestamp")) ?? now;
-        if (Json.Str(launcher, "status", "phase") == "Running" && Json.Str(status, "phase") == "Scheduled" && now - created >= api.Options.VirtualMachineStartDelay)
+        if (Json.Str(launcher, "status", "phase") == "Running" && Json.Str(status, "phase") == "Scheduled" && now - created >= api.Options.Delay(api.Options.VirtualMachineStartDelay))
         {
             var ip = Json.Str(launcher, "status", "podIP");
             var h = SimulatedApi.StableHash(Json.Uid(vmi) ?? name);
