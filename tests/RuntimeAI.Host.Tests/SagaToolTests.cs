@@ -322,6 +322,34 @@ public sealed partial class SagaToolTests
     }
 
     [Fact]
+    public async Task CallMadeWhileASagaRuns_IsJudgedAgainstTheStateTheSagaLeaves()
+    {
+        await using var session = await StartAsync();
+        var client = session.Client;
+        var (id, _) = await CreateAsync(client);
+        var actions = Enumerable.Range(0, 12).Select(i => Action("scale", new() { ["size"] = i % 2 == 0 ? "micro" : "nano" }))
+            .Append(Action("stop")).ToArray();
+
+        // The saga ends with the runtime stopped; a start sent while it runs is valid for that end
+        // state (and would be refused as "it is running" if judged mid-saga).
+        var saga = CallOkAsync(client, "execute_actions", new() { ["runtime_id"] = id, ["actions"] = actions });
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await SagaEventsAsync(client, id)).Count == 0 && !saga.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
+        var started = await CallOkAsync(client, "start_runtime", new() { ["runtime_id"] = id });
+        await saga;
+
+        Assert.Equal("succeeded", started.GetProperty("status").GetString());
+        var all = await CallOkAsync(client, "get_events", new() { ["runtime_id"] = id, ["page_size"] = 200 });
+        var types = all.GetProperty("items").EnumerateArray().Reverse().Select(e => e.GetProperty("type").GetString()).ToList();
+        Assert.True(types.LastIndexOf("lifecycle.started") > types.IndexOf("saga.succeeded"), string.Join(", ", types));
+        Assert.Equal("running", (await RuntimeAsync(client, id)).State);
+    }
+
+    [Fact]
     public async Task ExecuteActions_SingleActionToolRacingASaga_NeverLandsBetweenItsSteps()
     {
         await using var session = await StartAsync();

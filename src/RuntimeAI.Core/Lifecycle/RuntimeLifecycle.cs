@@ -237,6 +237,21 @@ public sealed class RuntimeLifecycle(
     }
 
     /// <summary>
+    /// Waits until no other mutation of the runtime is running or queued ahead of this call (at once
+    /// when this flow holds the runtime's lock), so a new call is judged against the state a running
+    /// saga leaves behind, not a state it passes through (a VM is stopped in the middle of a resize).
+    /// </summary>
+    public async Task WaitUntilIdleAsync(string runtimeId, CancellationToken cancellationToken)
+    {
+        if (IsHeldHere(runtimeId))
+        {
+            return;
+        }
+
+        using var lease = await _locks.AcquireAsync(runtimeId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Takes the runtime's mutation lock for a sequence of calls (a saga), so no other mutation of
     /// the runtime runs between them. Pass the hold to <see cref="Enter(RuntimeHold)"/> in the flow that makes
     /// the calls; dispose it to release the lock.

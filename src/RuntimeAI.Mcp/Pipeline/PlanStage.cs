@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using RuntimeAI.Core.Inventory;
+using RuntimeAI.Core.Lifecycle;
 using RuntimeAI.Core.Runtimes;
 
 namespace RuntimeAI.Mcp.Pipeline;
@@ -15,7 +16,22 @@ internal sealed class PlanStage : IToolCallStage
     public async ValueTask<StageVerdict> RunAsync(ToolCallContext context, CancellationToken cancellationToken)
     {
         context.Changes = await context.Tool!.PlanChangesAsync(context, cancellationToken).ConfigureAwait(false);
-        return context.Changes.Count == 0 ? StageVerdict.Continue : await LoadAsync(context, cancellationToken).ConfigureAwait(false);
+        if (context.Changes.Count == 0)
+        {
+            return StageVerdict.Continue;
+        }
+
+        // A change is judged against a settled runtime: a saga running on it now (from any caller)
+        // passes through states its own steps leave behind, and would refuse a valid call.
+        if (context.Services.GetService<RuntimeLifecycle>() is { } lifecycle)
+        {
+            foreach (var id in context.Changes.Select(c => c.RuntimeId).OfType<string>().Distinct(StringComparer.Ordinal))
+            {
+                await lifecycle.WaitUntilIdleAsync(id, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return await LoadAsync(context, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Loads the inventory and the targets of <see cref="ToolCallContext.Changes"/>.</summary>
