@@ -1,5 +1,6 @@
 // Cost of the tool-argument schema firewall: validating one tool call's arguments against the
-// published inputSchema of create_runtime (tools-catalog/), valid and invalid. BenchmarkDotNet:
+// published inputSchema of create_runtime (tools-catalog/), valid and invalid; and of redacting a
+// tool result before it leaves the server (RedactionBench.cs). BenchmarkDotNet:
 //   dotnet run -c Release --project bench/RuntimeAI.Bench.Schema            (full run, minutes)
 //   dotnet run -c Release --project bench/RuntimeAI.Bench.Schema -- --smoke (a few seconds: checks
 //                                       the verdicts and times a short loop; CI runs this)
@@ -15,13 +16,14 @@ using RuntimeAI.Core.Schema;
 
 if (args.Contains("--smoke"))
 {
-    return SchemaValidationBench.Smoke();
+    var schema = SchemaValidationBench.Smoke();
+    return schema != 0 ? schema : RedactionBench.Smoke();
 }
 
 // In process: no generated project to build, so a busy shared machine does not time the build out.
 var config = DefaultConfig.Instance.AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(15).WithToolchain(InProcessEmitToolchain.Instance))
     .AddColumn(StatisticColumn.Median, StatisticColumn.P95);
-BenchmarkRunner.Run<SchemaValidationBench>(config, args);
+BenchmarkRunner.Run([typeof(SchemaValidationBench), typeof(RedactionBench)], config, args);
 return 0;
 
 /// <summary>Validates create_runtime arguments: the common (valid) path and a call with five mistakes.</summary>

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -36,12 +39,51 @@ public static partial class SecretRedactor
         "sortkey", "authtype", "secretname", "secretref", "tokenexpiry", "expiresin",
     };
 
+    /// <summary>
+    /// Literal fragments (compared ignoring ASCII case) of which every value-shape pattern below needs
+    /// at least one: a text with none of them, all ASCII, cannot match any pattern, so it skips the six
+    /// regex passes (most strings of a tool result are ids, names, states and timestamps). Non-ASCII
+    /// text always takes the regexes: case-insensitive regex matching knows equivalences (the Kelvin
+    /// sign for k) that an ordinal comparison does not. Keep in step with the patterns.
+    /// </summary>
+    private static readonly SearchValues<string> s_patternFragments = SearchValues.Create(
+        [
+            "-----BEGIN", // PEM
+            "eyJ", // JWT
+            "bearer", "basic", "token", // Authorization schemes; "token" also covers secret lines
+            "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "AKIA", "xox", "sk-", "glpat-", // known token formats
+            "://", // credentials in URLs
+            "passw", "secret", "client-key-data", "private", "api", "access", // secret-named lines
+        ],
+        StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Answers of <see cref="IsSecretName"/> for names seen before; bounded, as names can come from the infrastructure.</summary>
+    private static readonly ConcurrentDictionary<string, bool> s_nameVerdicts = new(StringComparer.Ordinal);
+
+    private const int NameVerdictCapacity = 4096;
+
     /// <summary>True when a member with this name holds a secret (the name is split into words on separators and camelCase).</summary>
     /// <param name="name">A JSON member name, header name or label key.</param>
     /// <returns>Whether its value must be redacted.</returns>
     public static bool IsSecretName(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
+        if (s_nameVerdicts.TryGetValue(name, out var known))
+        {
+            return known;
+        }
+
+        var verdict = JudgeName(name);
+        if (s_nameVerdicts.Count < NameVerdictCapacity)
+        {
+            s_nameVerdicts.TryAdd(name, verdict);
+        }
+
+        return verdict;
+    }
+
+    private static bool JudgeName(string name)
+    {
         var words = Words(name);
         if (words.Count == 0 || s_keepNames.Contains(string.Concat(words)))
         {
@@ -75,11 +117,16 @@ public static partial class SecretRedactor
     public static string RedactText(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        if (text.Length == 0)
-        {
-            return text;
-        }
+        return MayHoldSecret(text) ? ApplyPatterns(text) : text;
+    }
 
+    /// <summary>False only when no value-shape pattern can match the text (see <see cref="s_patternFragments"/>).</summary>
+    internal static bool MayHoldSecret(ReadOnlySpan<char> text) =>
+        !text.IsEmpty && (!Ascii.IsValid(text) || text.IndexOfAny(s_patternFragments) >= 0);
+
+    /// <summary>Every value-shape pattern over the text, in order (what <see cref="RedactText"/> does when the text may hold a secret).</summary>
+    internal static string ApplyPatterns(string text)
+    {
         var result = PemRegex().Replace(text, Redacted);
         result = JwtRegex().Replace(result, Redacted);
         result = AuthSchemeRegex().Replace(result, m => m.Groups["scheme"].Value + " " + Redacted);
