@@ -57,7 +57,7 @@ public static partial class SecretRedactor
         ],
         StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Answers of <see cref="IsSecretName"/> for names seen before; bounded, as names can come from the infrastructure.</summary>
+    /// <summary>Answers of <see cref="IsSecretName"/> for names seen before; bounded in count and name length, as names can come from the infrastructure.</summary>
     private static readonly ConcurrentDictionary<string, bool> s_nameVerdicts = new(StringComparer.Ordinal);
 
     private const int NameVerdictCapacity = 4096;
@@ -74,7 +74,7 @@ public static partial class SecretRedactor
         }
 
         var verdict = JudgeName(name);
-        if (s_nameVerdicts.Count < NameVerdictCapacity)
+        if (name.Length <= 64 && s_nameVerdicts.Count < NameVerdictCapacity)
         {
             s_nameVerdicts.TryAdd(name, verdict);
         }
