@@ -12,7 +12,9 @@ namespace RuntimeAI.Host.Tests.ScaleOut;
 /// set: config file + connection string file, as an operator would deploy them), all pointed at one
 /// KubeSim world (the Kubernetes API simulator, in this test process so it outlives every replica,
 /// as a real cluster would) and reached through one <see cref="ReplicaProxy"/>. The first replica
-/// starts alone and imports the world's vclusters and VMs; the others start once it is ready.
+/// starts alone and imports the world's vclusters and VMs; the others start once it has
+/// answered a tool call (which waits for the first discovery)
+/// (or, with <c>together</c>, all at once).
 /// </summary>
 internal sealed class ReplicaSet : IAsyncDisposable
 {
@@ -51,11 +53,20 @@ internal sealed class ReplicaSet : IAsyncDisposable
         return admin;
     }
 
-    public static async Task<ReplicaSet> StartAsync(string admin, int replicas, bool pinSessions, CancellationToken ct, params string[] extra)
+    public static Task<ReplicaSet> StartAsync(string admin, int replicas, bool pinSessions, CancellationToken ct) =>
+        StartAsync(admin, replicas, pinSessions, together: false, ct);
+
+    /// <summary>
+    /// With <paramref name="together"/> every replica starts at once (as a Deployment's pods do on a new
+    /// database); <paramref name="extraVclusters"/> adds vclusters load-0, load-1, … to the sandbox world.
+    /// </summary>
+    public static async Task<ReplicaSet> StartAsync(string admin, int replicas, bool pinSessions, bool together, CancellationToken ct, int extraVclusters = 0)
     {
+        var seed = SandboxWorld.Seed.TrimEnd() + "\n" + string.Concat(Enumerable.Range(0, extraVclusters)
+            .Select(i => $"  - name: load-{i}\n    namespace: vcluster-load-{i}\n"));
         var world = await KubeSimServer.StartAsync(new KubeSimOptions
         {
-            Port = 0, SeedYaml = SandboxWorld.Seed, SettleSeed = true, PodStartDelay = TimeSpan.FromMilliseconds(50),
+            Port = 0, SeedYaml = seed, SettleSeed = true, PodStartDelay = TimeSpan.FromMilliseconds(50),
             VirtualMachineStartDelay = TimeSpan.FromMilliseconds(100), VirtualMachineStopDelay = TimeSpan.FromMilliseconds(50),
         }, ct);
         var set = new ReplicaSet(admin, "so_" + Guid.NewGuid().ToString("N"), world, TestPaths.NewDataDir());
@@ -69,15 +80,36 @@ internal sealed class ReplicaSet : IAsyncDisposable
             var kubeconfig = Path.Combine(set.Dir, "kubesim.kubeconfig");
             await File.WriteAllTextAsync(kubeconfig, world.CreateKubeconfigYaml(), ct);
             var policies = TestPolicies.AllowAll();
-            for (var i = 0; i < replicas; i++)
+            async Task<ServerProcess> StartOneAsync(int i)
             {
-                // What a replica keeps locally (no state: the MRTR key until it moves to the store) goes
-                // to its own directory, as an emptyDir would hold it in a pod.
+                // What a replica keeps locally (no shared state: the MRTR key until it moves to the store)
+                // goes to its own directory, as an emptyDir would hold it in a pod.
                 var local = Directory.CreateDirectory(Path.Combine(set.Dir, $"replica-{i}")).FullName;
-                var replica = await ServerProcess.StartHttpAsync(local,
-                    ["--config", set.Config, "--kubeconfig", kubeconfig, "--autonomy", "autonomous", "--policies", policies, .. extra]);
-                set.Replicas.Add(replica);
-                await WaitReadyAsync(replica, ct);
+                return await ServerProcess.StartHttpAsync(local,
+                    ["--config", set.Config, "--kubeconfig", kubeconfig, "--autonomy", "autonomous", "--policies", policies]);
+            }
+
+            if (together)
+            {
+                var starting = Enumerable.Range(0, replicas).Select(StartOneAsync).ToList();
+                await Task.WhenAll(starting).ContinueWith(_ => { }, TaskScheduler.Default);
+                set.Replicas.AddRange(starting.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result));
+                await Task.WhenAll(starting);
+                await Task.WhenAll(set.Replicas.Select(r => WaitReadyAsync(r, ct)));
+            }
+            else
+            {
+                for (var i = 0; i < replicas; i++)
+                {
+                    var replica = await StartOneAsync(i);
+                    set.Replicas.Add(replica);
+                    await WaitReadyAsync(replica, ct);
+
+                    // /readyz reports the store; a tool call also waits for the first discovery to end.
+                    await using var direct = await McpClient.CreateAsync(
+                        new HttpClientTransport(new HttpClientTransportOptions { Endpoint = replica.McpEndpoint!, TransportMode = HttpTransportMode.StreamableHttp }), cancellationToken: ct);
+                    Structured(await direct.CallToolAsync("list_runtimes", new Dictionary<string, object?>(), cancellationToken: ct));
+                }
             }
 
             set.Proxy = await ReplicaProxy.StartAsync([.. set.Replicas.Select(r => new Uri(r.McpEndpoint!.GetLeftPart(UriPartial.Authority)))], pinSessions, ct);

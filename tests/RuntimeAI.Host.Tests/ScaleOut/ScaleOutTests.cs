@@ -113,6 +113,34 @@ public sealed class ScaleOutTests
         Assert.True(interleaved.Count == 0, string.Join("\n", interleaved));
     }
 
+    /// <summary>
+    /// A Deployment starts its pods together: on a new database every replica discovers the same
+    /// backend runtimes at once. The inventory must hold each of them once, under one id that every
+    /// replica answers with.
+    /// </summary>
+    [Fact]
+    public async Task ReplicasStartingTogether_OnANewDatabase_ImportEachRuntimeOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var set = await StartAsync(RequirePostgres(), 3, pinSessions: false, together: true, ct);
+
+        // A tool call waits for its replica's first discovery: one call to each replica (round-robin).
+        await using var client = await set.ConnectAsync("after-start", null, ct);
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < 3; i++)
+        {
+            var listed = Structured(await client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["page_size"] = 50 }, cancellationToken: ct));
+            ids.UnionWith(listed.GetProperty("items").EnumerateArray().Select(r => r.GetProperty("id").GetString()!));
+        }
+
+        Assert.Equal([0, 1, 2], set.Proxy.Log.Where(f => f.Method == "POST").Select(f => f.Replica).Distinct().Order());
+        var rows = await set.QueryAsync("SELECT name, count(*) FROM runtimes GROUP BY name ORDER BY name", ct);
+        var duplicated = rows.Where(r => r[1] != "1").Select(r => $"{r[0]} x{r[1]}").ToList();
+        Assert.True(duplicated.Count == 0, $"replicas starting together imported a runtime more than once: {string.Join(", ", duplicated)}");
+        Assert.Equal(["batch-vm", "db-vm", "dev", "staging"], rows.Select(r => r[0]!));
+        Assert.Equal(4, ids.Count);
+    }
+
     internal sealed record Workload(
         IReadOnlyDictionary<string, string> Runtimes,
         IReadOnlyList<(string Tag, string Tool)> Acknowledged,
