@@ -87,6 +87,81 @@ public sealed class DeployManifestTests(ITestOutputHelper output)
         Assert.Equal("/readyz /healthz true", probe.Stdout.Trim());
     }
 
+    /// <summary>
+    /// The scale-out variant (deploy/kubernetes/scale-out/, docs/scale-out.md): the shared objects of the
+    /// single-replica set (service account, RBAC, env Secret, Service) plus the variant's ConfigMap,
+    /// Deployment and PodDisruptionBudget, as the page says to apply them.
+    /// </summary>
+    private static string[] ScaleOutFiles() =>
+    [
+        "-f", Path.Combine(s_manifests, "00-serviceaccount.yaml"), "-f", Path.Combine(s_manifests, "10-rbac.yaml"),
+        "-f", Path.Combine(s_manifests, "30-secret.yaml"), "-f", Path.Combine(s_manifests, "60-service.yaml"),
+        "-f", Path.Combine(s_manifests, "scale-out"),
+    ];
+
+    [Fact]
+    public async Task ScaleOut_ApplyDryRunServer_EveryObjectAdmitted_NoVolumeClaim()
+    {
+        var (sim, kubectl) = await StartAsync(output);
+        await using var _ = sim;
+        Assert.Equal(0, (await kubectl.RunAsync("create", "namespace", "runtimeai")).ExitCode);
+
+        var applied = await kubectl.RunAsync(["apply", "--dry-run=server", .. ScaleOutFiles()]);
+
+        Assert.True(applied.ExitCode == 0, applied.Describe("kubectl apply --dry-run=server (scale-out)"));
+        foreach (var obj in new[]
+                 {
+                     "serviceaccount/runtimeai", "clusterrole.rbac.authorization.k8s.io/runtimeai-drivers", "clusterrolebinding.rbac.authorization.k8s.io/runtimeai-drivers",
+                     "configmap/runtimeai-config", "secret/runtimeai-env", "deployment.apps/runtimeai", "poddisruptionbudget.policy/runtimeai", "service/runtimeai",
+                 })
+        {
+            Assert.Contains($"{obj} created (server dry run)", applied.Stdout, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("persistentvolumeclaim", applied.Stdout, StringComparison.Ordinal);
+        var listed = await kubectl.RunAsync("get", "deployments,poddisruptionbudgets,configmaps", "-n", "runtimeai", "-o", "name");
+        Assert.Equal(0, listed.ExitCode);
+        Assert.DoesNotContain("runtimeai", listed.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ScaleOut_Apply_ReplicasBudgetReadinessAndTheConnectionFromASecret()
+    {
+        var (sim, kubectl) = await StartAsync(output);
+        await using var _ = sim;
+        Assert.Equal(0, (await kubectl.RunAsync("create", "namespace", "runtimeai")).ExitCode);
+        var applied = await kubectl.RunAsync(["apply", "--server-side", .. ScaleOutFiles()]);
+        Assert.True(applied.ExitCode == 0, applied.Describe("kubectl apply --server-side (scale-out)"));
+
+        var spec = await kubectl.RunAsync("get", "deployment", "runtimeai", "-n", "runtimeai", "-o",
+            "jsonpath={.spec.replicas} {.spec.strategy.rollingUpdate.maxUnavailable} {.spec.template.spec.containers[0].readinessProbe.httpGet.path} {.spec.template.spec.containers[0].startupProbe.httpGet.path} {.spec.template.spec.containers[0].args}");
+        var fields = spec.Stdout.Trim().Split(' ');
+        Assert.True(int.Parse(fields[0], System.Globalization.CultureInfo.InvariantCulture) >= 2, spec.Stdout);
+        Assert.Equal(["0", "/readyz", "/readyz", "[\"serve\"]"], fields[1..]);
+
+        // The state is in PostgreSQL: no claim; the connection string is a file from the Secret, never an argument or env value.
+        var volumes = await kubectl.RunAsync("get", "deployment", "runtimeai", "-n", "runtimeai", "-o",
+            "jsonpath={range .spec.template.spec.volumes[*]}{.name}={.persistentVolumeClaim.claimName}{.secret.secretName}{.emptyDir}{.configMap.name};{end}");
+        Assert.Equal("config=runtimeai-config;postgres=runtimeai-postgres;data={};tmp={};", volumes.Stdout.Trim());
+        var env = await kubectl.RunAsync("get", "deployment", "runtimeai", "-n", "runtimeai", "-o", "jsonpath={.spec.template.spec.containers[0].env}");
+        Assert.DoesNotContain("POSTGRES", env.Stdout, StringComparison.OrdinalIgnoreCase);
+        var config = await kubectl.RunAsync("get", "configmap", "runtimeai-config", "-n", "runtimeai", "-o", "jsonpath={.data.config\\.json}");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(config.Stdout)!;
+        Assert.Equal("postgres", json["store"]!.GetValue<string>());
+        Assert.Equal("/etc/runtimeai-postgres/connection", json["postgres"]!["connection_string_file"]!.GetValue<string>());
+        var mount = await kubectl.RunAsync("get", "deployment", "runtimeai", "-n", "runtimeai", "-o",
+            "jsonpath={.spec.template.spec.containers[0].volumeMounts[?(@.name==\"postgres\")].mountPath}");
+        Assert.Equal("/etc/runtimeai-postgres", mount.Stdout.Trim());
+
+        // The budget selects the Deployment's pods and lets one go at a time.
+        var pdb = await kubectl.RunAsync("get", "poddisruptionbudget", "runtimeai", "-n", "runtimeai", "-o",
+            "jsonpath={.spec.maxUnavailable} {.spec.selector.matchLabels.app\\.kubernetes\\.io/name}");
+        var labels = await kubectl.RunAsync("get", "deployment", "runtimeai", "-n", "runtimeai", "-o",
+            "jsonpath={.spec.template.metadata.labels.app\\.kubernetes\\.io/name}");
+        Assert.Equal($"1 {labels.Stdout.Trim()}", pdb.Stdout.Trim());
+        Assert.Equal("runtimeai", labels.Stdout.Trim());
+    }
+
     [Fact]
     public async Task ApplyDryRunServer_NamespaceMissing_RefusedNamingIt()
     {
