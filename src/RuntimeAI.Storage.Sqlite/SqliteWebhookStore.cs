@@ -215,6 +215,60 @@ public sealed class SqliteWebhookStore(SqliteDatabase database, TimeProvider tim
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<DueDelivery>> ClaimDueAsync(DateTimeOffset now, TimeSpan lease, int max, CancellationToken cancellationToken)
+    {
+        await database.WriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var connection = database.OpenConnection();
+            // IMMEDIATE: another process on the same file waits for this claim before it lists.
+            using var tx = connection.BeginTransaction(deferred: false);
+            var due = new List<DueDelivery>();
+            using (var command = connection.CreateCommand())
+            {
+                command.Transaction = tx;
+                command.CommandText = $"""
+                    SELECT {DeliveryColumns}, s.url, s.secret, e.doc
+                    FROM webhook_deliveries d
+                    JOIN webhook_subscriptions s ON s.id = d.subscription_id
+                    JOIN events e ON e.seq = d.event_seq
+                    WHERE d.status = 'pending' AND d.next_attempt_at <= $now
+                    ORDER BY d.next_attempt_at, d.event_seq
+                    LIMIT $max
+                    """;
+                command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+                command.Parameters.AddWithValue("$max", Math.Max(1, max));
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    due.Add(new DueDelivery(
+                        ReadDelivery(reader),
+                        new Uri(reader.GetString(13)),
+                        reader.GetString(14),
+                        JsonSerializer.Deserialize(reader.GetString(15), CoreJsonContext.Default.RuntimeEvent)!));
+                }
+            }
+
+            foreach (var claimed in due)
+            {
+                using var update = connection.CreateCommand();
+                update.Transaction = tx;
+                update.CommandText = "UPDATE webhook_deliveries SET next_attempt_at = $until WHERE id = $id";
+                update.Parameters.AddWithValue("$until", (now + lease).ToUnixTimeMilliseconds());
+                update.Parameters.AddWithValue("$id", claimed.Delivery.Id);
+                update.ExecuteNonQuery();
+            }
+
+            tx.Commit();
+            return due;
+        }
+        finally
+        {
+            database.WriteLock.Release();
+        }
+    }
+
+    /// <inheritdoc />
     public Task<DateTimeOffset?> NextDueAtAsync(CancellationToken cancellationToken)
     {
         using var connection = database.OpenConnection();
