@@ -147,11 +147,7 @@ public sealed class PostgresWebhookStore(PostgresDatabase database, TimeProvider
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            due.Add(new DueDelivery(
-                SqliteWebhookStore.ReadDelivery(reader),
-                new Uri(reader.GetString(13)),
-                reader.GetString(14),
-                JsonSerializer.Deserialize(reader.GetString(15), CoreJsonContext.Default.RuntimeEvent)!));
+            due.Add(SqliteWebhookStore.ReadDue(reader));
         }
 
         return due;
@@ -183,11 +179,7 @@ public sealed class PostgresWebhookStore(PostgresDatabase database, TimeProvider
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            due.Add(new DueDelivery(
-                SqliteWebhookStore.ReadDelivery(reader),
-                new Uri(reader.GetString(13)),
-                reader.GetString(14),
-                JsonSerializer.Deserialize(reader.GetString(15), CoreJsonContext.Default.RuntimeEvent)!));
+            due.Add(SqliteWebhookStore.ReadDue(reader));
         }
 
         return due;

@@ -188,30 +188,7 @@ public sealed class SqliteWebhookStore(SqliteDatabase database, TimeProvider tim
     public Task<IReadOnlyList<DueDelivery>> ListDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
     {
         using var connection = database.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = $"""
-            SELECT {DeliveryColumns}, s.url, s.secret, e.doc
-            FROM webhook_deliveries d
-            JOIN webhook_subscriptions s ON s.id = d.subscription_id
-            JOIN events e ON e.seq = d.event_seq
-            WHERE d.status = 'pending' AND d.next_attempt_at <= $now
-            ORDER BY d.next_attempt_at, d.event_seq
-            LIMIT $max
-            """;
-        command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$max", Math.Max(1, max));
-        var due = new List<DueDelivery>();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            due.Add(new DueDelivery(
-                ReadDelivery(reader),
-                new Uri(reader.GetString(13)),
-                reader.GetString(14),
-                JsonSerializer.Deserialize(reader.GetString(15), CoreJsonContext.Default.RuntimeEvent)!));
-        }
-
-        return Task.FromResult<IReadOnlyList<DueDelivery>>(due);
+        return Task.FromResult<IReadOnlyList<DueDelivery>>(QueryDue(connection, null, now, max));
     }
 
     /// <inheritdoc />
@@ -223,31 +200,7 @@ public sealed class SqliteWebhookStore(SqliteDatabase database, TimeProvider tim
             using var connection = database.OpenConnection();
             // IMMEDIATE: another process on the same file waits for this claim before it lists.
             using var tx = connection.BeginTransaction(deferred: false);
-            var due = new List<DueDelivery>();
-            using (var command = connection.CreateCommand())
-            {
-                command.Transaction = tx;
-                command.CommandText = $"""
-                    SELECT {DeliveryColumns}, s.url, s.secret, e.doc
-                    FROM webhook_deliveries d
-                    JOIN webhook_subscriptions s ON s.id = d.subscription_id
-                    JOIN events e ON e.seq = d.event_seq
-                    WHERE d.status = 'pending' AND d.next_attempt_at <= $now
-                    ORDER BY d.next_attempt_at, d.event_seq
-                    LIMIT $max
-                    """;
-                command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
-                command.Parameters.AddWithValue("$max", Math.Max(1, max));
-                using var reader = command.ExecuteReader();
-                while (reader.Read())
-                {
-                    due.Add(new DueDelivery(
-                        ReadDelivery(reader),
-                        new Uri(reader.GetString(13)),
-                        reader.GetString(14),
-                        JsonSerializer.Deserialize(reader.GetString(15), CoreJsonContext.Default.RuntimeEvent)!));
-                }
-            }
+            var due = QueryDue(connection, tx, now, max);
 
             foreach (var claimed in due)
             {
@@ -267,6 +220,38 @@ public sealed class SqliteWebhookStore(SqliteDatabase database, TimeProvider tim
             database.WriteLock.Release();
         }
     }
+
+    private static List<DueDelivery> QueryDue(SqliteConnection connection, SqliteTransaction? tx, DateTimeOffset now, int max)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = $"""
+            SELECT {DeliveryColumns}, s.url, s.secret, e.doc
+            FROM webhook_deliveries d
+            JOIN webhook_subscriptions s ON s.id = d.subscription_id
+            JOIN events e ON e.seq = d.event_seq
+            WHERE d.status = 'pending' AND d.next_attempt_at <= $now
+            ORDER BY d.next_attempt_at, d.event_seq
+            LIMIT $max
+            """;
+        command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$max", Math.Max(1, max));
+        var due = new List<DueDelivery>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            due.Add(ReadDue(reader));
+        }
+
+        return due;
+    }
+
+    /// <summary>A delivery row followed by the subscription's url and secret and the event document.</summary>
+    internal static DueDelivery ReadDue(System.Data.Common.DbDataReader reader) => new(
+        ReadDelivery(reader),
+        new Uri(reader.GetString(13)),
+        reader.GetString(14),
+        JsonSerializer.Deserialize(reader.GetString(15), CoreJsonContext.Default.RuntimeEvent)!);
 
     /// <inheritdoc />
     public Task<DateTimeOffset?> NextDueAtAsync(CancellationToken cancellationToken)

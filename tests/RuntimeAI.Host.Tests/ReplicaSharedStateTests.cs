@@ -105,7 +105,7 @@ public sealed class ReplicaSharedStateTests
             }
         }
 
-        Console.Error.WriteLine($"measured: event on A seen on B after {string.Join(", ", latencies.Select(l => $"{l.TotalMilliseconds:0} ms"))}");
+        TestContext.Current.TestOutputHelper?.WriteLine($"measured: event on A seen on B after {string.Join(", ", latencies.Select(l => $"{l.TotalMilliseconds:0} ms"))}");
         Assert.All(latencies, l => Assert.True(l < heartbeat / 2, $"{l.TotalMilliseconds} ms"));
 
         // Resume on the other replica from the first event B gave: exactly the rest, in order.
