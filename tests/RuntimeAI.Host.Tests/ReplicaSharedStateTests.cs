@@ -136,24 +136,14 @@ public sealed class ReplicaSharedStateTests
             ["poll_ms"] = 200, ["heartbeat_seconds"] = 1, ["webhook_retry_base_ms"] = 300, ["webhook_retry_max_ms"] = 1000, ["webhook_max_attempts"] = 50,
         });
         using var onA = pair.Rest(pair.A, pair.AdminKey);
-        using (var subscribed = await onA.PostAsync("v1/webhooks", EventsWorld.Body(new JsonObject { ["url"] = receiver.Url.AbsoluteUri }), ct))
+        using (var subscribed = await onA.PostAsync("v1/webhooks", EventsWorld.Body(new JsonObject { ["url"] = receiver.Url.AbsoluteUri, ["runtime_id"] = pair.SeededRuntime }), ct))
         {
             receiver.Secret = (string)(await EventsWorld.JsonAsync(subscribed))["secret"]!;
         }
 
-        // Events written by a third process-like writer wake both replicas' workers at once.
+        // Events written by a third writer wake both replicas' workers at once.
         const int Events = 30;
-        using (var writer = await PostgresDatabase.OpenAsync(pair.ConnectionString, ct))
-        {
-            var inventory = new PostgresRuntimeInventory(writer);
-            for (var i = 0; i < Events; i++)
-            {
-                await inventory.AppendEventAsync(new RuntimeAI.Core.Events.RuntimeEvent
-                {
-                    Id = $"evt_hook_{i:00}", RuntimeId = pair.SeededRuntime, Type = "lifecycle.started", Ts = TimeProvider.System.GetUtcNow(), Actor = "agent",
-                }, ct);
-            }
-        }
+        await pair.AppendAsync(Events, ct);
 
         await receiver.WaitForAsync(r => r.Requests.Select(q => q.DeliveryId).Distinct().Count() == Events, TimeSpan.FromSeconds(60), "a first (failing) attempt of every delivery");
         receiver.Answer = 200;
@@ -171,6 +161,49 @@ public sealed class ReplicaSharedStateTests
         Assert.Equal(
             Enumerable.Range(0, Events).Select(i => $"evt_hook_{i:00}"),
             receiver.Accepted.Select(r => (string)r.Body["event"]!["id"]!).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Webhook_ClaimedByAReplicaKilledMidAttempt_IsSentByAnotherAfterTheLease_AcceptedOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var receiver = await WebhookReceiver.StartAsync();
+        // A hangs in its attempt: it has claimed the delivery and not recorded anything when it dies.
+        receiver.Answer = 503;
+        receiver.Delay = TimeSpan.FromSeconds(30);
+        // Attempt timeout 1 s: the lease is 2 × 1 s + 5 s = 7 s.
+        await using var pair = await ReplicaPair.StartAsync("autonomous", new JsonObject
+        {
+            ["poll_ms"] = 200, ["heartbeat_seconds"] = 1, ["webhook_timeout_ms"] = 1000, ["webhook_retry_base_ms"] = 200,
+        }, startB: false);
+        using (var onA = pair.Rest(pair.A, pair.AdminKey))
+        using (var subscribed = await onA.PostAsync("v1/webhooks", EventsWorld.Body(new JsonObject { ["url"] = receiver.Url.AbsoluteUri, ["runtime_id"] = pair.SeededRuntime }), ct))
+        {
+            receiver.Secret = (string)(await EventsWorld.JsonAsync(subscribed))["secret"]!;
+        }
+
+        await pair.AppendAsync(1, ct);
+        await receiver.WaitForAsync(r => !r.Requests.IsEmpty, TimeSpan.FromSeconds(30), "replica A's attempt");
+        await pair.KillAAsync();
+        var killedAt = TimeProvider.System.GetUtcNow();
+        var held = Assert.Single(await pair.AttemptsAsync(ct));
+        Assert.Equal(("pending", 0), (held.Status, held.Attempts));
+
+        receiver.Delay = TimeSpan.Zero;
+        receiver.Answer = 200;
+        await pair.StartBAsync();
+        var startedB = TimeProvider.System.GetUtcNow();
+        await receiver.WaitForAsync(r => r.Accepted.Count == 1, TimeSpan.FromSeconds(30), "replica B's retry after the lease");
+        await Task.Delay(TimeSpan.FromSeconds(1), ct);
+        var retriedAt = receiver.Requests.Last().At;
+
+        // Not before the lease A's claim set, and then once.
+        Assert.True(retriedAt >= held.NextAttemptAt,
+            $"retried at {retriedAt:O}, the lease ran to {held.NextAttemptAt:O}; requests: {string.Join(", ", receiver.Requests.Select(r => $"{r.DeliveryId}@{r.At:HH:mm:ss.fff}→{r.Answered}"))}; killed at {killedAt:HH:mm:ss.fff}, B started at {startedB:HH:mm:ss.fff}");
+        Assert.Equal([held.Id, held.Id], receiver.Requests.Select(r => r.DeliveryId));
+        Assert.Equal([held.Id], receiver.Accepted.Select(r => r.DeliveryId));
+        var done = Assert.Single(await pair.AttemptsAsync(ct));
+        Assert.Equal(("delivered", 1), (done.Status, done.Attempts));
     }
 
     private static string Text(CallToolResult result) => string.Join(' ', result.Content.OfType<TextContentBlock>().Select(t => t.Text));
@@ -238,6 +271,8 @@ internal sealed class ReplicaPair : IAsyncDisposable
 {
     private readonly string _admin;
     private readonly string _schema;
+    private string[] _args = [];
+    private string _dir = string.Empty;
 
     private ReplicaPair(string admin, string schema)
     {
@@ -259,7 +294,7 @@ internal sealed class ReplicaPair : IAsyncDisposable
 
     public string SeededRuntime { get; } = "rt_seeded_" + Guid.NewGuid().ToString("N")[..8];
 
-    public static async Task<ReplicaPair> StartAsync(string autonomy, JsonObject events)
+    public static async Task<ReplicaPair> StartAsync(string autonomy, JsonObject events, bool startB = true)
     {
         var admin = Environment.GetEnvironmentVariable("RUNTIMEAI_TEST_POSTGRES");
         if (string.IsNullOrWhiteSpace(admin))
@@ -294,9 +329,14 @@ internal sealed class ReplicaPair : IAsyncDisposable
                 ["events"] = events,
             }.ToJsonString());
             var policies = TestPolicies.AllowAll();
-            string[] args = ["--config", config, "--sandbox", "--api-keys", "--autonomy", autonomy, "--policies", policies];
-            pair.A = await ServerProcess.StartHttpAsync(Path.Combine(dir, "data-a"), args);
-            pair.B = await ServerProcess.StartHttpAsync(Path.Combine(dir, "data-b"), args);
+            pair._args = ["--config", config, "--sandbox", "--api-keys", "--autonomy", autonomy, "--policies", policies];
+            pair._dir = dir;
+            pair.A = await ServerProcess.StartHttpAsync(Path.Combine(dir, "data-a"), pair._args);
+            if (startB)
+            {
+                await pair.StartBAsync();
+            }
+
             return pair;
         }
         catch
@@ -304,6 +344,17 @@ internal sealed class ReplicaPair : IAsyncDisposable
             await pair.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>Starts replica B (when the test wants it later than A).</summary>
+    public async Task StartBAsync() => B = await ServerProcess.StartHttpAsync(Path.Combine(_dir, "data-b"), _args);
+
+    /// <summary>SIGKILLs replica A, as a node loss would.</summary>
+    public async Task KillAAsync()
+    {
+        await A.KillAsync();
+        await A.DisposeAsync();
+        A = null!;
     }
 
     private static async Task<string> AddKeyAsync(PostgresDatabase database, string name, Role role)
@@ -340,19 +391,33 @@ internal sealed class ReplicaPair : IAsyncDisposable
         return Convert.ToInt64(await command.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    public async Task<List<(string Id, string Status, int Attempts)>> AttemptsAsync(CancellationToken ct)
+    public async Task<List<(string Id, string Status, int Attempts, DateTimeOffset NextAttemptAt)>> AttemptsAsync(CancellationToken ct)
     {
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync(ct);
-        await using var command = new NpgsqlCommand("SELECT id, status, attempts FROM webhook_deliveries ORDER BY event_seq", connection);
+        await using var command = new NpgsqlCommand("SELECT id, status, attempts, next_attempt_at FROM webhook_deliveries ORDER BY event_seq", connection);
         await using var reader = await command.ExecuteReaderAsync(ct);
-        var list = new List<(string, string, int)>();
+        var list = new List<(string, string, int, DateTimeOffset)>();
         while (await reader.ReadAsync(ct))
         {
-            list.Add((reader.GetString(0), reader.GetString(1), reader.GetInt32(2)));
+            list.Add((reader.GetString(0), reader.GetString(1), reader.GetInt32(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3))));
         }
 
         return list;
+    }
+
+    /// <summary>Appends events to the seeded runtime from the test, as a third writer.</summary>
+    public async Task AppendAsync(int count, CancellationToken ct)
+    {
+        using var writer = await PostgresDatabase.OpenAsync(ConnectionString, ct);
+        var inventory = new PostgresRuntimeInventory(writer);
+        for (var i = 0; i < count; i++)
+        {
+            await inventory.AppendEventAsync(new RuntimeAI.Core.Events.RuntimeEvent
+            {
+                Id = $"evt_hook_{i:00}", RuntimeId = SeededRuntime, Type = "lifecycle.started", Ts = TimeProvider.System.GetUtcNow(), Actor = "agent",
+            }, ct);
+        }
     }
 
     public async ValueTask DisposeAsync()
