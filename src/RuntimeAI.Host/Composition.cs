@@ -47,6 +47,7 @@ internal static class Composition
         // Events have one record, the events table: streams and the webhook outbox read it by position.
         services.AddSingleton<RuntimeAI.Core.Events.IEventFeed>(_ => new SqliteEventFeed(database));
         services.AddSingleton<RuntimeAI.Core.Events.Webhooks.IWebhookStore>(sp => new SqliteWebhookStore(database, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IApprovalStateStore>(_ => new SqliteApprovalStateStore(database));
         services.AddSingleton<RuntimeAI.Core.Governance.IPolicySource>(SqlitePolicyStore.LoadRegistry(database, options.PoliciesDir, TimeProvider.System));
         services.AddSingleton<HttpEndpoints.ReadinessCheck>(_ => _ => Task.FromResult(database.CheckReadiness()));
     }
@@ -66,8 +67,20 @@ internal static class Composition
         services.AddSingleton<RuntimeAI.Core.Planning.IIntentStore, PostgresIntentStore>();
         services.AddSingleton<RuntimeAI.Core.Events.IEventFeed>(_ => new PostgresEventFeed(database));
         services.AddSingleton<RuntimeAI.Core.Events.Webhooks.IWebhookStore>(sp => new PostgresWebhookStore(database, sp.GetRequiredService<TimeProvider>()));
+        // Approval request state: one key and one used-state memory for every replica on this database.
+        services.AddSingleton<IApprovalStateStore>(_ => new PostgresApprovalStateStore(database));
+        // Other replicas' changes wake this process's streams, webhook worker and resource subscriptions (LISTEN/NOTIFY).
+        services.AddSingleton(sp => new PostgresChangeListener(database, sp.GetRequiredService<InventoryChangeFeed>(),
+            sp.GetService<Microsoft.Extensions.Logging.ILogger<PostgresChangeListener>>()));
+        services.AddHostedService<ChangeListenerService>();
         services.AddSingleton<RuntimeAI.Core.Governance.IPolicySource>(PostgresPolicyStore.LoadRegistry(database, options.PoliciesDir, TimeProvider.System));
         services.AddSingleton<HttpEndpoints.ReadinessCheck>(_ => ct => database.CheckReadinessAsync(ct));
+    }
+
+    /// <summary>Runs the PostgreSQL change listener for the life of the host.</summary>
+    private sealed class ChangeListenerService(PostgresChangeListener listener) : Microsoft.Extensions.Hosting.BackgroundService
+    {
+        protected override Task ExecuteAsync(CancellationToken stoppingToken) => listener.RunAsync(stoppingToken);
     }
 
     /// <summary>

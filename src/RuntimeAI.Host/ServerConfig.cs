@@ -19,7 +19,7 @@ internal sealed class ServerConfig
         "approvals_required", "client_approval_transports", "toolsets", "observe_hosts", "observe_max_bytes", "signal_interval_seconds", "prices",
         "events", "telemetry",
         "graph_window_minutes", "graph_max_objects", "graph_idle_minutes",
-        "store", "postgres",
+        "store", "postgres", "approval_key_file",
     ];
 
     private string? _postgresConnectionFile;
@@ -110,6 +110,7 @@ internal sealed class ServerConfig
                     case "data_dir": Options.DataDir = ReadString(property.Value, where) ?? Options.DataDir; break;
                     case "store": Options.Store = ReadString(property.Value, where) ?? Options.Store; break;
                     case "postgres": ReadPostgres(property.Value, where); break;
+                    case "approval_key_file": Options.ApprovalKeyFile = ReadString(property.Value, where) ?? Options.ApprovalKeyFile; break;
                     case "autonomy": SetAutonomy(ReadString(property.Value, where), where); break;
                     case "sandbox":
                         if (property.Value.ValueKind is JsonValueKind.True or JsonValueKind.False)
@@ -357,6 +358,7 @@ internal sealed class ServerConfig
         Options.Store = Env(environment, "STORE") ?? Options.Store;
         _postgresConnectionFile = Env(environment, "POSTGRES_CONNECTION_FILE") ?? _postgresConnectionFile;
         Options.PostgresConnectionString = Env(environment, "POSTGRES_CONNECTION") ?? Options.PostgresConnectionString;
+        Options.ApprovalKeyFile = Env(environment, "APPROVAL_KEY_FILE") ?? Options.ApprovalKeyFile;
         if (Env(environment, "AUTONOMY") is { } autonomy)
         {
             SetAutonomy(autonomy, "RUNTIMEAI_AUTONOMY");

@@ -187,9 +187,28 @@ public sealed class PostgresDatabase : IDisposable
         );
         INSERT INTO webhook_outbox_cursor (id, last_seq) VALUES (1, 0);
         """,
+        // v2: approval request state shared by replicas — the signing key (first writer wins) and the used nonces
+        """
+        CREATE TABLE approval_state_key (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            key BYTEA NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE approval_state_used (
+            nonce TEXT PRIMARY KEY,
+            expires_at BIGINT NOT NULL
+        );
+        CREATE INDEX ix_approval_state_used_expires ON approval_state_used(expires_at);
+        """,
     ];
 
+    /// <summary>The LISTEN/NOTIFY channel on which writes announce runtime, event and operation changes.</summary>
+    public const string ChangeChannel = "runtimeai_changes";
+
     private readonly NpgsqlDataSource _dataSource;
+
+    /// <summary>This database object's name in change notifications, so its own writes are not announced twice.</summary>
+    public string InstanceId { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
 
     private PostgresDatabase(NpgsqlDataSource dataSource, string description)
     {
@@ -285,6 +304,18 @@ public sealed class PostgresDatabase : IDisposable
     /// <summary>Opens a pooled connection (dispose it to return it to the pool).</summary>
     public ValueTask<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
         _dataSource.OpenConnectionAsync(cancellationToken);
+
+    /// <summary>
+    /// <c>pg_notify</c> of a change (<c>instance|kind|id</c>) inside <paramref name="tx"/>: PostgreSQL
+    /// sends it when the transaction commits, and not at all if it rolls back, so a listener woken by
+    /// it always finds the change committed.
+    /// </summary>
+    internal async Task NotifyAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, string kind, string id, CancellationToken cancellationToken)
+    {
+        using var notify = Command(connection, tx, "SELECT pg_notify(@channel, @payload)",
+            ("channel", ChangeChannel), ("payload", $"{InstanceId}|{kind}|{id}"));
+        await notify.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>A command on <paramref name="connection"/> with its parameters (null values are sent as SQL NULL).</summary>
     internal static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction? tx, string sql, params (string Name, object? Value)[] parameters)

@@ -154,6 +154,7 @@ public sealed class PostgresRuntimeInventory(PostgresDatabase database) : IRunti
             await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        await database.NotifyAsync(connection, tx, "runtime", runtime.Id, cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -185,6 +186,8 @@ public sealed class PostgresRuntimeInventory(PostgresDatabase database) : IRunti
         using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await InsertEventAsync(connection, tx, runtimeEvent, cancellationToken).ConfigureAwait(false);
+        // Sent at commit: streams on every replica wake and read the event by position.
+        await database.NotifyAsync(connection, tx, "runtime", runtimeEvent.RuntimeId, cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -276,6 +279,7 @@ public sealed class PostgresRuntimeInventory(PostgresDatabase database) : IRunti
             ("id", operation.OperationId), ("rt", operation.RuntimeId), ("status", EnumText.Name(operation.Status)),
             ("created", Iso(operation.CreatedAt)), ("doc", JsonSerializer.Serialize(operation, CoreJsonContext.Default.Operation)));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await database.NotifyAsync(connection, null, "operation", operation.OperationId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -147,11 +147,39 @@ public sealed class PostgresWebhookStore(PostgresDatabase database, TimeProvider
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            due.Add(new DueDelivery(
-                SqliteWebhookStore.ReadDelivery(reader),
-                new Uri(reader.GetString(13)),
-                reader.GetString(14),
-                JsonSerializer.Deserialize(reader.GetString(15), CoreJsonContext.Default.RuntimeEvent)!));
+            due.Add(SqliteWebhookStore.ReadDue(reader));
+        }
+
+        return due;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<DueDelivery>> ClaimDueAsync(DateTimeOffset now, TimeSpan lease, int max, CancellationToken cancellationToken)
+    {
+        using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        // SKIP LOCKED: a replica claiming at the same moment passes over the rows this one is taking
+        // instead of waiting and claiming them again; the lease is the pushed next_attempt_at.
+        using var command = Command(connection, null, $"""
+            WITH claimed AS (
+                UPDATE webhook_deliveries SET next_attempt_at = @until
+                WHERE id IN (
+                    SELECT id FROM webhook_deliveries
+                    WHERE status = 'pending' AND next_attempt_at <= @now
+                    ORDER BY next_attempt_at, event_seq
+                    LIMIT @max
+                    FOR UPDATE SKIP LOCKED)
+                RETURNING *)
+            SELECT {DeliveryColumns}, s.url, s.secret, e.doc
+            FROM claimed d
+            JOIN webhook_subscriptions s ON s.id = d.subscription_id
+            JOIN events e ON e.seq = d.event_seq
+            ORDER BY d.event_seq
+            """, ("now", now.ToUnixTimeMilliseconds()), ("until", (now + lease).ToUnixTimeMilliseconds()), ("max", Math.Max(1, max)));
+        var due = new List<DueDelivery>();
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            due.Add(SqliteWebhookStore.ReadDue(reader));
         }
 
         return due;

@@ -187,6 +187,19 @@ public sealed class SqliteDatabase : IDisposable
         );
         INSERT INTO webhook_outbox_cursor (id, last_seq) SELECT 1, COALESCE(MAX(seq), 0) FROM events;
         """,
+        // v6: approval request state — the signing key a store may hold, and the nonces already used (single use)
+        """
+        CREATE TABLE approval_state_key (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            key BLOB NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE approval_state_used (
+            nonce TEXT PRIMARY KEY,
+            expires_at INTEGER NOT NULL
+        );
+        CREATE INDEX ix_approval_state_used_expires ON approval_state_used(expires_at);
+        """,
     ];
 
     private readonly string _connectionString;

@@ -188,7 +188,43 @@ public sealed class SqliteWebhookStore(SqliteDatabase database, TimeProvider tim
     public Task<IReadOnlyList<DueDelivery>> ListDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
     {
         using var connection = database.OpenConnection();
+        return Task.FromResult<IReadOnlyList<DueDelivery>>(QueryDue(connection, null, now, max));
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<DueDelivery>> ClaimDueAsync(DateTimeOffset now, TimeSpan lease, int max, CancellationToken cancellationToken)
+    {
+        await database.WriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var connection = database.OpenConnection();
+            // IMMEDIATE: another process on the same file waits for this claim before it lists.
+            using var tx = connection.BeginTransaction(deferred: false);
+            var due = QueryDue(connection, tx, now, max);
+
+            foreach (var claimed in due)
+            {
+                using var update = connection.CreateCommand();
+                update.Transaction = tx;
+                update.CommandText = "UPDATE webhook_deliveries SET next_attempt_at = $until WHERE id = $id";
+                update.Parameters.AddWithValue("$until", (now + lease).ToUnixTimeMilliseconds());
+                update.Parameters.AddWithValue("$id", claimed.Delivery.Id);
+                update.ExecuteNonQuery();
+            }
+
+            tx.Commit();
+            return due;
+        }
+        finally
+        {
+            database.WriteLock.Release();
+        }
+    }
+
+    private static List<DueDelivery> QueryDue(SqliteConnection connection, SqliteTransaction? tx, DateTimeOffset now, int max)
+    {
         using var command = connection.CreateCommand();
+        command.Transaction = tx;
         command.CommandText = $"""
             SELECT {DeliveryColumns}, s.url, s.secret, e.doc
             FROM webhook_deliveries d
@@ -204,15 +240,18 @@ public sealed class SqliteWebhookStore(SqliteDatabase database, TimeProvider tim
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            due.Add(new DueDelivery(
-                ReadDelivery(reader),
-                new Uri(reader.GetString(13)),
-                reader.GetString(14),
-                JsonSerializer.Deserialize(reader.GetString(15), CoreJsonContext.Default.RuntimeEvent)!));
+            due.Add(ReadDue(reader));
         }
 
-        return Task.FromResult<IReadOnlyList<DueDelivery>>(due);
+        return due;
     }
+
+    /// <summary>A delivery row followed by the subscription's url and secret and the event document.</summary>
+    internal static DueDelivery ReadDue(System.Data.Common.DbDataReader reader) => new(
+        ReadDelivery(reader),
+        new Uri(reader.GetString(13)),
+        reader.GetString(14),
+        JsonSerializer.Deserialize(reader.GetString(15), CoreJsonContext.Default.RuntimeEvent)!);
 
     /// <inheritdoc />
     public Task<DateTimeOffset?> NextDueAtAsync(CancellationToken cancellationToken)

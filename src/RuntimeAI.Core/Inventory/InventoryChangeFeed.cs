@@ -6,9 +6,19 @@ using RuntimeAI.Core.Runtimes;
 namespace RuntimeAI.Core.Inventory;
 
 /// <summary>What changed in the inventory: a runtime's record (or its events), or an operation.</summary>
-/// <param name="Kind"><c>runtime</c> or <c>operation</c>.</param>
+/// <param name="Kind"><c>runtime</c>, <c>operation</c>, or <c>all</c> (see <see cref="Anything"/>).</param>
 /// <param name="Id">The runtime or operation id.</param>
-public sealed record InventoryChange(string Kind, string Id);
+public sealed record InventoryChange(string Kind, string Id)
+{
+    /// <summary>
+    /// Anything may have changed (a shared store's change notifications were interrupted and are
+    /// back): every listener re-reads what it watches, so nothing written meanwhile is missed.
+    /// </summary>
+    public static InventoryChange Anything { get; } = new("all", "*");
+
+    /// <summary>True when a runtime's record or events may have changed.</summary>
+    public bool MayTouchRuntimes => Kind is "runtime" or "all";
+}
 
 /// <summary>
 /// Tells listeners (the MCP resource subscriptions) what the inventory just stored, so agents are

@@ -60,8 +60,17 @@ public static class McpServerSetup
         services.AddSingleton<ApprovalStage>();
         services.AddSingleton<IdempotencyGate>();
         services.AddSingleton<BudgetGate>();
-        // Loaded now, so a key file others can read refuses the start instead of the first approval.
-        services.AddSingleton(RequestStateProtector.ForDataDir(options.DataDir, TimeProvider.System));
+        // A key file is loaded now, so one others can read refuses the start instead of the first approval.
+        // On a shared store (no key file named) the key comes from the store, which replicas share; the
+        // used-state memory is the store's whenever the store offers one (every replica, every restart).
+        var fileKey = RequestStateProtector.LoadFileKey(options.ApprovalKeyFile, options.Store, options.DataDir);
+        services.AddSingleton(sp =>
+        {
+            var store = sp.GetService<RuntimeAI.Core.Governance.IApprovalStateStore>();
+            var key = fileKey ?? RequestStateProtector.FromStore(store
+                ?? throw new InvalidOperationException("store 'postgres' without an approval state store: name a key with RUNTIMEAI_APPROVAL_KEY_FILE"));
+            return new RequestStateProtector(key, sp.GetRequiredService<TimeProvider>(), store);
+        });
         // Built on first use (a graph question or a dry-run inside a vcluster): start-up pays nothing.
         services.AddSingleton(sp => new RuntimeAI.Core.Graph.GraphRegistry(options.Graph, sp.GetRequiredService<TimeProvider>(),
             sp.GetService<Microsoft.Extensions.Logging.ILogger<RuntimeAI.Core.Graph.GraphRegistry>>()));

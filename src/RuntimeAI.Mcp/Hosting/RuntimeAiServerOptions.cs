@@ -27,6 +27,13 @@ public sealed class RuntimeAiServerOptions
     /// </summary>
     public string? PostgresConnectionString { get; set; }
 
+    /// <summary>
+    /// A file holding the key that signs approval request state (at least 32 bytes, owner-only),
+    /// from <c>approval_key_file</c> or <c>RUNTIMEAI_APPROVAL_KEY_FILE</c>; never a flag. When set it
+    /// wins over the key the store holds (postgres) or <c>{data dir}/mrtr.key</c> (sqlite).
+    /// </summary>
+    public string? ApprovalKeyFile { get; set; }
+
     /// <summary>The global autonomy level.</summary>
     public AutonomyLevel Autonomy { get; set; } = AutonomyLevel.Advisor;
 

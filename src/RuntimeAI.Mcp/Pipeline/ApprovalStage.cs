@@ -52,7 +52,7 @@ internal sealed class ApprovalStage(
         }
 
         var channel = Channel(context, options.ClientApprovalTransports);
-        if (channel == ApprovalChannels.Client && AskWithMrtr(context, digest) is { } redeemed)
+        if (channel == ApprovalChannels.Client && await AskWithMrtrAsync(context, digest, cancellationToken).ConfigureAwait(false) is { } redeemed)
         {
             return redeemed;
         }
@@ -155,7 +155,7 @@ internal sealed class ApprovalStage(
     /// ends with an InputRequired result carrying the prompt and a protected request state; the
     /// client's retry carries the human's answer. Null when MRTR cannot be used.
     /// </summary>
-    private StageVerdict? AskWithMrtr(ToolCallContext context, string digest)
+    private async Task<StageVerdict?> AskWithMrtrAsync(ToolCallContext context, string digest, CancellationToken cancellationToken)
     {
         var server = context.Request?.Server;
         var parameters = context.Request?.Params;
@@ -166,7 +166,8 @@ internal sealed class ApprovalStage(
 
         if (parameters.InputResponses?.TryGetValue("approval", out var response) == true && parameters.RequestState is { } state)
         {
-            if (!requestState.TryRedeem(state, context.Principal.Name, digest, out var why))
+            var (redeemed, why) = await requestState.TryRedeemAsync(state, context.Principal.Name, digest, cancellationToken).ConfigureAwait(false);
+            if (!redeemed)
             {
                 return StageVerdict.Refuse("approval_invalid", $"{why}; nothing was changed");
             }

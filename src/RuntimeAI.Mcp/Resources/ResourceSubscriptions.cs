@@ -105,6 +105,28 @@ internal sealed class ResourceSubscriptions : IDisposable
 
     private void OnChanged(object? sender, InventoryChange change)
     {
+        if (change.Kind == InventoryChange.Anything.Kind)
+        {
+            // Changes from other replicas may have been missed: tell every subscriber to re-read.
+            foreach (var (server, uris) in _sessions)
+            {
+                foreach (var uri in uris.Keys)
+                {
+                    _ = SendAsync(server, uri);
+                }
+            }
+
+            foreach (var listener in _listeners.Values)
+            {
+                foreach (var uri in listener.Uris.ToArray())
+                {
+                    _ = ListenerSendAsync(listener, uri);
+                }
+            }
+
+            return;
+        }
+
         foreach (var uri in UrisOf(change))
         {
             foreach (var (server, uris) in _sessions)

@@ -5,13 +5,14 @@ namespace RuntimeAI.Host.Tests.Identity;
 public sealed class RequestStateTests
 {
     [Fact]
-    public void TryRedeem_PrincipalWithPipe_BindsToThatExactPrincipal()
+    public async Task TryRedeem_PrincipalWithPipe_BindsToThatExactPrincipal()
     {
         var protector = new RequestStateProtector(new byte[32], TimeProvider.System);
         var state = protector.Issue("user:a|b", "digest");
 
-        Assert.False(protector.TryRedeem(state, "user:a", "digest", out var why));
+        var (ok, why) = await protector.TryRedeemAsync(state, "user:a", "digest", CancellationToken.None);
+        Assert.False(ok);
         Assert.Equal("the approval was given to another principal", why);
-        Assert.True(protector.TryRedeem(state, "user:a|b", "digest", out _));
+        Assert.True((await protector.TryRedeemAsync(state, "user:a|b", "digest", CancellationToken.None)).Ok);
     }
 }

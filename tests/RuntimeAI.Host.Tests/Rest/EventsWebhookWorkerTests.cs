@@ -105,6 +105,13 @@ public sealed class EventsWebhookWorkerTests : IDisposable
             _time.Advance(TimeSpan.FromSeconds(10));
             await receiver.WaitForAsync(r => r.Accepted.Count == 1, TimeSpan.FromSeconds(10), "the retry once the fake clock reached the backoff");
             Assert.Equal(2, receiver.Requests.Count);
+            // The receiver counts the request before it answers; the worker records the answer just after.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (Assert.Single(await store.ListDeliveriesAsync(null, null, 10, ct)).Status != WebhookDeliveryStatus.Delivered && clock.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(20, ct);
+            }
+
             Assert.Equal(WebhookDeliveryStatus.Delivered, Assert.Single(await store.ListDeliveriesAsync(null, null, 10, ct)).Status);
         }
         finally

@@ -29,11 +29,18 @@ internal sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>The status the next requests get.</summary>
     public int Answer { get; set; } = 200;
 
+    /// <summary>How long the next requests wait before they are answered (a hung receiver).</summary>
+    public TimeSpan Delay { get; set; }
+
     public ConcurrentQueue<Received> Requests { get; } = new();
 
     public Uri Url { get; private set; } = null!;
 
-    public sealed record Received(string DeliveryId, int Answered, bool SignatureValid, JsonObject Body, string EventType);
+    public sealed record Received(string DeliveryId, int Answered, bool SignatureValid, JsonObject Body, string EventType)
+    {
+        /// <summary>When the request arrived (wall clock, whatever clock the receiver verifies with).</summary>
+        public DateTimeOffset At { get; init; } = TimeProvider.System.GetUtcNow();
+    }
 
     public static async Task<WebhookReceiver> StartAsync(TimeProvider? time = null)
     {
@@ -83,6 +90,11 @@ internal sealed class WebhookReceiver : IAsyncDisposable
         var answer = Answer;
         Requests.Enqueue(new Received(context.Request.Headers[WebhookSignature.DeliveryHeader].ToString(), answer, valid,
             JsonNode.Parse(body)!.AsObject(), context.Request.Headers[WebhookSignature.EventTypeHeader].ToString()));
+        if (Delay > TimeSpan.Zero)
+        {
+            await Task.Delay(Delay, context.RequestAborted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
         context.Response.StatusCode = answer;
     }
 }

@@ -24,6 +24,14 @@ public interface IWebhookStore
     /// <summary>Pending deliveries whose attempt is due at <paramref name="now"/>, earliest first.</summary>
     Task<IReadOnlyList<DueDelivery>> ListDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Claims pending deliveries due at <paramref name="now"/>, earliest first, for one attempt by
+    /// the caller: each is pushed to <paramref name="now"/> + <paramref name="lease"/>, so no other
+    /// worker (this process or another replica) lists it until the attempt is recorded or the lease
+    /// runs out (the claimer died), and two workers claiming at once never get the same delivery.
+    /// </summary>
+    Task<IReadOnlyList<DueDelivery>> ClaimDueAsync(DateTimeOffset now, TimeSpan lease, int max, CancellationToken cancellationToken);
+
     /// <summary>When the next pending delivery is due (null: none pending).</summary>
     Task<DateTimeOffset?> NextDueAtAsync(CancellationToken cancellationToken);
 

@@ -21,6 +21,13 @@ public sealed class WebhookDeliveryOptions
     /// <summary>How often the outbox looks for events written by other processes (the CLI) when nothing wakes it (default 2 s).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long a claimed delivery is this process's to attempt: twice the attempt timeout plus 5 s
+    /// (25 s at the default timeout), room for the attempt and for recording its outcome. A process
+    /// that dies holding a claim leaves it to expire; any replica then retries it.
+    /// </summary>
+    public TimeSpan ClaimLease => (2 * AttemptTimeout) + TimeSpan.FromSeconds(5);
+
     /// <summary>The delay after the <paramref name="attempts"/>-th failed attempt: base × 2^(attempts−1), capped.</summary>
     public TimeSpan DelayAfter(int attempts)
     {

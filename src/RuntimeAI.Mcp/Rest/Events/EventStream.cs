@@ -30,7 +30,7 @@ internal sealed class EventStream(IEventFeed feed, InventoryChangeFeed changes, 
         var signal = NewSignal();
         void OnChanged(object? sender, InventoryChange change)
         {
-            if (change.Kind == "runtime")
+            if (change.MayTouchRuntimes)
             {
                 Volatile.Read(ref signal).TrySetResult();
             }

@@ -13,7 +13,9 @@ namespace RuntimeAI.Mcp.Rest.Events;
 /// signed (<see cref="WebhookSignature"/>), and on failure schedules the next attempt with
 /// exponential backoff in the store, or dead-letters it after the last attempt. All state is in
 /// the store, so a restart resumes where it stopped; all timing goes through the injected
-/// <see cref="TimeProvider"/>.
+/// <see cref="TimeProvider"/>. Every replica runs one; each delivery is claimed by one worker for
+/// one attempt (<see cref="IWebhookStore.ClaimDueAsync"/>), so it is sent once per attempt, and a
+/// claim left by a dead process is retried by another after <see cref="WebhookDeliveryOptions.ClaimLease"/>.
 /// </summary>
 public sealed partial class WebhookDeliveryWorker : BackgroundService
 {
@@ -58,7 +60,8 @@ public sealed partial class WebhookDeliveryWorker : BackgroundService
         IReadOnlyList<DueDelivery> due;
         do
         {
-            due = await _store.ListDueAsync(_time.GetUtcNow(), SendBatch, cancellationToken).ConfigureAwait(false);
+            // Claimed, not listed: a replica's worker running the same pass gets other deliveries, never these.
+            due = await _store.ClaimDueAsync(_time.GetUtcNow(), _options.ClaimLease, SendBatch, cancellationToken).ConfigureAwait(false);
             foreach (var delivery in due)
             {
                 await AttemptAsync(delivery, cancellationToken).ConfigureAwait(false);
@@ -192,7 +195,7 @@ public sealed partial class WebhookDeliveryWorker : BackgroundService
 
     private void OnInventoryChanged(object? sender, InventoryChange change)
     {
-        if (change.Kind == "runtime")
+        if (change.MayTouchRuntimes)
         {
             Wake();
         }

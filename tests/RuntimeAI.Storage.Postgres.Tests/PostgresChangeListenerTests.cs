@@ -1,0 +1,66 @@
+using Npgsql;
+using RuntimeAI.Core.Events;
+using RuntimeAI.Core.Inventory;
+using RuntimeAI.Core.Runtimes;
+
+namespace RuntimeAI.Storage.Postgres.Tests;
+
+/// <summary>
+/// LISTEN/NOTIFY between two database objects (two replicas): a change committed by one is
+/// published on the other's change feed, its own are not announced twice, and after the listening
+/// connection is killed it reconnects and wakes everyone (<see cref="InventoryChange.Anything"/>).
+/// </summary>
+public sealed class PostgresChangeListenerTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task ChangeOnOneReplica_ReachesTheOther_OwnChangesNotRepeated_ReconnectWakesEveryone()
+    {
+        await using var store = await PostgresStoreUnderTest.CreateAsync();
+        var writerDb = await store.OpenDatabaseAsync();
+        var listenerDb = await store.OpenDatabaseAsync();
+        var feed = new InventoryChangeFeed();
+        var seen = new System.Collections.Concurrent.BlockingCollection<InventoryChange>();
+        feed.Changed += (_, change) => seen.Add(change);
+        var listener = new PostgresChangeListener(listenerDb, feed);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var running = listener.RunAsync(stop.Token);
+        await listener.Listening.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+
+        await new PostgresRuntimeInventory(writerDb).SaveRuntimeAsync(NewRuntime("rt_a"), "created", Ct);
+        await new PostgresRuntimeInventory(writerDb).AppendEventAsync(new RuntimeEvent { Id = "evt_1", RuntimeId = "rt_a", Type = "lifecycle.started", Ts = TimeProvider.System.GetUtcNow() }, Ct);
+        // The listener's own database object writes too: announced in-process already, not again.
+        await new PostgresRuntimeInventory(listenerDb).SaveRuntimeAsync(NewRuntime("rt_own"), "created", Ct);
+
+        Assert.Equal(new InventoryChange("runtime", "rt_a"), Next(seen));
+        Assert.Equal(new InventoryChange("runtime", "rt_a"), Next(seen));
+        Assert.False(seen.TryTake(out var extra, TimeSpan.FromMilliseconds(500)), $"unexpected {extra}");
+
+        // The listening connection dies (a failover, an idle-connection killer): it comes back and wakes everyone.
+        await using (var admin = new NpgsqlConnection(store.Admin))
+        {
+            await admin.OpenAsync(Ct);
+            await using var kill = new NpgsqlCommand(
+                "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'LISTEN runtimeai_changes%' AND pid <> pg_backend_pid()", admin);
+            Assert.True(Convert.ToInt64(await kill.ExecuteScalarAsync(Ct), System.Globalization.CultureInfo.InvariantCulture) >= 1);
+        }
+
+        Assert.Equal(InventoryChange.Anything, Next(seen));
+        Assert.Equal(2, listener.Connections);
+        await new PostgresRuntimeInventory(writerDb).SaveRuntimeAsync(NewRuntime("rt_b"), "created", Ct);
+        Assert.Equal(new InventoryChange("runtime", "rt_b"), Next(seen));
+
+        await stop.CancelAsync();
+        await running.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+    }
+
+    private static InventoryChange Next(System.Collections.Concurrent.BlockingCollection<InventoryChange> seen) =>
+        seen.TryTake(out var change, TimeSpan.FromSeconds(15)) ? change : throw new TimeoutException("no change notification within 15 s");
+
+    private static Runtime NewRuntime(string id) => new()
+    {
+        Id = id, Name = id, Type = RuntimeType.Vm, State = RuntimeState.Running,
+        Spec = new RuntimeSpec { Size = "small" }, CreatedAt = TimeProvider.System.GetUtcNow(),
+    };
+}
