@@ -187,6 +187,16 @@ public sealed class PostgresDatabase : IDisposable
         );
         INSERT INTO webhook_outbox_cursor (id, last_seq) VALUES (1, 0);
         """,
+        // Replicas sharing the database (PostgresReplicaCoordinator): who they are and when they last answered.
+        """
+        CREATE TABLE replicas (
+            id TEXT PRIMARY KEY,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            started_at TEXT NOT NULL,
+            heartbeat_at TEXT NOT NULL
+        );
+        """,
     ];
 
     private readonly NpgsqlDataSource _dataSource;
