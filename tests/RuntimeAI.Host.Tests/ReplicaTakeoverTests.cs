@@ -1,0 +1,249 @@
+using System.Diagnostics;
+using System.Text.Json;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using Npgsql;
+using RuntimeAI.Core.Operations;
+using RuntimeAI.KubeSim;
+using static RuntimeAI.Host.Tests.SagaToolTests;
+
+namespace RuntimeAI.Host.Tests;
+
+/// <summary>
+/// Real <c>runtimeai serve</c> replicas on one PostgreSQL database and one KubeSim (Kubernetes API
+/// simulator) world that lives in this test process. Replica A kills itself with SIGKILL at a saga
+/// failpoint; replicas B and C keep running (neither restarts) and one of them must take the saga
+/// over within a bounded time and settle it as single-process crash recovery does: compensated,
+/// no step run twice, the audit chain intact, the world where the inventory says. And two sagas on
+/// one runtime sent to two replicas at once run one after the other.
+/// Skipped with the reason without RUNTIMEAI_TEST_POSTGRES or without failpoints in the build.
+/// </summary>
+public sealed class ReplicaTakeoverTests
+{
+    /// <summary>How long a takeover may take (kill → operation settled): detection every 2 s plus the compensations.</summary>
+    private static readonly TimeSpan s_takeoverBound = TimeSpan.FromSeconds(20);
+
+    public static TheoryData<string, bool> Points => new()
+    {
+        { Failpoints.StepBefore + ":2", false },
+        { Failpoints.StepDurable + ":2", false },
+        { Failpoints.CompensationAfter + ":1", true },
+    };
+
+    [Theory]
+    [MemberData(nameof(Points))]
+    public async Task ReplicaKilledMidSaga_AnotherRunningReplicaTakesItOver_CompensatesOnce(string failpoint, bool lastActionFails)
+    {
+        Assert.SkipUnless(Failpoints.Compiled, "this build has no failpoints; build with -p:RuntimeAiFailpoints=true (Debug builds have them)");
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await ClusterAsync(ct);
+        await using var b = await cluster.StartReplicaAsync("b", null);
+        await using var clientB = await ConnectAsync(b);
+        var dev = await WaitForDevAsync(clientB, ct);
+        var memoryBefore = MemoryOf(await CallOkAsync(clientB, "get_runtime", new() { ["runtime_id"] = dev }));
+        await using var c = await cluster.StartReplicaAsync("c", null);
+        await using var clientC = await ConnectAsync(c);
+        await using var a = await cluster.StartReplicaAsync("a", failpoint);
+
+        var arguments = new Dictionary<string, object?>
+        {
+            ["runtime_id"] = dev,
+            ["idempotency_key"] = "takeover-" + failpoint.Replace(':', '-'),
+            ["actions"] = new[]
+            {
+                Action("snapshot", new() { ["name"] = "t1" }),
+                Action("scale", new() { ["size"] = "small" }),
+                lastActionFails ? Action("restore", new() { ["snapshot"] = "never-taken" }) : Action("snapshot", new() { ["name"] = "t2" }),
+            },
+        };
+
+        // The saga goes to A, which dies at the failpoint while running it.
+        await using (var clientA = await ConnectAsync(a))
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => clientA.CallToolAsync("execute_actions", arguments, cancellationToken: ct).AsTask().WaitAsync(TimeSpan.FromSeconds(90), ct));
+        }
+
+        await a.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+        var killed = Stopwatch.StartNew();
+        Assert.Contains($"test failpoint {failpoint} reached", a.Stderr, StringComparison.Ordinal);
+
+        // The client's retry goes to B: the same key names the operation A began.
+        var retry = await clientB.CallToolAsync("execute_actions", arguments, cancellationToken: ct);
+        var operationId = retry.StructuredContent is { } s && s.TryGetProperty("operation_id", out var id)
+            ? id.GetString()!
+            : OperationIdIn(string.Join(' ', retry.Content.OfType<TextContentBlock>().Select(t => t.Text)));
+        var operation = await CallOkAsync(clientB, "get_operation", new() { ["operation_id"] = operationId });
+        while (operation.GetProperty("status").GetString() is "running" or "pending" && killed.Elapsed < s_takeoverBound)
+        {
+            await Task.Delay(50, ct);
+            operation = await CallOkAsync(clientB, "get_operation", new() { ["operation_id"] = operationId });
+        }
+
+        var takeover = killed.Elapsed;
+        var status = operation.GetProperty("status").GetString();
+        var steps = operation.GetProperty("result").GetProperty("steps").EnumerateArray().Select(st => st.GetProperty("status").GetString()).ToList();
+        var summary = $"{failpoint}: operation {status} after {takeover.TotalMilliseconds:F0} ms, steps [{string.Join(", ", steps)}]: {operation}";
+        TestContext.Current.TestOutputHelper?.WriteLine($"takeover at {failpoint}: {takeover.TotalMilliseconds:F0} ms from the kill to the operation settled");
+
+        // Settled by B or C (not restarted), as crash recovery does: compensated, never resumed.
+        Assert.True(status is "failed" or "stuck", summary);
+        Assert.True(takeover < s_takeoverBound, summary);
+        var executor = operation.GetProperty("result").GetProperty("executor_process").GetProperty("replica").GetString();
+        var settler = operation.GetProperty("result").GetProperty("settled_by").GetProperty("replica").GetString();
+        Assert.False(string.IsNullOrEmpty(executor), summary);
+        Assert.NotEqual(executor, settler);
+        Assert.Contains(settler, (string?[])[await ReplicaIdAsync(cluster, b.Id, ct), await ReplicaIdAsync(cluster, c.Id, ct)]);
+        if (status == "failed")
+        {
+            Assert.All(steps, st => Assert.Contains(st, (string?[])["compensated", "failed", "not_run"]));
+        }
+
+        // Exactly one replica claimed it, and no step ran twice.
+        var events = await SagaEventsAsync(clientC, dev);
+        var ofOperation = events.Where(e => e.GetProperty("data").TryGetProperty("operation_id", out var op) && op.GetString() == operationId).ToList();
+        Assert.Single(ofOperation, e => e.GetProperty("type").GetString() == "saga.recovery_started");
+        var succeeded = ofOperation.Where(e => e.GetProperty("type").GetString() == "saga.step_succeeded").Select(e => e.GetProperty("data").GetProperty("step").GetInt32()).ToList();
+        Assert.True(succeeded.Count == succeeded.Distinct().Count(), $"a step ran twice ({string.Join(",", succeeded)}): {summary}");
+        var compensated = ofOperation.Where(e => e.GetProperty("type").GetString() == "saga.compensated").Select(e => e.GetProperty("data").GetProperty("step").GetInt32()).ToList();
+        Assert.True(compensated.Count == compensated.Distinct().Count(), $"a compensation ran twice ({string.Join(",", compensated)}): {summary}");
+
+        // The world is where the inventory says: no snapshot of the saga left, the size as before.
+        var snapshots = (await CallOkAsync(clientC, "list_snapshots", new() { ["runtime_id"] = dev })).GetProperty("items")
+            .EnumerateArray().Select(x => x.GetProperty("name").GetString()).ToList();
+        var memoryAfter = MemoryOf(await CallOkAsync(clientC, "get_runtime", new() { ["runtime_id"] = dev }));
+        var observed = await CallOkAsync(clientC, "get_runtime_status", new() { ["runtime_id"] = dev });
+        if (status == "failed")
+        {
+            Assert.True(!snapshots.Contains("t1") && !snapshots.Contains("t2"), $"snapshots left behind [{string.Join(",", snapshots)}]: {summary}");
+            Assert.Equal(memoryBefore, memoryAfter);
+        }
+
+        Assert.Equal(MiB(memoryAfter), observed.GetProperty("signals").GetProperty("memory").GetProperty("value").GetInt64());
+
+        var (code, stdout, stderr) = await ServerProcess.RunAsync("audit", "verify", "--config", cluster.Config);
+        Assert.True(code == 0, $"audit verify after the takeover: {stdout}{stderr}");
+    }
+
+    [Fact]
+    public async Task TwoSagasOnOneRuntime_SentToTwoReplicas_RunOneAfterTheOther()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await ClusterAsync(ct);
+        await using var b = await cluster.StartReplicaAsync("b", null);
+        await using var clientB = await ConnectAsync(b);
+        var dev = await WaitForDevAsync(clientB, ct);
+        await using var c = await cluster.StartReplicaAsync("c", null);
+        await using var clientC = await ConnectAsync(c);
+
+        Dictionary<string, object?> Saga(string tag) => new()
+        {
+            ["runtime_id"] = dev,
+            ["actions"] = new[]
+            {
+                Action("snapshot", new() { ["name"] = tag + "-1" }),
+                Action("scale", new() { ["size"] = tag == "b" ? "small" : "medium" }),
+                Action("snapshot", new() { ["name"] = tag + "-2" }),
+                Action("scale", new() { ["size"] = "nano" }),
+            },
+        };
+
+        var results = await Task.WhenAll(CallOkAsync(clientB, "execute_actions", Saga("b")), CallOkAsync(clientC, "execute_actions", Saga("c")));
+        var ids = results.Select(r => r.GetProperty("operation_id").GetString()).ToList();
+        Assert.All(results, r => Assert.Equal("succeeded", r.GetProperty("status").GetString()));
+
+        // In the shared event order, every saga event of one operation comes before every one of the other.
+        var order = (await SagaEventsAsync(clientB, dev))
+            .Select(e => e.GetProperty("data").TryGetProperty("operation_id", out var op) ? op.GetString() : null)
+            .Where(ids.Contains).ToList();
+        var runs = order.Where((op, i) => i == 0 || op != order[i - 1]).ToList();
+        Assert.True(runs.Count == 2, $"the two sagas interleaved: {string.Join(" ", order.Select(o => o == ids[0] ? "B" : "C"))}");
+    }
+
+    private static string MemoryOf(JsonElement runtime) => runtime.GetProperty("spec").GetProperty("resources").GetProperty("memory").GetString()!;
+
+    private static long MiB(string memory) => memory.EndsWith("Gi", StringComparison.Ordinal)
+        ? long.Parse(memory[..^2], System.Globalization.CultureInfo.InvariantCulture) * 1024
+        : long.Parse(memory.Replace("Mi", string.Empty, StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
+
+    private static async Task<McpClient> ConnectAsync(ServerProcess server) =>
+        await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = server.McpEndpoint!, TransportMode = HttpTransportMode.StreamableHttp }));
+
+    private static async Task<string> WaitForDevAsync(McpClient client, CancellationToken ct)
+    {
+        // The first replica imports the world's vclusters once the backend answers.
+        string? dev = null;
+        for (var i = 0; i < 100 && dev is null; i++)
+        {
+            var list = await CallOkAsync(client, "list_runtimes", new() { ["type"] = "vcluster", ["page_size"] = 10 });
+            dev = list.GetProperty("items").EnumerateArray().SingleOrDefault(r => r.GetProperty("name").GetString() == "dev") is { ValueKind: JsonValueKind.Object } found
+                ? found.GetProperty("id").GetString()
+                : null;
+            if (dev is null)
+            {
+                await Task.Delay(100, ct);
+            }
+        }
+
+        Assert.NotNull(dev);
+        for (var i = 0; i < 100 && (await CallOkAsync(client, "get_runtime_status", new() { ["runtime_id"] = dev })).GetProperty("state").GetString() != "running"; i++)
+        {
+            await Task.Delay(100, ct);
+        }
+
+        return dev;
+    }
+
+    private static async Task<string?> ReplicaIdAsync(Cluster cluster, int pid, CancellationToken ct)
+    {
+        await using var connection = new NpgsqlConnection(cluster.ConnectionString);
+        await connection.OpenAsync(ct);
+        await using var read = new NpgsqlCommand("SELECT id FROM replicas WHERE pid = @pid ORDER BY started_at DESC LIMIT 1", connection);
+        read.Parameters.AddWithValue("pid", pid);
+        return (string?)await read.ExecuteScalarAsync(ct);
+    }
+
+    private static async Task<Cluster> ClusterAsync(CancellationToken ct)
+    {
+        var admin = Environment.GetEnvironmentVariable("RUNTIMEAI_TEST_POSTGRES");
+        if (string.IsNullOrWhiteSpace(admin))
+        {
+            Assert.Skip("RUNTIMEAI_TEST_POSTGRES is not set: no PostgreSQL for the replicas (scripts/test.sh sets it; by hand: export RUNTIMEAI_TEST_POSTGRES=\"$(scripts/postgres.sh start)\")");
+        }
+
+        var schema = "rep_" + Guid.NewGuid().ToString("N");
+        await using (var connection = new NpgsqlConnection(admin))
+        {
+            await connection.OpenAsync(ct);
+            await using var create = new NpgsqlCommand($"CREATE SCHEMA {schema}", connection);
+            await create.ExecuteNonQueryAsync(ct);
+        }
+
+        var world = await KubeSimServer.StartAsync(new KubeSimOptions
+        {
+            Port = 0, SeedYaml = SandboxWorld.Seed, SettleSeed = true, PodStartDelay = TimeSpan.FromMilliseconds(100),
+            VirtualMachineStartDelay = TimeSpan.FromMilliseconds(200), VirtualMachineStopDelay = TimeSpan.FromMilliseconds(100),
+        }, ct);
+        var dir = TestPaths.NewDataDir();
+        var kubeconfig = Path.Combine(dir, "kubesim.kubeconfig");
+        await File.WriteAllTextAsync(kubeconfig, world.CreateKubeconfigYaml(), ct);
+        var connectionString = new NpgsqlConnectionStringBuilder(admin) { SearchPath = schema }.ConnectionString;
+        var connectionFile = Path.Combine(dir, "postgres.conn");
+        await File.WriteAllTextAsync(connectionFile, connectionString + "\n", ct);
+        var config = Path.Combine(dir, "runtimeai.json");
+        await File.WriteAllTextAsync(config, $$"""{ "store": "postgres", "postgres": { "connection_string_file": "{{connectionFile}}" } }""", ct);
+        return new Cluster(world, dir, kubeconfig, config, connectionString, AllowAllPolicies());
+    }
+
+    /// <summary>One database, one KubeSim world, and the files every replica is started with.</summary>
+    private sealed record Cluster(KubeSimServer World, string Dir, string Kubeconfig, string Config, string ConnectionString, string Policies) : IAsyncDisposable
+    {
+        public Task<ServerProcess> StartReplicaAsync(string name, string? failpoint) =>
+            ServerProcess.StartHttpAsync(Directory.CreateDirectory(Path.Combine(Dir, "data-" + name)).FullName, new Dictionary<string, string?>
+            {
+                ["RUNTIMEAI_TEST_HOOKS"] = failpoint is null ? null : "1",
+                ["RUNTIMEAI_TEST_CRASH_AT"] = failpoint,
+            }, "--config", Config, "--kubeconfig", Kubeconfig, "--autonomy", "autonomous", "--policies", Policies);
+
+        public ValueTask DisposeAsync() => World.DisposeAsync();
+    }
+}
