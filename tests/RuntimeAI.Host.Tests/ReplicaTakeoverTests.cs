@@ -159,6 +159,54 @@ public sealed class ReplicaTakeoverTests
         Assert.True(runs.Count == 2, $"the two sagas interleaved: {string.Join(" ", order.Select(o => o == ids[0] ? "B" : "C"))}");
     }
 
+    [Fact]
+    public async Task Readyz_ReplicaLosesItsLockInTheDatabase_FencedNotReady_ThenJoinsAgainUnderANewId()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await ClusterAsync(ct);
+        await using var b = await cluster.StartReplicaAsync("b", null);
+        using var http = new HttpClient();
+        var readyz = new Uri(b.McpEndpoint!, "/readyz");
+        using (var ready = await http.GetAsync(readyz, ct))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, ready.StatusCode);
+        }
+
+        // The replica's own connection dies (as when the database restarts or a network path breaks).
+        var first = await ReplicaIdAsync(cluster, b.Id, ct);
+        Assert.NotNull(first);
+        await using (var admin = new NpgsqlConnection(cluster.ConnectionString))
+        {
+            await admin.OpenAsync(ct);
+            // 0x52544901: PostgresReplicaCoordinator.ReplicaLockSpace, the first key of every replica's own lock.
+            await using var kill = new NpgsqlCommand(
+                "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 " +
+                "AND classid = 1381255425::oid AND objid = hashtext(@id)::oid", admin);
+            kill.Parameters.AddWithValue("id", first!);
+            Assert.Equal(1L, await kill.ExecuteScalarAsync(ct));
+        }
+
+        string? fenced = null;
+        var back = false;
+        for (var watch = Stopwatch.StartNew(); watch.Elapsed < TimeSpan.FromSeconds(20) && !back; await Task.Delay(50, ct))
+        {
+            using var response = await http.GetAsync(readyz, ct);
+            var body = await response.Content.ReadAsStringAsync(ct);
+            if (response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable && body.Contains("replica fenced", StringComparison.Ordinal))
+            {
+                fenced = body;
+            }
+
+            back = fenced is not null && response.StatusCode == System.Net.HttpStatusCode.OK;
+        }
+
+        Assert.True(fenced is not null, $"/readyz never reported the replica fenced; stderr:\n{b.Stderr}");
+        Assert.Contains(first!, fenced, StringComparison.Ordinal);
+        Assert.True(back, $"the replica did not join again: {fenced}");
+        var second = await ReplicaIdAsync(cluster, b.Id, ct);
+        Assert.NotEqual(first, second);
+    }
+
     private static string MemoryOf(JsonElement runtime) => runtime.GetProperty("spec").GetProperty("resources").GetProperty("memory").GetString()!;
 
     private static long MiB(string memory) => memory.EndsWith("Gi", StringComparison.Ordinal)
