@@ -207,6 +207,123 @@ public sealed class ReplicaTakeoverTests
         Assert.NotEqual(first, second);
     }
 
+    [Fact]
+    public async Task ReplicaLosesTheRuntimeLockMidSaga_RunsNoFurtherStep_SagaIsSettledByCompensation()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await ClusterAsync(ct, vmStartDelay: TimeSpan.FromSeconds(3));
+        await using var b = await cluster.StartReplicaAsync("b", null);
+        await using var clientB = await ConnectAsync(b);
+        var vm = await WaitForStateAsync(clientB, "vm", "batch-vm", "stopped", ct);
+        await using var c = await cluster.StartReplicaAsync("c", null);
+        await using var clientC = await ConnectAsync(c);
+        var firstB = await ReplicaIdAsync(cluster, b.Id, ct);
+
+        // The saga runs on B: a start that takes 3 s in the world, then a snapshot.
+        var call = clientB.CallToolAsync("execute_actions", new Dictionary<string, object?>
+        {
+            ["runtime_id"] = vm, ["idempotency_key"] = "fenced-1",
+            ["actions"] = new[] { Action("start"), Action("snapshot", new() { ["name"] = "f1" }) },
+        }, cancellationToken: ct).AsTask();
+
+        // While it runs, the connection holding the runtime's lock across replicas dies.
+        await using (var admin = new NpgsqlConnection(cluster.ConnectionString))
+        {
+            await admin.OpenAsync(ct);
+            // 0x52544902: PostgresReplicaCoordinator.KeyLockSpace, the first key of the locks on runtimes and the budget.
+            const string holder = "FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = 1381255426::oid AND objid = hashtext(@key)::oid";
+            for (var i = 0; i < 200; i++)
+            {
+                await using var held = new NpgsqlCommand("SELECT COUNT(*) " + holder, admin);
+                held.Parameters.AddWithValue("key", "runtime:" + vm);
+                if ((long)(await held.ExecuteScalarAsync(ct))! > 0)
+                {
+                    break;
+                }
+
+                await Task.Delay(25, ct);
+            }
+
+            await using var kill = new NpgsqlCommand("SELECT COUNT(pg_terminate_backend(pid)) " + holder, admin);
+            kill.Parameters.AddWithValue("key", "runtime:" + vm);
+            var killed = (long)(await kill.ExecuteScalarAsync(ct))!;
+            Assert.True(killed == 1, call.IsCompleted
+                ? "the saga ended before its lock could be taken away: " + string.Join(' ', (await call).Content.OfType<TextContentBlock>().Select(t => t.Text))
+                : "no connection held the runtime's lock while the saga ran");
+        }
+
+        // B stops before its next step and says why; the saga is left for the takeover.
+        var result = await call.WaitAsync(TimeSpan.FromSeconds(60), ct);
+        var text = string.Join(' ', result.Content.OfType<TextContentBlock>().Select(t => t.Text));
+        Assert.True(result.IsError == true, text);
+        Assert.True(text.Contains("lost its lock on runtime:" + vm, StringComparison.Ordinal) && text.Contains("same idempotency_key", StringComparison.Ordinal),
+            $"B did not say it was fenced; the call said: {text}");
+
+        var retry = await clientC.CallToolAsync("execute_actions", new Dictionary<string, object?>
+        {
+            ["runtime_id"] = vm, ["idempotency_key"] = "fenced-1",
+            ["actions"] = new[] { Action("start"), Action("snapshot", new() { ["name"] = "f1" }) },
+        }, cancellationToken: ct);
+        var operationId = retry.StructuredContent is { } s && s.TryGetProperty("operation_id", out var id)
+            ? id.GetString()!
+            : OperationIdIn(string.Join(' ', retry.Content.OfType<TextContentBlock>().Select(t => t.Text)));
+        var operation = await CallOkAsync(clientC, "get_operation", new() { ["operation_id"] = operationId });
+        for (var i = 0; i < 300 && operation.GetProperty("status").GetString() is "running" or "pending"; i++)
+        {
+            await Task.Delay(100, ct);
+            operation = await CallOkAsync(clientC, "get_operation", new() { ["operation_id"] = operationId });
+        }
+
+        Assert.True(operation.GetProperty("status").GetString() == "failed", operation.ToString());
+        Assert.Equal(firstB, operation.GetProperty("result").GetProperty("executor_process").GetProperty("replica").GetString());
+        Assert.NotEqual(firstB, operation.GetProperty("result").GetProperty("settled_by").GetProperty("replica").GetString());
+        var events = (await SagaEventsAsync(clientC, vm))
+            .Where(e => e.GetProperty("data").TryGetProperty("operation_id", out var op) && op.GetString() == operationId).ToList();
+        var lastStep = operation.GetProperty("result").GetProperty("steps").GetArrayLength();
+        Assert.DoesNotContain(events, e => e.GetProperty("type").GetString() == "saga.step_succeeded" && e.GetProperty("data").GetProperty("step").GetInt32() == lastStep);
+        Assert.Equal("stopped", await WaitForStateAsync(clientC, vm, "stopped", ct));
+        Assert.DoesNotContain((await CallOkAsync(clientC, "list_snapshots", new() { ["runtime_id"] = vm })).GetProperty("items").EnumerateArray(),
+            x => x.GetProperty("name").GetString() == "f1");
+
+        var (code, stdout, stderr) = await ServerProcess.RunAsync("audit", "verify", "--config", cluster.Config);
+        Assert.True(code == 0, $"audit verify: {stdout}{stderr}");
+    }
+
+    private static async Task<string> WaitForStateAsync(McpClient client, string id, string state, CancellationToken ct)
+    {
+        var now = string.Empty;
+        for (var i = 0; i < 200 && now != state; i++)
+        {
+            now = (await CallOkAsync(client, "get_runtime_status", new() { ["runtime_id"] = id })).GetProperty("state").GetString()!;
+            if (now != state)
+            {
+                await Task.Delay(100, ct);
+            }
+        }
+
+        return now;
+    }
+
+    private static async Task<string> WaitForStateAsync(McpClient client, string type, string name, string state, CancellationToken ct)
+    {
+        string? found = null;
+        for (var i = 0; i < 100 && found is null; i++)
+        {
+            var list = await CallOkAsync(client, "list_runtimes", new() { ["type"] = type, ["page_size"] = 20 });
+            found = list.GetProperty("items").EnumerateArray().SingleOrDefault(r => r.GetProperty("name").GetString() == name) is { ValueKind: JsonValueKind.Object } r
+                ? r.GetProperty("id").GetString()
+                : null;
+            if (found is null)
+            {
+                await Task.Delay(100, ct);
+            }
+        }
+
+        Assert.NotNull(found);
+        Assert.Equal(state, await WaitForStateAsync(client, found!, state, ct));
+        return found!;
+    }
+
     private static string MemoryOf(JsonElement runtime) => runtime.GetProperty("spec").GetProperty("resources").GetProperty("memory").GetString()!;
 
     private static long MiB(string memory) => memory.EndsWith("Gi", StringComparison.Ordinal)
@@ -250,7 +367,7 @@ public sealed class ReplicaTakeoverTests
         return (string?)await read.ExecuteScalarAsync(ct);
     }
 
-    private static async Task<Cluster> ClusterAsync(CancellationToken ct)
+    private static async Task<Cluster> ClusterAsync(CancellationToken ct, TimeSpan? vmStartDelay = null)
     {
         var admin = Environment.GetEnvironmentVariable("RUNTIMEAI_TEST_POSTGRES");
         if (string.IsNullOrWhiteSpace(admin))
@@ -269,7 +386,7 @@ public sealed class ReplicaTakeoverTests
         var world = await KubeSimServer.StartAsync(new KubeSimOptions
         {
             Port = 0, SeedYaml = SandboxWorld.Seed, SettleSeed = true, PodStartDelay = TimeSpan.FromMilliseconds(100),
-            VirtualMachineStartDelay = TimeSpan.FromMilliseconds(200), VirtualMachineStopDelay = TimeSpan.FromMilliseconds(100),
+            VirtualMachineStartDelay = vmStartDelay ?? TimeSpan.FromMilliseconds(200), VirtualMachineStopDelay = TimeSpan.FromMilliseconds(100),
         }, ct);
         var dir = TestPaths.NewDataDir();
         var kubeconfig = Path.Combine(dir, "kubesim.kubeconfig");
