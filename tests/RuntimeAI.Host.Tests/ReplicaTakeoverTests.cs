@@ -160,6 +160,63 @@ public sealed class ReplicaTakeoverTests
     }
 
     [Fact]
+    public async Task BudgetGuardrail_CallsThroughTwoReplicasAtOnce_NeverSpendMoreThanTheBudget()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        const int budget = 4;
+        await using var world = await ClusterAsync(ct);
+        var cluster = world with
+        {
+            Policies = TestPolicies.With($$"""
+                policies:
+                  - id: allow
+                    name: allow
+                    rules:
+                      - id: allow-all
+                        kind: allow_action
+                  - id: budget
+                    name: A few mutations an hour
+                    rules:
+                      - id: few-per-hour
+                        kind: budget_guardrail
+                        params:
+                          max_mutations_per_window: {{budget}}
+                          window: 1h
+                """),
+        };
+        await using var b = await cluster.StartReplicaAsync("b", null);
+        await using var clientB = await ConnectAsync(b);
+        var dev = await WaitForStateAsync(clientB, "vcluster", "dev", "running", ct);
+        await using var c = await cluster.StartReplicaAsync("c", null);
+        await using var clientC = await ConnectAsync(c);
+        var staging = await WaitForStateAsync(clientC, "vcluster", "staging", "running", ct);
+        var before = await CountOperationsAsync(cluster, ct);
+        Assert.True(before < budget, $"{before} operations before the test leave no budget to race for");
+
+        // Twice the budget, half through each replica, on two runtimes (so the runtime locks do not serialize them).
+        var calls = Enumerable.Range(0, budget).SelectMany(i => new[]
+        {
+            clientB.CallToolAsync("snapshot_runtime", new Dictionary<string, object?> { ["runtime_id"] = dev, ["name"] = $"bb{i}" }, cancellationToken: ct).AsTask(),
+            clientC.CallToolAsync("snapshot_runtime", new Dictionary<string, object?> { ["runtime_id"] = staging, ["name"] = $"bc{i}" }, cancellationToken: ct).AsTask(),
+        }).ToList();
+        var results = await Task.WhenAll(calls);
+
+        var allowed = results.Count(r => r.IsError != true);
+        var denied = results.Where(r => r.IsError == true).Select(r => string.Join(' ', r.Content.OfType<TextContentBlock>().Select(t => t.Text))).ToList();
+        Assert.Equal(budget - before, allowed);
+        Assert.All(denied, text => Assert.Contains("few-per-hour", text, StringComparison.Ordinal));
+        Assert.Equal(budget, await CountOperationsAsync(cluster, ct));
+    }
+
+    private static async Task<long> CountOperationsAsync(Cluster cluster, CancellationToken ct)
+    {
+        await using var connection = new NpgsqlConnection(cluster.ConnectionString);
+        await connection.OpenAsync(ct);
+        await using var count = new NpgsqlCommand("SELECT COUNT(*) FROM operations", connection);
+        return (long)(await count.ExecuteScalarAsync(ct))!;
+    }
+
+    [Fact]
     public async Task Readyz_ReplicaLosesItsLockInTheDatabase_FencedNotReady_ThenJoinsAgainUnderANewId()
     {
         var ct = TestContext.Current.CancellationToken;
