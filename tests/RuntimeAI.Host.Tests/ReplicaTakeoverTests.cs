@@ -5,6 +5,7 @@ using ModelContextProtocol.Protocol;
 using Npgsql;
 using RuntimeAI.Core.Operations;
 using RuntimeAI.KubeSim;
+using static RuntimeAI.Host.Tests.CrashFailpointTests;
 using static RuntimeAI.Host.Tests.SagaToolTests;
 
 namespace RuntimeAI.Host.Tests;
@@ -21,7 +22,7 @@ namespace RuntimeAI.Host.Tests;
 public sealed class ReplicaTakeoverTests
 {
     /// <summary>How long a takeover may take (kill → operation settled): detection every 2 s plus the compensations.</summary>
-    private static readonly TimeSpan s_takeoverBound = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan s_takeoverBound = TimeSpan.FromSeconds(30);
 
     public static TheoryData<string, bool> Points => new()
     {
@@ -380,12 +381,6 @@ public sealed class ReplicaTakeoverTests
         Assert.Equal(state, await WaitForStateAsync(client, found!, state, ct));
         return found!;
     }
-
-    private static string MemoryOf(JsonElement runtime) => runtime.GetProperty("spec").GetProperty("resources").GetProperty("memory").GetString()!;
-
-    private static long MiB(string memory) => memory.EndsWith("Gi", StringComparison.Ordinal)
-        ? long.Parse(memory[..^2], System.Globalization.CultureInfo.InvariantCulture) * 1024
-        : long.Parse(memory.Replace("Mi", string.Empty, StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
 
     private static async Task<McpClient> ConnectAsync(ServerProcess server) =>
         await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = server.McpEndpoint!, TransportMode = HttpTransportMode.StreamableHttp }));
