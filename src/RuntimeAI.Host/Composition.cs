@@ -75,6 +75,13 @@ internal static class Composition
         services.AddHostedService<ChangeListenerService>();
         services.AddSingleton<RuntimeAI.Core.Governance.IPolicySource>(PostgresPolicyStore.LoadRegistry(database, options.PoliciesDir, TimeProvider.System));
         services.AddSingleton<HttpEndpoints.ReadinessCheck>(_ => ct => database.CheckReadinessAsync(ct));
+        // Replicas on one database: runtime locks, the policy budget and saga ownership across processes.
+        services.AddSingleton<RuntimeAI.Core.Lifecycle.IReplicaCoordinator>(sp => PostgresReplicaCoordinator.StartAsync(
+            database, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<PostgresReplicaCoordinator>>(),
+            ReplicaHeartbeat, CancellationToken.None).GetAwaiter().GetResult());
+        services.AddSingleton<HttpEndpoints.ReadinessCheck>(sp => _ => Task.FromResult(
+            sp.GetRequiredService<RuntimeAI.Core.Lifecycle.IReplicaCoordinator>().Fenced is { } fenced ? "replica fenced: " + fenced : null));
     }
 
     /// <summary>Runs the PostgreSQL change listener for the life of the host.</summary>
@@ -82,6 +89,9 @@ internal static class Composition
     {
         protected override Task ExecuteAsync(CancellationToken stoppingToken) => listener.RunAsync(stoppingToken);
     }
+
+    /// <summary>How often a replica on PostgreSQL records its heartbeat and checks its connection (and looks for orphaned sagas).</summary>
+    internal static readonly TimeSpan ReplicaHeartbeat = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Serilog (through Serilog.Extensions.Hosting) to stderr, never stdout: it is the stdio wire; and

@@ -200,6 +200,16 @@ public sealed class PostgresDatabase : IDisposable
         );
         CREATE INDEX ix_approval_state_used_expires ON approval_state_used(expires_at);
         """,
+        // v3: replicas sharing the database (PostgresReplicaCoordinator): who they are and when they last answered.
+        """
+        CREATE TABLE replicas (
+            id TEXT PRIMARY KEY,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            started_at TEXT NOT NULL,
+            heartbeat_at TEXT NOT NULL
+        );
+        """,
     ];
 
     /// <summary>The LISTEN/NOTIFY channel on which writes announce runtime, event and operation changes.</summary>

@@ -178,9 +178,9 @@ public sealed class CrashFailpointTests
         Assert.True(code == 0, $"audit verify after the crash at {failpoint}: {stdout}{verifyErr}");
     }
 
-    private static string MemoryOf(JsonElement runtime) => runtime.GetProperty("spec").GetProperty("resources").GetProperty("memory").GetString()!;
+    internal static string MemoryOf(JsonElement runtime) => runtime.GetProperty("spec").GetProperty("resources").GetProperty("memory").GetString()!;
 
-    private static long MiB(string memory) => memory.EndsWith("Gi", StringComparison.Ordinal)
+    internal static long MiB(string memory) => memory.EndsWith("Gi", StringComparison.Ordinal)
         ? long.Parse(memory[..^2], System.Globalization.CultureInfo.InvariantCulture) * 1024
         : long.Parse(memory.Replace("Mi", string.Empty, StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
 

@@ -43,6 +43,9 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>The server's process id.</summary>
     public int Id => _process.Id;
 
+    /// <summary>Waits until the process has exited (it may kill itself at a test failpoint).</summary>
+    public Task WaitForExitAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
+
     /// <summary>True once the server process has exited.</summary>
     public bool HasExited => _process.HasExited;
 
@@ -54,10 +57,14 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <c>runtimeai serve --transport http --urls http://127.0.0.1:0</c> and waits for its URL.</summary>
-    public static async Task<ServerProcess> StartHttpAsync(string dataDir, params string[] extra)
+    public static Task<ServerProcess> StartHttpAsync(string dataDir, params string[] extra) =>
+        StartHttpAsync(dataDir, new Dictionary<string, string?>(), extra);
+
+    /// <summary>As <see cref="StartHttpAsync(string, string[])"/>, with extra environment variables for the server (null removes one).</summary>
+    public static async Task<ServerProcess> StartHttpAsync(string dataDir, IReadOnlyDictionary<string, string?> environment, params string[] extra)
     {
         string[] urls = extra.Contains("--urls") ? [] : ["--urls", "http://127.0.0.1:0"];
-        var server = Start(["serve", "--transport", "http", .. urls, "--data-dir", dataDir, .. extra]);
+        var server = Start(["serve", "--transport", "http", .. urls, "--data-dir", dataDir, .. extra], environment);
         var finished = await Task.WhenAny(server._url.Task, server._process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(60)));
         if (finished != server._url.Task)
         {
@@ -78,7 +85,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         return (p._process.ExitCode, p.Stdout, p.Stderr);
     }
 
-    private static ServerProcess Start(string[] args)
+    private static ServerProcess Start(string[] args, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var info = new ProcessStartInfo(TestPaths.Executable)
         {
@@ -93,6 +100,18 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
 
         info.Environment.Remove("RUNTIMEAI_CONFIG");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                info.Environment.Remove(name);
+            }
+            else
+            {
+                info.Environment[name] = value;
+            }
+        }
+
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var server = new ServerProcess(process);
         process.ErrorDataReceived += (_, e) =>

@@ -22,11 +22,13 @@ public sealed class LifecycleException(string code, string message) : Exception(
 public sealed class RuntimeHold : IDisposable
 {
     private readonly IDisposable _lease;
+    private readonly IReplicaLease? _replicaLease;
 
-    internal RuntimeHold(string runtimeId, IDisposable lease)
+    internal RuntimeHold(string runtimeId, IDisposable lease, IReplicaLease? replicaLease = null)
     {
         RuntimeId = runtimeId;
         _lease = lease;
+        _replicaLease = replicaLease;
     }
 
     /// <summary>The runtime whose mutations are held.</summary>
@@ -34,12 +36,17 @@ public sealed class RuntimeHold : IDisposable
 
     internal bool Released { get; private set; }
 
-    /// <summary>Releases the lock.</summary>
+    /// <summary>Throws <see cref="ReplicaFencedException"/> when the lock held across replicas was lost.</summary>
+    internal Task EnsureHeldAsync(CancellationToken cancellationToken) =>
+        _replicaLease?.EnsureHeldAsync(cancellationToken) ?? Task.CompletedTask;
+
+    /// <summary>Releases the lock (the one across replicas first, so a waiter in this process never waits on it).</summary>
     public void Dispose()
     {
         if (!Released)
         {
             Released = true;
+            _replicaLease?.Dispose();
             _lease.Dispose();
         }
     }
@@ -48,7 +55,9 @@ public sealed class RuntimeHold : IDisposable
 /// <summary>
 /// Runs lifecycle actions as Operations: the operation and the runtime's new state are durable
 /// before the call returns, every change leaves an event carrying what would undo it, and
-/// mutations of one runtime are serialized.
+/// mutations of one runtime are serialized — in this process by an in-memory lock, and across the
+/// replicas sharing the store by <see cref="IReplicaCoordinator"/> (taken after the in-memory one,
+/// so a process waits on the store with at most one connection per runtime).
 /// </summary>
 public sealed class RuntimeLifecycle(
     IRuntimeInventory inventory,
@@ -56,10 +65,18 @@ public sealed class RuntimeLifecycle(
     IdGenerator ids,
     TimeProvider time,
     ILogger<RuntimeLifecycle> logger,
-    BackendHealthMonitor? health = null)
+    BackendHealthMonitor? health = null,
+    IReplicaCoordinator? coordinator = null)
 {
     private static readonly AsyncLocal<IReadOnlyList<RuntimeHold>?> s_held = new();
     private readonly RuntimeLocks _locks = new();
+    private readonly SemaphoreSlim _discovery = new(1, 1);
+
+    /// <summary>How this process coordinates with other replicas of the store (in-process when alone).</summary>
+    public IReplicaCoordinator Coordinator { get; } = coordinator ?? InProcessReplicaCoordinator.Instance;
+
+    /// <summary>The key under which a runtime's mutations are held across replicas.</summary>
+    public static string LockKey(string runtimeId) => "runtime:" + runtimeId;
 
     /// <summary>How many runtimes have a mutation lock in use right now (locks live only while used).</summary>
     internal int LocksInUse => _locks.Count;
@@ -150,7 +167,7 @@ public sealed class RuntimeLifecycle(
         LifecycleRequest request, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var lease = IsHeldHere(request.RuntimeId) ? null : await _locks.AcquireAsync(request.RuntimeId, cancellationToken).ConfigureAwait(false);
+        var lease = IsHeldHere(request.RuntimeId) ? null : await HoldAsync(request.RuntimeId, cancellationToken).ConfigureAwait(false);
 
         try
         {
@@ -220,7 +237,7 @@ public sealed class RuntimeLifecycle(
     /// </summary>
     public async Task DeleteSnapshotAsync(string runtimeId, string snapshotName, string actor, CancellationToken cancellationToken)
     {
-        var lease = IsHeldHere(runtimeId) ? null : await _locks.AcquireAsync(runtimeId, cancellationToken).ConfigureAwait(false);
+        var lease = IsHeldHere(runtimeId) ? null : await HoldAsync(runtimeId, cancellationToken).ConfigureAwait(false);
 
         try
         {
@@ -248,7 +265,8 @@ public sealed class RuntimeLifecycle(
             return;
         }
 
-        using var lease = await _locks.AcquireAsync(runtimeId, cancellationToken).ConfigureAwait(false);
+        // Across replicas too: the saga may run on another one.
+        using var hold = await HoldAsync(runtimeId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -258,7 +276,38 @@ public sealed class RuntimeLifecycle(
     /// </summary>
     public async Task<RuntimeHold> HoldAsync(string runtimeId, CancellationToken cancellationToken)
     {
-        return new RuntimeHold(runtimeId, await _locks.AcquireAsync(runtimeId, cancellationToken).ConfigureAwait(false));
+        var local = await _locks.AcquireAsync(runtimeId, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var shared = await Coordinator.AcquireAsync(LockKey(runtimeId), cancellationToken).ConfigureAwait(false);
+            return new RuntimeHold(runtimeId, local, shared);
+        }
+        catch
+        {
+            local.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Before a saga step or compensation on <paramref name="runtimeId"/>: throws
+    /// <see cref="ReplicaFencedException"/> when this replica was fenced or lost the runtime's lock
+    /// across replicas (another replica may be settling the saga by now), so the step is not run.
+    /// </summary>
+    public async Task EnsureHeldAsync(string runtimeId, CancellationToken cancellationToken)
+    {
+        if (Coordinator.Fenced is { } reason)
+        {
+            throw new ReplicaFencedException($"this replica stopped running saga steps: {reason}");
+        }
+
+        if (s_held.Value is { } holds)
+        {
+            foreach (var hold in holds.Where(h => !h.Released && string.Equals(h.RuntimeId, runtimeId, StringComparison.Ordinal)))
+            {
+                await hold.EnsureHeldAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>
@@ -330,6 +379,22 @@ public sealed class RuntimeLifecycle(
     /// brings recorded states up to date. Returns how many runtimes were imported.
     /// </summary>
     public async Task<int> DiscoverAsync(CancellationToken cancellationToken)
+    {
+        // One discovery at a time, in this process and across replicas sharing the store: each
+        // imports what it does not find, so two at once could both import the same backend object.
+        await _discovery.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var shared = await Coordinator.AcquireAsync("inventory-discovery", cancellationToken).ConfigureAwait(false);
+            return await DiscoverAllAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _discovery.Release();
+        }
+    }
+
+    private async Task<int> DiscoverAllAsync(CancellationToken cancellationToken)
     {
         var imported = 0;
         foreach (var driver in drivers.All)

@@ -15,41 +15,57 @@ using RuntimeAI.Core.Runtimes;
 
 namespace RuntimeAI.Core.Operations;
 
-/// <summary>Crash safety: on start, settle the sagas a dead process left running (compensate, never resume).</summary>
+/// <summary>Crash safety: settle the sagas a dead process left running (compensate, never resume).</summary>
 public sealed partial class SagaExecutor
 {
+    // Sagas of other machines already logged as left alone (the loop of a shared store asks every few seconds).
+    private readonly ConcurrentDictionary<string, byte> _unknownLogged = new(StringComparer.Ordinal);
+
     /// <summary>
-    /// Settles saga operations a previous process left running: completed (and possibly started)
+    /// Settles saga operations a dead process left running: completed (and possibly started)
     /// steps are compensated in reverse — never resumed, because the caller who asked has gone and
-    /// the world may have moved on since. Returns how many operations were settled.
+    /// the world may have moved on since. Runs at start and, when replicas share the store, again
+    /// and again on every replica, so the sagas of a replica that died are taken over by another.
+    /// Returns how many operations this call settled.
     /// </summary>
     public async Task<int> RecoverAsync(CancellationToken cancellationToken)
     {
+        var coordinator = lifecycle.Coordinator;
+        if (coordinator.Fenced is not null)
+        {
+            return 0;
+        }
+
         var settled = 0;
         var unfinished = await inventory.ListUnfinishedOperationsAsync(cancellationToken).ConfigureAwait(false);
         foreach (var operation in unfinished.Where(o => o.Action is ExecuteAction or RollbackAction && o.RuntimeId is not null))
         {
-            // A saga run on another machine (a replica on the same database): whether its process
-            // lives cannot be seen from here, and compensating a saga that is still running would
-            // undo it under its owner. It is left to that machine; docs/scale-out.md says so.
-            if (SagaProcess.OtherHost(operation.Result?["executor_process"]) is { } host)
+            var executor = operation.Result?["executor_process"];
+            switch (await coordinator.ProbeAsync(executor, cancellationToken).ConfigureAwait(false))
             {
-                logger.LogWarning("Saga {Operation} was run on host {Host}, whose processes this server cannot see; not settling it", operation.OperationId, host);
-                continue;
-            }
+                case ExecutorLiveness.Alive:
+                    // This replica or another live one runs it right now (a server, or a
+                    // `runtimeai call` on the same data dir): only settle what a dead one left behind.
+                    continue;
+                case ExecutorLiveness.Unknown:
+                    // Run on another machine by a server too old to record a replica id: whether it
+                    // lives cannot be seen from here, and compensating a saga that still runs would
+                    // undo it under its owner. docs/scale-out.md says so.
+                    if (!coordinator.Shared || _unknownLogged.TryAdd(operation.OperationId, 0))
+                    {
+                        logger.LogWarning("Saga {Operation} was run on host {Host}, whose processes this server cannot see; not settling it",
+                            operation.OperationId, InProcessReplicaCoordinator.OtherHost(executor));
+                    }
 
-            // Another live process (a server, or a `runtimeai call` on the same data dir) may be
-            // running this saga right now: only settle what a dead process left behind.
-            if (SagaProcess.IsAlive(operation.Result?["executor_process"]))
-            {
-                logger.LogInformation("Saga {Operation} is running in another live process; not touching it", operation.OperationId);
-                continue;
+                    continue;
             }
 
             try
             {
-                await RecoverOneAsync(operation, cancellationToken).ConfigureAwait(false);
-                settled++;
+                if (await RecoverOneAsync(operation, cancellationToken).ConfigureAwait(false))
+                {
+                    settled++;
+                }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -60,15 +76,31 @@ public sealed partial class SagaExecutor
         return settled;
     }
 
-    private async Task RecoverOneAsync(Operation operation, CancellationToken cancellationToken)
+    private async Task<bool> RecoverOneAsync(Operation operation, CancellationToken cancellationToken)
     {
         var runtimeId = operation.RuntimeId!;
         var steps = (await store.GetStepsAsync(operation.OperationId, cancellationToken).ConfigureAwait(false)).ToList();
         var runtimes = RuntimesOf(runtimeId, steps);
+        // The claim: the runtimes' locks, which the dead executor held for the whole saga and lost
+        // with its connection. Of several replicas claiming at once, one gets them; the others get
+        // them after it settled the saga, re-read it, and leave it.
         var holds = await lifecycle.HoldAllAsync(runtimes, cancellationToken).ConfigureAwait(false);
         var held = RuntimeLifecycle.Enter(holds);
         try
         {
+            var current = await inventory.GetOperationAsync(operation.OperationId, cancellationToken).ConfigureAwait(false);
+            if (current is null || current.Status != OperationStatus.Running
+                || !JsonNode.DeepEquals(current.Result?["executor_process"], operation.Result?["executor_process"]))
+            {
+                return false;
+            }
+
+            operation = current;
+            steps = (await store.GetStepsAsync(operation.OperationId, cancellationToken).ConfigureAwait(false)).ToList();
+            var result = operation.Result?.DeepClone().AsObject() ?? [];
+            result["settled_by"] = lifecycle.Coordinator.Executor();
+            operation = operation with { Result = result };
+            logger.LogWarning("Settling saga operation {Operation}: the process that ran it is gone", operation.OperationId);
             foreach (var id in runtimes)
             {
                 await EventAsync(id, "saga.recovery_started", EventSeverity.Warning, "system", new JsonObject
@@ -89,7 +121,7 @@ public sealed partial class SagaExecutor
                                   ? "every rollback step had finished; check the runtime with get_runtime_status and then consider it rolled back."
                                   : $"check the runtime with get_runtime_status, then do by hand what is still missing, in this order: {string.Join("; ", remaining.Select(c => Manual(RuntimeOf(c, runtimeId), c)))}.");
                 await EndAsync(operation, OperationStatus.Stuck, new OperationError("stuck", message), steps, "system").ConfigureAwait(false);
-                return;
+                return true;
             }
 
             for (var i = 0; i < steps.Count; i++)
@@ -108,6 +140,7 @@ public sealed partial class SagaExecutor
                 : $"the server stopped after step {lastDone} of {steps.Count} had finished";
             var error = await CompensateAsync(operation.OperationId, runtimeId, steps, "system", cause).ConfigureAwait(false);
             await EndAsync(operation, error.Code == "stuck" ? OperationStatus.Stuck : OperationStatus.Failed, error, steps, "system").ConfigureAwait(false);
+            return true;
         }
         finally
         {

@@ -39,7 +39,7 @@ public sealed partial class SagaExecutor
                 Action = ExecuteAction,
                 CreatedAt = time.GetUtcNow(),
                 Progress = new OperationProgress(0, $"{steps.Count} step(s) planned"),
-                Result = new JsonObject { ["executor_process"] = SagaProcess.Current() },
+                Result = new JsonObject { ["executor_process"] = lifecycle.Coordinator.Executor() },
                 Actor = initiator,
             };
             if (runtimes.Count > 1)
@@ -126,11 +126,18 @@ public sealed partial class SagaExecutor
                     await store.SaveStepsAsync(operationId, steps.Skip(i + 1).ToList(), CancellationToken.None).ConfigureAwait(false);
                     var error = await CompensateAsync(operationId, runtime.Id, steps, actor,
                         $"step {step.Step} ({step.Command.Describe()}) failed: {failure}").ConfigureAwait(false);
+                    await lifecycle.EnsureHeldAsync(runtime.Id, CancellationToken.None).ConfigureAwait(false);
                     operation = await EndAsync(operation, error.Code == "stuck" ? OperationStatus.Stuck : OperationStatus.Failed, error, steps, actor).ConfigureAwait(false);
                     return await CompleteAsync(claim, operation, steps).ConfigureAwait(false);
                 }
 
                 Failpoints.AfterDurableStep(step.Step);
+            }
+
+            // The end state is written by the replica that still holds the saga, never by one replaced meanwhile.
+            foreach (var id in runtimes)
+            {
+                await lifecycle.EnsureHeldAsync(id, CancellationToken.None).ConfigureAwait(false);
             }
 
             operation = await EndAsync(operation, OperationStatus.Succeeded, null, steps, actor).ConfigureAwait(false);
@@ -150,6 +157,10 @@ public sealed partial class SagaExecutor
 
     private async Task<(Operation? Child, string? Failure)> RunCommandAsync(string runtimeId, SagaCommand command, string actor)
     {
+        // Fencing: a replica that lost its locks in the store may already be replaced by another
+        // that settles this saga; running the step here too could run it twice. The exception
+        // leaves the saga unfinished for the replica that takes it over.
+        await lifecycle.EnsureHeldAsync(runtimeId, CancellationToken.None).ConfigureAwait(false);
         try
         {
             if (command.Type == SagaCommandType.DeleteSnapshot)

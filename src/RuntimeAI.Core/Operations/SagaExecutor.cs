@@ -188,7 +188,7 @@ public sealed partial class SagaExecutor(
                 Action = RollbackAction,
                 CreatedAt = time.GetUtcNow(),
                 Progress = new OperationProgress(0, $"rolling back {operationId}"),
-                Result = new JsonObject { ["rolls_back"] = operationId, ["executor_process"] = SagaProcess.Current() },
+                Result = new JsonObject { ["rolls_back"] = operationId, ["executor_process"] = lifecycle.Coordinator.Executor() },
                 Actor = initiator,
             };
             foreach (var id in runtimes)

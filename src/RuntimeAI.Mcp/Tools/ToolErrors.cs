@@ -16,6 +16,8 @@ internal static class ToolErrors
         LifecycleException ex => ToolResult.Error(ex.Code, ex.Message),
         RuntimeDriverException ex => ToolResult.Error(ex.Code, ex.Message),
         InvalidPageTokenException ex => ToolResult.Error("invalid_page_token", ex.Message),
+        ReplicaFencedException ex => ToolResult.Error("replica_fenced",
+            ex.Message + "; within seconds the operation is settled (compensated) by a replica that holds its locks: repeat the call with the same idempotency_key, on any replica, to get its outcome"),
         _ => null,
     };
 }
