@@ -140,16 +140,19 @@ say "running tests with Category=Qemu against $URI"
 start=$(date +%s)
 cd "$ROOT"
 CONFIGURATION="${CONFIGURATION:-Debug}"
+# Test builds keep the failpoints compiled in (as scripts/test.sh builds them): without the property a
+# Release build recompiles RuntimeAI.Core without them and the replica takeover test cannot kill a replica.
+FAILPOINTS=-p:RuntimeAiFailpoints=true
 # With RESULTS_DIR (set by scripts/test.sh) the results also go to TRX files so CI counts them.
 trx() { [ -n "${RESULTS_DIR:-}" ] && echo "--logger trx;LogFileName=$1.trx --results-directory $RESULTS_DIR"; }
-dotnet build tests/RuntimeAI.Drivers.Libvirt.Tests -c "$CONFIGURATION" -v q --nologo || { say "build failed"; exit 1; }
+dotnet build tests/RuntimeAI.Drivers.Libvirt.Tests -c "$CONFIGURATION" "$FAILPOINTS" -v q --nologo || { say "build failed"; exit 1; }
 # shellcheck disable=SC2046
 dotnet test tests/RuntimeAI.Drivers.Libvirt.Tests -c "$CONFIGURATION" --no-build --filter "Category=Qemu&Category!=QemuDaemonLoss" --logger "console;verbosity=normal" $(trx qemu-tier)
 rc=$?
 
 # 5b. One saga through the MCP boundary on the real hypervisor, cross-checked with virsh.
 say "running the saga tier (tests/RuntimeAI.Host.Tests, Category=Qemu) against $URI"
-dotnet build tests/RuntimeAI.Host.Tests -c "$CONFIGURATION" -v q --nologo || { say "build failed"; exit 1; }
+dotnet build tests/RuntimeAI.Host.Tests -c "$CONFIGURATION" "$FAILPOINTS" -v q --nologo || { say "build failed"; exit 1; }
 # shellcheck disable=SC2046
 dotnet test tests/RuntimeAI.Host.Tests -c "$CONFIGURATION" --no-build --filter "Category=Qemu" --logger "console;verbosity=normal" $(trx qemu-tier-saga)
 saga_rc=$?

@@ -15,7 +15,7 @@ namespace RuntimeAI.Host.Tests;
 [Trait("Category", "Qemu")]
 public sealed class QemuSagaTests(ITestOutputHelper output)
 {
-    private static string Virsh(string uri, params string[] args)
+    internal static string Virsh(string uri, params string[] args)
     {
         var info = new ProcessStartInfo("virsh") { RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add("-c");

@@ -58,29 +58,8 @@ public sealed class ReplicaTakeoverTests
             },
         };
 
-        // The saga goes to A, which dies at the failpoint while running it.
-        await using (var clientA = await ConnectAsync(a))
-        {
-            await Assert.ThrowsAnyAsync<Exception>(() => clientA.CallToolAsync("execute_actions", arguments, cancellationToken: ct).AsTask().WaitAsync(TimeSpan.FromSeconds(90), ct));
-        }
-
-        await a.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
-        var killed = Stopwatch.StartNew();
-        Assert.Contains($"test failpoint {failpoint} reached", a.Stderr, StringComparison.Ordinal);
-
-        // The client's retry goes to B: the same key names the operation A began.
-        var retry = await clientB.CallToolAsync("execute_actions", arguments, cancellationToken: ct);
-        var operationId = retry.StructuredContent is { } s && s.TryGetProperty("operation_id", out var id)
-            ? id.GetString()!
-            : OperationIdIn(string.Join(' ', retry.Content.OfType<TextContentBlock>().Select(t => t.Text)));
-        var operation = await CallOkAsync(clientB, "get_operation", new() { ["operation_id"] = operationId });
-        while (operation.GetProperty("status").GetString() is "running" or "pending" && killed.Elapsed < s_takeoverBound)
-        {
-            await Task.Delay(50, ct);
-            operation = await CallOkAsync(clientB, "get_operation", new() { ["operation_id"] = operationId });
-        }
-
-        var takeover = killed.Elapsed;
+        // The saga goes to A, which dies at the failpoint; the client's retry goes to B.
+        var (operationId, operation, takeover) = await KillMidSagaAsync(a, clientB, arguments, failpoint, s_takeoverBound, ct);
         var status = operation.GetProperty("status").GetString();
         var steps = operation.GetProperty("result").GetProperty("steps").EnumerateArray().Select(st => st.GetProperty("status").GetString()).ToList();
         var summary = $"{failpoint}: operation {status} after {takeover.TotalMilliseconds:F0} ms, steps [{string.Join(", ", steps)}]: {operation}";
@@ -207,6 +186,38 @@ public sealed class ReplicaTakeoverTests
         Assert.Equal(budget - before, allowed);
         Assert.All(denied, text => Assert.Contains("few-per-hour", text, StringComparison.Ordinal));
         Assert.Equal(budget, await CountOperationsAsync(cluster, ct));
+    }
+
+    /// <summary>
+    /// Sends the saga to replica <paramref name="a"/>, which must die at <paramref name="failpoint"/>;
+    /// then the client's retry (same idempotency key) goes to <paramref name="survivor"/> and names the
+    /// operation A began, which is polled until it settles or <paramref name="bound"/> passes since A's
+    /// exit was seen. Returns the operation, its last state and the time from the exit to that state.
+    /// </summary>
+    internal static async Task<(string OperationId, JsonElement Operation, TimeSpan Takeover)> KillMidSagaAsync(
+        ServerProcess a, McpClient survivor, Dictionary<string, object?> arguments, string failpoint, TimeSpan bound, CancellationToken ct)
+    {
+        await using (var clientA = await ConnectAsync(a))
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => clientA.CallToolAsync("execute_actions", arguments, cancellationToken: ct).AsTask().WaitAsync(TimeSpan.FromSeconds(90), ct));
+        }
+
+        await a.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+        var killed = Stopwatch.StartNew();
+        Assert.Contains($"test failpoint {failpoint} reached", a.Stderr, StringComparison.Ordinal);
+
+        var retry = await survivor.CallToolAsync("execute_actions", arguments, cancellationToken: ct);
+        var operationId = retry.StructuredContent is { } s && s.TryGetProperty("operation_id", out var id)
+            ? id.GetString()!
+            : OperationIdIn(string.Join(' ', retry.Content.OfType<TextContentBlock>().Select(t => t.Text)));
+        var operation = await CallOkAsync(survivor, "get_operation", new() { ["operation_id"] = operationId });
+        while (operation.GetProperty("status").GetString() is "running" or "pending" && killed.Elapsed < bound)
+        {
+            await Task.Delay(50, ct);
+            operation = await CallOkAsync(survivor, "get_operation", new() { ["operation_id"] = operationId });
+        }
+
+        return (operationId, operation, killed.Elapsed);
     }
 
     private static async Task<long> CountOperationsAsync(Cluster cluster, CancellationToken ct)
@@ -351,7 +362,7 @@ public sealed class ReplicaTakeoverTests
         Assert.True(code == 0, $"audit verify: {stdout}{stderr}");
     }
 
-    private static async Task<string> WaitForStateAsync(McpClient client, string id, string state, CancellationToken ct)
+    internal static async Task<string> WaitForStateAsync(McpClient client, string id, string state, CancellationToken ct)
     {
         var now = string.Empty;
         for (var i = 0; i < 200 && now != state; i++)
@@ -386,7 +397,7 @@ public sealed class ReplicaTakeoverTests
         return found!;
     }
 
-    private static async Task<McpClient> ConnectAsync(ServerProcess server) =>
+    internal static async Task<McpClient> ConnectAsync(ServerProcess server) =>
         await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = server.McpEndpoint!, TransportMode = HttpTransportMode.StreamableHttp }));
 
     private static async Task<string> WaitForDevAsync(McpClient client, CancellationToken ct)
@@ -414,7 +425,7 @@ public sealed class ReplicaTakeoverTests
         return dev;
     }
 
-    private static async Task<string?> ReplicaIdAsync(Cluster cluster, int pid, CancellationToken ct)
+    internal static async Task<string?> ReplicaIdAsync(Cluster cluster, int pid, CancellationToken ct)
     {
         await using var connection = new NpgsqlConnection(cluster.ConnectionString);
         await connection.OpenAsync(ct);
@@ -423,7 +434,11 @@ public sealed class ReplicaTakeoverTests
         return (string?)await read.ExecuteScalarAsync(ct);
     }
 
-    private static async Task<Cluster> ClusterAsync(CancellationToken ct, TimeSpan? vmStartDelay = null)
+    /// <summary>
+    /// A fresh schema, a KubeSim world and the files replicas start with; with <paramref name="libvirtUri"/>
+    /// every replica also gets that libvirt connection and its files live under <paramref name="dataRoot"/>.
+    /// </summary>
+    internal static async Task<Cluster> ClusterAsync(CancellationToken ct, TimeSpan? vmStartDelay = null, string? libvirtUri = null, string? dataRoot = null)
     {
         var admin = Environment.GetEnvironmentVariable("RUNTIMEAI_TEST_POSTGRES");
         if (string.IsNullOrWhiteSpace(admin))
@@ -444,7 +459,7 @@ public sealed class ReplicaTakeoverTests
             Port = 0, SeedYaml = SandboxWorld.Seed, SettleSeed = true, PodStartDelay = TimeSpan.FromMilliseconds(100),
             VirtualMachineStartDelay = vmStartDelay ?? TimeSpan.FromMilliseconds(200), VirtualMachineStopDelay = TimeSpan.FromMilliseconds(100),
         }, ct);
-        var dir = TestPaths.NewDataDir();
+        var dir = dataRoot is null ? TestPaths.NewDataDir() : Directory.CreateDirectory(Path.Combine(dataRoot, "replicas-" + Guid.NewGuid().ToString("N")[..8])).FullName;
         var kubeconfig = Path.Combine(dir, "kubesim.kubeconfig");
         await File.WriteAllTextAsync(kubeconfig, world.CreateKubeconfigYaml(), ct);
         var connectionString = new NpgsqlConnectionStringBuilder(admin) { SearchPath = schema }.ConnectionString;
@@ -452,18 +467,18 @@ public sealed class ReplicaTakeoverTests
         await File.WriteAllTextAsync(connectionFile, connectionString + "\n", ct);
         var config = Path.Combine(dir, "runtimeai.json");
         await File.WriteAllTextAsync(config, $$"""{ "store": "postgres", "postgres": { "connection_string_file": "{{connectionFile}}" } }""", ct);
-        return new Cluster(world, dir, kubeconfig, config, connectionString, AllowAllPolicies());
+        return new Cluster(world, dir, kubeconfig, config, connectionString, AllowAllPolicies(), libvirtUri);
     }
 
     /// <summary>One database, one KubeSim world, and the files every replica is started with.</summary>
-    private sealed record Cluster(KubeSimServer World, string Dir, string Kubeconfig, string Config, string ConnectionString, string Policies) : IAsyncDisposable
+    internal sealed record Cluster(KubeSimServer World, string Dir, string Kubeconfig, string Config, string ConnectionString, string Policies, string? LibvirtUri = null) : IAsyncDisposable
     {
         public Task<ServerProcess> StartReplicaAsync(string name, string? failpoint) =>
             ServerProcess.StartHttpAsync(Directory.CreateDirectory(Path.Combine(Dir, "data-" + name)).FullName, new Dictionary<string, string?>
             {
                 ["RUNTIMEAI_TEST_HOOKS"] = failpoint is null ? null : "1",
                 ["RUNTIMEAI_TEST_CRASH_AT"] = failpoint,
-            }, "--config", Config, "--kubeconfig", Kubeconfig, "--autonomy", "autonomous", "--policies", Policies);
+            }, ["--config", Config, "--kubeconfig", Kubeconfig, "--autonomy", "autonomous", "--policies", Policies, .. LibvirtUri is null ? Array.Empty<string>() : ["--libvirt", LibvirtUri]]);
 
         public ValueTask DisposeAsync() => World.DisposeAsync();
     }
