@@ -155,11 +155,18 @@ internal sealed class ToolCallPipeline(
         }
         catch (Exception ex)
         {
-            // Fail closed with a message the agent can act on; the stack trace goes to the log only.
-            logger.LogError(ex, "Tool {Tool} failed (call {CallId})", context.ToolName, context.CallId);
+            // Fail closed with a message the agent can act on. A refusal the engine words itself (a
+            // fenced replica while a stage takes a lock across replicas, ...) keeps its own wording;
+            // anything else is internal, and its stack trace goes to the log only.
+            var known = ToolErrors.FromKnown(ex);
+            if (known is null)
+            {
+                logger.LogError(ex, "Tool {Tool} failed (call {CallId})", context.ToolName, context.CallId);
+            }
+
             outcome = "error";
             detail = ex.Message;
-            result = ToolResultMapper.ToCallToolResult(ToolResultMapperErrors.Internal(context.ToolName, ex));
+            result = ToolResultMapper.ToCallToolResult(known ?? ToolResultMapperErrors.Internal(context.ToolName, ex));
             return result;
         }
         finally
