@@ -313,6 +313,37 @@ internal sealed partial class SimulatedApi
 
     public JsonObject Patch(ResourceType type, string? ns, string name, string contentType, string body, string? subresource, bool dryRun, string? fieldManager, bool force)
     {
+        // As the API server does: a patch that does not name a resourceVersion applies to whatever
+        // is current, so a write that slipped in between (a controller updating status) makes it
+        // read and apply again instead of answering 409 (up to 10 times; the API server's patcher gives up
+        // after 5, but the simulator's controllers run in-process beside the request). A patch that
+        // names one conflicts as asked.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return PatchOnce(type, ns, name, contentType, body, subresource, dryRun, fieldManager);
+            }
+            catch (KubeApiException ex) when (ex.Code == 409 && attempt < 10 && !PinsResourceVersion(contentType, body))
+            {
+            }
+        }
+    }
+
+    private static bool PinsResourceVersion(string contentType, string body)
+    {
+        try
+        {
+            return !string.IsNullOrEmpty(Json.Str(ApplyPatch(new JsonObject(), contentType, body) as JsonObject, "metadata", "resourceVersion"));
+        }
+        catch (KubeApiException)
+        {
+            return true;
+        }
+    }
+
+    private JsonObject PatchOnce(ResourceType type, string? ns, string name, string contentType, string body, string? subresource, bool dryRun, string? fieldManager)
+    {
         var isApply = contentType.StartsWith("application/apply-patch", StringComparison.Ordinal);
         if (isApply && string.IsNullOrEmpty(fieldManager))
         {

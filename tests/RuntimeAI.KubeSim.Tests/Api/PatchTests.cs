@@ -175,3 +175,40 @@ public sealed class PatchTests
         Assert.NotNull(fields["f:data"]!["f:x"]);
     }
 }
+
+/// <summary>Patches racing other writers, as against a real API server.</summary>
+public sealed class PatchConcurrencyTests
+{
+    private const string Deployments = "apis/apps/v1/namespaces/default/deployments";
+
+    [Fact]
+    public async Task PatchWithoutResourceVersion_RacingStatusWrites_NeverConflicts_PinnedOneDoes()
+    {
+        await using var sim = await SimHost.StartAsync();
+        await sim.CreateAsync(Deployments, SimHost.Deployment("web", 1));
+        var ct = TestContext.Current.CancellationToken;
+
+        // A controller-like writer updates status while a client patches spec: the client named no
+        // resourceVersion, so every one of its patches applies to whatever is current.
+        var statusWrites = Task.Run(async () =>
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                await sim.PatchAsync($"{Deployments}/web/status", "{\"status\":{\"observedGeneration\":" + i + "}}", "application/merge-patch+json");
+            }
+        }, ct);
+        var codes = new List<int>();
+        for (var i = 0; i < 300; i++)
+        {
+            var (status, _) = await sim.PatchAsync($"{Deployments}/web", "{\"metadata\":{\"annotations\":{\"n\":\"" + i + "\"}}}", "application/strategic-merge-patch+json");
+            codes.Add(status);
+        }
+
+        await statusWrites;
+        Assert.All(codes, c => Assert.Equal(200, c));
+
+        // Naming a resourceVersion that is no longer current still conflicts, as asked.
+        var (stale, body) = await sim.PatchAsync($"{Deployments}/web", """{"metadata":{"resourceVersion":"1","annotations":{"n":"stale"}}}""", "application/merge-patch+json");
+        Assert.True(stale == 409, body?.ToJsonString());
+    }
+}
