@@ -249,7 +249,7 @@ public sealed class ReplicaTakeoverTests
             await admin.OpenAsync(ct);
             // 0x52544901: PostgresReplicaCoordinator.ReplicaLockSpace, the first key of every replica's own lock.
             await using var kill = new NpgsqlCommand(
-                "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 " +
+                "SELECT COUNT(pg_terminate_backend(pid, 5000)) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 " +
                 "AND classid = 1381255425::oid AND objid = hashtext(@id)::oid", admin);
             kill.Parameters.AddWithValue("id", first!);
             Assert.Equal(1L, await kill.ExecuteScalarAsync(ct));
@@ -317,7 +317,7 @@ public sealed class ReplicaTakeoverTests
                 await Task.Delay(25, ct);
             }
 
-            await using var kill = new NpgsqlCommand("SELECT COUNT(pg_terminate_backend(pid)) " + holder, admin);
+            await using var kill = new NpgsqlCommand("SELECT COUNT(pg_terminate_backend(pid, 5000)) " + holder, admin);
             kill.Parameters.AddWithValue("key", "runtime:" + vm);
             var killed = (long)(await kill.ExecuteScalarAsync(ct))!;
             Assert.True(killed == 1, call.IsCompleted

@@ -42,7 +42,7 @@ public sealed class PostgresChangeListenerTests
         {
             await admin.OpenAsync(Ct);
             await using var kill = new NpgsqlCommand(
-                "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'LISTEN runtimeai_changes%' AND pid <> pg_backend_pid()", admin);
+                "SELECT COUNT(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity WHERE query LIKE 'LISTEN runtimeai_changes%' AND pid <> pg_backend_pid()", admin);
             Assert.True(Convert.ToInt64(await kill.ExecuteScalarAsync(Ct), System.Globalization.CultureInfo.InvariantCulture) >= 1);
         }
 

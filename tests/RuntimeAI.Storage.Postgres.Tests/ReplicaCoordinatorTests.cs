@@ -137,7 +137,7 @@ public sealed class ReplicaCoordinatorTests
         await using var connection = new NpgsqlConnection(admin);
         await connection.OpenAsync(ct);
         await using var kill = new NpgsqlCommand(
-            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 " +
+            "SELECT COUNT(pg_terminate_backend(pid, 5000)) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 " +
             "AND classid = @space::oid AND objid = hashtext(@key)::oid", connection);
         kill.Parameters.AddWithValue("space", space);
         kill.Parameters.AddWithValue("key", key);
