@@ -39,7 +39,7 @@ public sealed partial class PostgresChangeListener(PostgresDatabase database, In
             {
                 using var connection = await database.OpenConnectionAsync(stoppingToken).ConfigureAwait(false);
                 connection.Notification += OnNotification;
-                using (var listen = new NpgsqlCommand($"LISTEN {PostgresDatabase.ChangeChannel}", connection))
+                using (var listen = new NpgsqlCommand($"LISTEN \"{database.ChangeChannel}\"", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken).ConfigureAwait(false);
                 }

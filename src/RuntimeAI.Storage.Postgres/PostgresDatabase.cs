@@ -212,18 +212,38 @@ public sealed class PostgresDatabase : IDisposable
         """,
     ];
 
-    /// <summary>The LISTEN/NOTIFY channel on which writes announce runtime, event and operation changes.</summary>
-    public const string ChangeChannel = "runtimeai_changes";
+    /// <summary>
+    /// The LISTEN/NOTIFY channel on which writes announce runtime, event and operation changes:
+    /// <c>runtimeai_changes</c>, with the schema appended when the connection string names one
+    /// other than <c>public</c> (notifications are per database, stores are per schema: two
+    /// deployments in one database must not wake each other).
+    /// </summary>
+    public string ChangeChannel { get; }
 
     private readonly NpgsqlDataSource _dataSource;
 
     /// <summary>This database object's name in change notifications, so its own writes are not announced twice.</summary>
     public string InstanceId { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
 
-    private PostgresDatabase(NpgsqlDataSource dataSource, string description)
+    private PostgresDatabase(NpgsqlDataSource dataSource, string description, string? searchPath)
     {
         _dataSource = dataSource;
         Description = description;
+        ChangeChannel = ChannelFor(searchPath);
+    }
+
+    private static string ChannelFor(string? searchPath)
+    {
+        const string Channel = "runtimeai_changes";
+        var schema = searchPath?.Split(',')[0].Trim().Trim('"');
+        if (string.IsNullOrEmpty(schema) || schema == "public")
+        {
+            return Channel;
+        }
+
+        // A channel is an identifier (at most 63 bytes): plain schema names as they are, others hashed.
+        var plain = schema.Length <= 40 && schema.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_');
+        return Channel + "_" + (plain ? schema : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(schema)))[..16]);
     }
 
     /// <summary>Where the database is, without credentials (host, port, database, user): for messages.</summary>
@@ -268,7 +288,7 @@ public sealed class PostgresDatabase : IDisposable
         var builder = new NpgsqlSlimDataSourceBuilder(connectionString);
         builder.EnableArrays();
         var dataSource = builder.Build();
-        var database = new PostgresDatabase(dataSource, description);
+        var database = new PostgresDatabase(dataSource, description, parsed.SearchPath);
         try
         {
             if (migrate)

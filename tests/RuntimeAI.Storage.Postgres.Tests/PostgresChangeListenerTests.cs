@@ -41,8 +41,10 @@ public sealed class PostgresChangeListenerTests
         await using (var admin = new NpgsqlConnection(store.Admin))
         {
             await admin.OpenAsync(Ct);
+            // Only this test's listener: other tests listen in their own schemas, on their own channels.
             await using var kill = new NpgsqlCommand(
-                "SELECT COUNT(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity WHERE query LIKE 'LISTEN runtimeai_changes%' AND pid <> pg_backend_pid()", admin);
+                "SELECT COUNT(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity WHERE query = 'LISTEN \"' || @channel || '\"' AND pid <> pg_backend_pid()", admin);
+            kill.Parameters.AddWithValue("channel", listenerDb.ChangeChannel);
             Assert.True(Convert.ToInt64(await kill.ExecuteScalarAsync(Ct), System.Globalization.CultureInfo.InvariantCulture) >= 1);
         }
 
@@ -50,6 +52,34 @@ public sealed class PostgresChangeListenerTests
         Assert.Equal(2, listener.Connections);
         await new PostgresRuntimeInventory(writerDb).SaveRuntimeAsync(NewRuntime("rt_b"), "created", Ct);
         Assert.Equal(new InventoryChange("runtime", "rt_b"), Next(seen));
+
+        await stop.CancelAsync();
+        await running.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+    }
+
+    [Fact]
+    public async Task TwoStoresInOneDatabase_DoNotWakeEachOther()
+    {
+        await using var mine = await PostgresStoreUnderTest.CreateAsync();
+        await using var other = await PostgresStoreUnderTest.CreateAsync();
+        var listenerDb = await mine.OpenDatabaseAsync();
+        var writerDb = await mine.OpenDatabaseAsync();
+        var neighbourDb = await other.OpenDatabaseAsync();
+        var feed = new InventoryChangeFeed();
+        var seen = new System.Collections.Concurrent.BlockingCollection<InventoryChange>();
+        feed.Changed += (_, change) => seen.Add(change);
+        var listener = new PostgresChangeListener(listenerDb, feed);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var running = listener.RunAsync(stop.Token);
+        await listener.Listening.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+
+        await new PostgresRuntimeInventory(neighbourDb).SaveRuntimeAsync(NewRuntime("rt_neighbour"), "created", Ct);
+        await new PostgresRuntimeInventory(writerDb).SaveRuntimeAsync(NewRuntime("rt_mine"), "created", Ct);
+
+        // Notifications travel in commit order: the neighbour's, had it reached us, would come first.
+        Assert.Equal(new InventoryChange("runtime", "rt_mine"), Next(seen));
+        Assert.False(seen.TryTake(out var extra, TimeSpan.FromMilliseconds(300)), $"unexpected {extra}");
+        Assert.NotEqual(listenerDb.ChangeChannel, neighbourDb.ChangeChannel);
 
         await stop.CancelAsync();
         await running.WaitAsync(TimeSpan.FromSeconds(10), Ct);
