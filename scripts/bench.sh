@@ -63,6 +63,9 @@ probe() { node "$root/scripts/bench/mcp-stdio-probe.mjs" "$@"; }
 # Same configuration for both: the same kubeconfig, nothing else. Ours is also started on its
 # embedded sandbox default (libvirt test:///default and KubeSim in process), reported apart.
 run_ours() { probe "$ours" serve --data-dir "$work/data-$1" --autonomy autonomous --log-level warning --kubeconfig "$work/kubeconfig"; }
+# A later session: the data dir exists (a stdio client such as Claude Desktop starts the server per
+# session on the same data dir; only the first start creates the database and keys).
+run_again() { probe "$ours" serve --data-dir "$work/data-again" --autonomy autonomous --log-level warning --kubeconfig "$work/kubeconfig"; }
 run_sandbox() { probe "$ours" serve --data-dir "$work/sandbox-$1" --autonomy autonomous --log-level warning; }
 run_peer() { probe "$peer" --kubeconfig "$work/kubeconfig"; }
 
@@ -72,18 +75,19 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "ours: $ours [$build]"
 echo "peer: kubernetes-mcp-server-linux-amd64 $peer_version (default toolsets)"
 # One discarded start each: page cache and the dotnet host's first-run work are not the figure.
-run_ours warm >/dev/null; run_peer >/dev/null; run_sandbox warm >/dev/null
-: > "$work/ours.jsonl"; : > "$work/peer.jsonl"; : > "$work/sandbox.jsonl"
+run_ours warm >/dev/null; run_peer >/dev/null; run_sandbox warm >/dev/null; run_again >/dev/null
+: > "$work/ours.jsonl"; : > "$work/peer.jsonl"; : > "$work/sandbox.jsonl"; : > "$work/again.jsonl"
 for i in $(seq 1 "$pairs"); do
   if [ $((i % 2)) = 1 ]; then run_ours "$i" >> "$work/ours.jsonl"; run_peer >> "$work/peer.jsonl";
   else run_peer >> "$work/peer.jsonl"; run_ours "$i" >> "$work/ours.jsonl"; fi
   run_sandbox "$i" >> "$work/sandbox.jsonl"
+  run_again >> "$work/again.jsonl"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-node - "$work/ours.jsonl" "$work/peer.jsonl" "$work/sandbox.jsonl" <<'JS'
+node - "$work/ours.jsonl" "$work/peer.jsonl" "$work/sandbox.jsonl" "$work/again.jsonl" <<'JS'
 const fs = require("fs");
 const read = (f) => fs.readFileSync(f, "utf8").trim().split("\n").map((l) => JSON.parse(l));
-const [ours, peer, sandbox] = [read(process.argv[2]), read(process.argv[3]), read(process.argv[4])];
+const [ours, peer, sandbox, again] = [read(process.argv[2]), read(process.argv[3]), read(process.argv[4]), read(process.argv[5])];
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const f = (x, d = 2) => Number(x).toFixed(d);
 const initRatios = ours.map((o, i) => o.init_ms / peer[i].init_ms);
@@ -91,7 +95,9 @@ const rssRatios = ours.map((o, i) => o.rss_kib / peer[i].rss_kib);
 console.log("start pairs (ms, ours/peer): " + ours.map((o, i) => `${f(o.init_ms, 0)}/${f(peer[i].init_ms, 0)}`).join(" "));
 console.log("| measure | ours (median) | peer (median) | ratio ours/peer |");
 console.log("|---|---|---|---|");
-console.log(`| cold start to initialize answer, stdio | ${f(median(ours.map((o) => o.init_ms)), 0)} ms | ${f(median(peer.map((p) => p.init_ms)), 0)} ms | ${f(median(initRatios))} (median of ${ours.length} pairwise ratios) |`);
+console.log(`| cold start to initialize answer, stdio (first start: empty data dir) | ${f(median(ours.map((o) => o.init_ms)), 0)} ms | ${f(median(peer.map((p) => p.init_ms)), 0)} ms | ${f(median(initRatios))} (median of ${ours.length} pairwise ratios) |`);
+const againRatios = again.map((o, i) => o.init_ms / peer[i].init_ms);
+console.log(`| start of a later session (data dir exists), same kubeconfig | ${f(median(again.map((o) => o.init_ms)), 0)} ms | ${f(median(peer.map((p) => p.init_ms)), 0)} ms | ${f(median(againRatios))} (median of ${again.length} ratios to the same pair's peer start) |`);
 console.log(`| resident memory after tools/list | ${f(median(ours.map((o) => o.rss_kib)) / 1024, 1)} MiB | ${f(median(peer.map((p) => p.rss_kib)) / 1024, 1)} MiB | ${f(median(rssRatios))} |`);
 console.log(`| ours on the sandbox default (KubeSim + libvirt test driver in process): start, memory | ${f(median(sandbox.map((o) => o.init_ms)), 0)} ms, ${f(median(sandbox.map((o) => o.rss_kib)) / 1024, 1)} MiB | | |`);
 const [o, p] = [ours[0], peer[0]];

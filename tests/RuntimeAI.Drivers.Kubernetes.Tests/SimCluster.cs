@@ -12,6 +12,7 @@ namespace RuntimeAI.Drivers.Kubernetes.Tests;
 internal sealed class SimCluster : IAsyncDisposable
 {
     private readonly string _dir;
+    private k8s.Kubernetes? _client;
 
     private SimCluster(KubeSimServer server, string dir, KubeCluster cluster)
     {
@@ -25,6 +26,12 @@ internal sealed class SimCluster : IAsyncDisposable
     public KubeCluster Cluster { get; }
 
     public string KubeconfigPath => Path.Combine(_dir, "kubeconfig");
+
+    /// <summary>
+    /// KubernetesClient's own typed client on the simulator's kubeconfig: the tests' independent view
+    /// of the world (the drivers send their requests through <see cref="KubeCluster"/>).
+    /// </summary>
+    public k8s.Kubernetes Client => _client ??= new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(KubeconfigPath));
 
     public static async Task<SimCluster> StartAsync(string? seedYaml = null, Func<KubeClusterOptions, KubeClusterOptions>? configure = null)
     {
@@ -77,6 +84,7 @@ internal sealed class SimCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Cluster.Dispose();
+        _client?.Dispose();
         await Server.DisposeAsync();
         Directory.Delete(_dir, recursive: true);
     }

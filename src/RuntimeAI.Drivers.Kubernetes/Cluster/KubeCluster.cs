@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
-using k8s.Autorest;
 using k8s.Exceptions;
 using Polly;
 using Polly.Retry;
@@ -14,10 +13,12 @@ using RuntimeAI.Core.Drivers;
 namespace RuntimeAI.Drivers.Kubernetes.Cluster;
 
 /// <summary>
-/// One Kubernetes API (a kubeconfig context) on KubernetesClient: typed calls through
-/// <see cref="Client"/>, and the few requests the library does not model (KubeVirt subresources,
-/// server-side Tables, metrics) through <see cref="SendAsync"/> on the library's own HttpClient and
-/// credentials. Every call goes through one Polly retry (429, 5xx, transport errors) and one error
+/// One Kubernetes API (a kubeconfig context), configured by KubernetesClient from the kubeconfig:
+/// typed calls on the library's models through <see cref="CallAsync{T}"/> (<see cref="KubeApi"/>),
+/// and the requests no model covers (KubeVirt subresources, server-side Tables, metrics, watches)
+/// through <see cref="SendAsync"/> and <see cref="StreamLinesAsync"/>, all on one connection with the
+/// kubeconfig's credentials (<see cref="KubeConnection"/>). Every call is bounded by the request
+/// timeout and goes through one Polly retry (429, 5xx, transport errors, timeouts) and one error
 /// mapping, so a driver only sees <see cref="KubeApiException"/> with a clear message.
 /// </summary>
 public sealed class KubeCluster : IDisposable
@@ -25,7 +26,8 @@ public sealed class KubeCluster : IDisposable
     /// <summary>Accept header of a server-side Table (compact rows, as kubectl get prints them).</summary>
     public const string TableAccept = "application/json;as=Table;g=meta.k8s.io;v=v1";
 
-    private readonly k8s.Kubernetes _client;
+    private readonly KubeConnection _connection;
+    private readonly KubeApi _api;
     private readonly ResiliencePipeline _retry;
 
     /// <summary>Connects (lazily: nothing is sent until the first call) to the cluster a kubeconfig context names.</summary>
@@ -50,13 +52,15 @@ public sealed class KubeCluster : IDisposable
                 "Check the file with `kubectl --kubeconfig FILE config view` and pass an existing --context.", ex);
         }
 
-        (ContextName, Server, _client, _retry) = Connect(config, options, time);
+        (ContextName, Server, _connection, _retry) = Connect(config, options, time);
+        _api = new KubeApi(ExchangeAsync);
     }
 
     private KubeCluster(KubernetesClientConfiguration config, KubeClusterOptions options, TimeProvider time)
     {
         Options = options;
-        (ContextName, Server, _client, _retry) = Connect(config, options, time);
+        (ContextName, Server, _connection, _retry) = Connect(config, options, time);
+        _api = new KubeApi(ExchangeAsync);
     }
 
     /// <summary>
@@ -95,11 +99,10 @@ public sealed class KubeCluster : IDisposable
         }, time);
     }
 
-    private static (string Context, string Server, k8s.Kubernetes Client, ResiliencePipeline Retry) Connect(KubernetesClientConfiguration config, KubeClusterOptions options, TimeProvider time)
+    private static (string Context, string Server, KubeConnection Connection, ResiliencePipeline Retry) Connect(KubernetesClientConfiguration config, KubeClusterOptions options, TimeProvider time)
     {
-        config.HttpClientTimeout = options.RequestTimeout;
         var context = options.Context ?? config.CurrentContext ?? "default";
-        var client = new k8s.Kubernetes(config);
+        var connection = KubeConnection.Open(config);
         var retry = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
             {
@@ -110,7 +113,7 @@ public sealed class KubeCluster : IDisposable
                 ShouldHandle = args => ValueTask.FromResult(options.MaxRetries > 0 && args.Outcome.Exception is { } ex && IsTransient(ex, args.Context.CancellationToken)),
             })
             .Build();
-        return (context, config.Host, client, retry);
+        return (context, config.Host, connection, retry);
     }
 
     /// <summary>The options this cluster was built from.</summary>
@@ -122,9 +125,6 @@ public sealed class KubeCluster : IDisposable
     /// <summary>The API server address.</summary>
     public string Server { get; }
 
-    /// <summary>The KubernetesClient instance (typed operations); call it through <see cref="CallAsync{T}"/>.</summary>
-    public IKubernetes Client => _client;
-
     /// <summary>Runs a typed library call with retries and error mapping.</summary>
     /// <typeparam name="T">What the call returns.</typeparam>
     /// <param name="what">What the call does, for the error message (e.g. <c>scale statefulset vcluster-a/a</c>).</param>
@@ -132,12 +132,12 @@ public sealed class KubeCluster : IDisposable
     /// <param name="cancellationToken">Cancels the call and its retries.</param>
     /// <returns>The call's result.</returns>
     /// <exception cref="KubeApiException">The call failed (after retries for transient failures).</exception>
-    public async Task<T> CallAsync<T>(string what, Func<IKubernetes, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    public async Task<T> CallAsync<T>(string what, Func<KubeApi, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(call);
         try
         {
-            return await _retry.ExecuteAsync(async ct => await call(_client, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            return await _retry.ExecuteAsync(async ct => await call(_api, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (Map(what, ex, cancellationToken) is { } mapped)
         {
@@ -146,7 +146,7 @@ public sealed class KubeCluster : IDisposable
     }
 
     /// <summary>Like <see cref="CallAsync{T}"/>, but a 404 returns null.</summary>
-    public async Task<T?> TryCallAsync<T>(string what, Func<IKubernetes, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    public async Task<T?> TryCallAsync<T>(string what, Func<KubeApi, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
         where T : class
     {
         try
@@ -195,35 +195,44 @@ public sealed class KubeCluster : IDisposable
         var what = $"{method.Method} {path}";
         try
         {
-            return await _retry.ExecuteAsync(async ct =>
-            {
-                using var request = new HttpRequestMessage(method, new Uri(_client.BaseUri, path.TrimStart('/')));
-                if (payload is not null)
-                {
-                    request.Content = new StringContent(payload, Encoding.UTF8);
-                    request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
-                }
-
-                request.Headers.TryAddWithoutValidation("Accept", accept ?? "application/json");
-                if (_client.Credentials is { } credentials)
-                {
-                    await credentials.ProcessHttpRequestAsync(request, ct).ConfigureAwait(false);
-                }
-
-                using var response = await _client.HttpClient.SendAsync(request, ct).ConfigureAwait(false);
-                var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-                if (!response.IsSuccessStatusCode)
-                {
-                    throw new RawStatusException(response.StatusCode, text);
-                }
-
-                return text;
-            }, cancellationToken).ConfigureAwait(false);
+            return await _retry.ExecuteAsync(
+                async ct => await ExchangeAsync(method, path, payload, contentType, accept ?? "application/json", ct).ConfigureAwait(false),
+                cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (Map(what, ex, cancellationToken) is { } mapped)
         {
             throw mapped;
         }
+    }
+
+    /// <summary>One JSON request without retries (<see cref="KubeApi"/> runs inside <see cref="CallAsync{T}"/>'s).</summary>
+    private Task<string> ExchangeAsync(HttpMethod method, string path, string? payload, string contentType, CancellationToken cancellationToken) =>
+        ExchangeAsync(method, path, payload, contentType, "application/json", cancellationToken);
+
+    /// <summary>
+    /// One request, bounded by the request timeout; returns the body of a successful answer and
+    /// throws <see cref="RawStatusException"/> (mapped by the caller) for any other.
+    /// </summary>
+    private async Task<string> ExchangeAsync(HttpMethod method, string path, string? payload, string contentType, string accept, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Options.RequestTimeout);
+        using var request = await _connection.CreateRequestAsync(method, path, timeout.Token).ConfigureAwait(false);
+        if (payload is not null)
+        {
+            request.Content = new StringContent(payload, Encoding.UTF8);
+            request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        }
+
+        request.Headers.TryAddWithoutValidation("Accept", accept);
+        using var response = await _connection.Http.SendAsync(request, timeout.Token).ConfigureAwait(false);
+        var text = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new RawStatusException(response.StatusCode, text);
+        }
+
+        return text;
     }
 
     /// <summary>
@@ -240,15 +249,11 @@ public sealed class KubeCluster : IDisposable
         HttpResponseMessage response;
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_client.BaseUri, path.TrimStart('/')));
+            using var request = await _connection.CreateRequestAsync(HttpMethod.Get, path, cancellationToken).ConfigureAwait(false);
             request.Headers.TryAddWithoutValidation("Accept", "application/json");
-            if (_client.Credentials is { } credentials)
-            {
-                await credentials.ProcessHttpRequestAsync(request, cancellationToken).ConfigureAwait(false);
-            }
 
             // Headers only: the body is the stream, read below without the client's request timeout.
-            response = await _client.HttpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            response = await _connection.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
                 var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
@@ -313,13 +318,10 @@ public sealed class KubeCluster : IDisposable
     {
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_client.BaseUri, "readyz"));
-            if (_client.Credentials is { } credentials)
-            {
-                await credentials.ProcessHttpRequestAsync(request, cancellationToken).ConfigureAwait(false);
-            }
-
-            using var response = await _client.HttpClient.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(Options.RequestTimeout);
+            using var request = await _connection.CreateRequestAsync(HttpMethod.Get, "readyz", timeout.Token).ConfigureAwait(false);
+            using var response = await _connection.Http.SendAsync(request, timeout.Token).ConfigureAwait(false);
             return response.IsSuccessStatusCode
                 ? new BackendHealth(true, $"Kubernetes API {Server} (context {ContextName}) ready")
                 : new BackendHealth(false, $"Kubernetes API {Server} (context {ContextName}) answered /readyz with HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
@@ -335,11 +337,10 @@ public sealed class KubeCluster : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _client.Dispose();
+    public void Dispose() => _connection.Dispose();
 
     private static bool IsTransient(Exception ex, CancellationToken token) => ex switch
     {
-        HttpOperationException op => IsTransientStatus(op.Response?.StatusCode),
         RawStatusException raw => IsTransientStatus(raw.Status),
         HttpRequestException or IOException => true,
         OperationCanceledException => !token.IsCancellationRequested,
@@ -358,12 +359,11 @@ public sealed class KubeCluster : IDisposable
 
         var (status, body) = ex switch
         {
-            HttpOperationException op => (op.Response?.StatusCode, op.Response?.Content),
             RawStatusException raw => ((HttpStatusCode?)raw.Status, raw.Body),
             HttpRequestException or IOException or OperationCanceledException => ((HttpStatusCode?)null, null),
             _ => ((HttpStatusCode?)null, (string?)null),
         };
-        if (ex is not (HttpOperationException or RawStatusException or HttpRequestException or IOException or OperationCanceledException))
+        if (ex is not (RawStatusException or HttpRequestException or IOException or OperationCanceledException))
         {
             return null;
         }
@@ -371,7 +371,9 @@ public sealed class KubeCluster : IDisposable
         var (reason, apiMessage) = ParseStatus(body);
         var code = KubeApiException.CodeFor(status, reason);
         var detail = status is null
-            ? $"no answer from the Kubernetes API {Server}: {ex.Message}"
+            ? ex is OperationCanceledException
+                ? string.Create(CultureInfo.InvariantCulture, $"no answer from the Kubernetes API {Server} within {Options.RequestTimeout.TotalSeconds:0.###} s")
+                : $"no answer from the Kubernetes API {Server}: {ex.Message}"
             : $"{apiMessage ?? ex.Message} (HTTP {(int)status.Value} {reason ?? status.Value.ToString()})";
         var fix = code switch
         {

@@ -243,17 +243,14 @@ public sealed partial class VclusterDriver : IRuntimeDriver
 
         try
         {
-            using var stream = new MemoryStream(kubeconfig);
-            var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(stream);
-            config.HttpClientTimeout = TimeSpan.FromSeconds(5);
-            using var inside = new k8s.Kubernetes(config);
-            var nodes = await inside.CoreV1.ListNodeAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            var pods = await inside.CoreV1.ListPodForAllNamespacesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            using var inside = KubeCluster.FromKubeconfig(kubeconfig, $"vcluster {plane.Release}", _cluster.Options.IsSandbox, _time);
+            var nodes = await inside.CallAsync("list nodes", (c, ct) => c.CoreV1.ListNodeAsync(cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+            var pods = await inside.CallAsync("list pods", (c, ct) => c.CoreV1.ListPodForAllNamespacesAsync(cancellationToken: ct), cancellationToken).ConfigureAwait(false);
             details["nodes"] = nodes.Items.Count.ToString(CultureInfo.InvariantCulture);
             details["pods"] = pods.Items.Count.ToString(CultureInfo.InvariantCulture);
             details["pods_running"] = pods.Items.Count(p => p.Status?.Phase == "Running").ToString(CultureInfo.InvariantCulture);
         }
-        catch (Exception ex) when (ex is HttpRequestException or k8s.Autorest.HttpOperationException or OperationCanceledException or k8s.Exceptions.KubeConfigException)
+        catch (Exception ex) when (ex is KubeApiException or ArgumentException)
         {
             details["inside"] = $"the virtual cluster's API does not answer: {ex.Message}";
         }

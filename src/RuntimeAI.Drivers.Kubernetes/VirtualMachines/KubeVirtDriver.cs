@@ -197,7 +197,7 @@ public sealed partial class KubeVirtDriver : IRuntimeDriver
             case ActionType.Stop or ActionType.Restart or ActionType.Delete when action.BackendRef is not null:
             {
                 var pods = await _cluster.CallAsync($"list virt-launcher pods of {ns}/{name}",
-                    (c, ct) => k8s.CoreV1OperationsExtensions.ListNamespacedPodAsync(c.CoreV1, ns, labelSelector: $"vm.kubevirt.io/name={name}", cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+                    (c, ct) => c.CoreV1.ListNamespacedPodAsync(ns, labelSelector: $"vm.kubevirt.io/name={name}", cancellationToken: ct), cancellationToken).ConfigureAwait(false);
                 disrupted.AddRange(pods.Items.Select(p => $"virt-launcher pod {ns}/{p.Metadata.Name}"));
                 var verb = action.Action switch { ActionType.Stop => "the stop", ActionType.Restart => "the restart", _ => "the delete" };
                 blocking.AddRange(await Disruption.BudgetRefusalsAsync(_cluster, ns, pods.Items, 1, verb, cancellationToken).ConfigureAwait(false));

@@ -74,12 +74,12 @@ public sealed class KubernetesGovernanceTests
             }, "default", cancellationToken: TestContext.Current.CancellationToken);
         }
 
-        await sim.Cluster.Client.PolicyV1.CreateNamespacedPodDisruptionBudgetAsync(new V1PodDisruptionBudget
+        await sim.Client.PolicyV1.CreateNamespacedPodDisruptionBudgetAsync(new V1PodDisruptionBudget
         {
             Metadata = new V1ObjectMeta { Name = "synced-api" },
             Spec = new V1PodDisruptionBudgetSpec { MinAvailable = 1, Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["vcluster.loft.sh/managed-by"] = "dev" } } },
         }, "vcluster-dev", cancellationToken: TestContext.Current.CancellationToken);
-        await SimCluster.EventuallyAsync(async () => (await sim.Cluster.Client.PolicyV1.ReadNamespacedPodDisruptionBudgetAsync("synced-api", "vcluster-dev")).Status?.CurrentHealthy == 1, "the budget to see the synced pod");
+        await SimCluster.EventuallyAsync(async () => (await sim.Client.PolicyV1.ReadNamespacedPodDisruptionBudgetAsync("synced-api", "vcluster-dev")).Status?.CurrentHealthy == 1, "the budget to see the synced pod");
         var simulator = new DryRunSimulator(new DriverRegistry([driver]));
 
         var report = await simulator.SimulateAsync(Vcluster(backendRef), new RuntimeAction { Type = ActionType.Stop }, [], TestContext.Current.CancellationToken);

@@ -46,7 +46,7 @@ public sealed class VclusterDriverTests
 
         var created = await driver.CreateAsync("rt_1", Request("team-a", "small"), TestContext.Current.CancellationToken);
 
-        var k = sim.Cluster.Client;
+        var k = sim.Client;
         var sts = await k.AppsV1.ReadNamespacedStatefulSetAsync("team-a", "vcluster-team-a", cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal("vcluster:kubesim#vcluster-team-a/team-a", created.BackendRef);
         Assert.Equal(RuntimeState.Running, created.State);
@@ -71,7 +71,7 @@ public sealed class VclusterDriverTests
         var ex = await Assert.ThrowsAsync<RuntimeDriverException>(() => driver.CreateAsync("rt_2", Request("dev", "nano") with { Namespace = "vcluster-dev" }, TestContext.Current.CancellationToken));
 
         Assert.Equal("already_exists", ex.Code);
-        Assert.Single((await sim.Cluster.Client.AppsV1.ListNamespacedStatefulSetAsync("vcluster-dev", cancellationToken: TestContext.Current.CancellationToken)).Items);
+        Assert.Single((await sim.Client.AppsV1.ListNamespacedStatefulSetAsync("vcluster-dev", cancellationToken: TestContext.Current.CancellationToken)).Items);
     }
 
     [Fact]
@@ -80,7 +80,7 @@ public sealed class VclusterDriverTests
         await using var sim = await SimCluster.StartAsync();
         var driver = new VclusterDriver(sim.Cluster, TimeProvider.System);
         var created = await driver.CreateAsync("rt_3", Request("ha", "large"), TestContext.Current.CancellationToken);
-        var k = sim.Cluster.Client;
+        var k = sim.Client;
         await SimCluster.EventuallyAsync(async () => (await k.CoreV1.ListNamespacedSecretAsync("vcluster-ha")).Items.Any(s => s.Metadata.Name == "vc-ha"), "vc-ha");
         using (var inside = sim.Inside("vcluster-ha", "ha"))
         {
@@ -138,11 +138,11 @@ public sealed class VclusterDriverTests
         await using var sim = await SimCluster.StartAsync();
         var driver = new VclusterDriver(sim.Cluster, TimeProvider.System);
         var created = await driver.CreateAsync("rt_5", Request("r", "nano"), TestContext.Current.CancellationToken);
-        var before = (await sim.Cluster.Client.CoreV1.ListNamespacedPodAsync("vcluster-r", labelSelector: "app=vcluster,release=r", cancellationToken: TestContext.Current.CancellationToken)).Items.Single().Metadata.Uid;
+        var before = (await sim.Client.CoreV1.ListNamespacedPodAsync("vcluster-r", labelSelector: "app=vcluster,release=r", cancellationToken: TestContext.Current.CancellationToken)).Items.Single().Metadata.Uid;
 
         var result = await driver.RestartAsync(created.BackendRef, TestContext.Current.CancellationToken);
-        var after = (await sim.Cluster.Client.CoreV1.ListNamespacedPodAsync("vcluster-r", labelSelector: "app=vcluster,release=r", cancellationToken: TestContext.Current.CancellationToken)).Items.Single();
-        var sts = await sim.Cluster.Client.AppsV1.ReadNamespacedStatefulSetAsync("r", "vcluster-r", cancellationToken: TestContext.Current.CancellationToken);
+        var after = (await sim.Client.CoreV1.ListNamespacedPodAsync("vcluster-r", labelSelector: "app=vcluster,release=r", cancellationToken: TestContext.Current.CancellationToken)).Items.Single();
+        var sts = await sim.Client.AppsV1.ReadNamespacedStatefulSetAsync("r", "vcluster-r", cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(RuntimeState.Running, result.NewState);
         Assert.NotEqual(before, after.Metadata.Uid);
@@ -157,7 +157,7 @@ public sealed class VclusterDriverTests
         var created = await driver.CreateAsync("rt_6", Request("s", "nano"), TestContext.Current.CancellationToken);
 
         var result = await driver.ScaleAsync(created.BackendRef, new ScaleTarget(2, 8192), TestContext.Current.CancellationToken);
-        var sts = await sim.Cluster.Client.AppsV1.ReadNamespacedStatefulSetAsync("s", "vcluster-s", cancellationToken: TestContext.Current.CancellationToken);
+        var sts = await sim.Client.AppsV1.ReadNamespacedStatefulSetAsync("s", "vcluster-s", cancellationToken: TestContext.Current.CancellationToken);
         var observed = await driver.ObserveAsync(created.BackendRef, TestContext.Current.CancellationToken);
 
         Assert.Equal(new ScaleTarget(1, 512), result.PreviousSize);
@@ -184,7 +184,7 @@ public sealed class VclusterDriverTests
         var listed = await driver.ListSnapshotsAsync(backendRef, TestContext.Current.CancellationToken);
         var restored = await driver.RestoreSnapshotAsync(backendRef, "before-upgrade", TestContext.Current.CancellationToken);
         var back = await inside.CoreV1.ReadNamespacedConfigMapAsync("settings", "apps", cancellationToken: TestContext.Current.CancellationToken);
-        var request = await sim.Cluster.Client.CoreV1.ReadNamespacedConfigMapAsync("dev-snapshot-before-upgrade", "vcluster-dev", cancellationToken: TestContext.Current.CancellationToken);
+        var request = await sim.Client.CoreV1.ReadNamespacedConfigMapAsync("dev-snapshot-before-upgrade", "vcluster-dev", cancellationToken: TestContext.Current.CancellationToken);
         await driver.DeleteSnapshotAsync(backendRef, "before-upgrade", TestContext.Current.CancellationToken);
 
         Assert.Equal("before-upgrade", snapshot.Name);
@@ -208,7 +208,7 @@ public sealed class VclusterDriverTests
         await driver.SnapshotAsync(backendRef, "auto-before-op_01ABC-3", null, TestContext.Current.CancellationToken);
 
         Assert.Equal(["auto-before-op_01ABC-3"], (await driver.ListSnapshotsAsync(backendRef, TestContext.Current.CancellationToken)).Select(s => s.Name));
-        Assert.NotNull(await sim.Cluster.Client.CoreV1.ReadNamespacedConfigMapAsync("dev-snapshot-auto-before-op-01abc-3", "vcluster-dev", cancellationToken: TestContext.Current.CancellationToken));
+        Assert.NotNull(await sim.Client.CoreV1.ReadNamespacedConfigMapAsync("dev-snapshot-auto-before-op-01abc-3", "vcluster-dev", cancellationToken: TestContext.Current.CancellationToken));
         await driver.DeleteSnapshotAsync(backendRef, "auto-before-op_01ABC-3", TestContext.Current.CancellationToken);
         Assert.Empty(await driver.ListSnapshotsAsync(backendRef, TestContext.Current.CancellationToken));
     }
@@ -237,7 +237,7 @@ public sealed class VclusterDriverTests
 
         var result = await driver.DeleteAsync(created.BackendRef, new DeleteOptions(KeepDisk: true), TestContext.Current.CancellationToken);
 
-        var k = sim.Cluster.Client;
+        var k = sim.Client;
         Assert.Equal(RuntimeState.Deleted, result.NewState);
         Assert.Empty((await k.AppsV1.ListNamespacedStatefulSetAsync("vcluster-kd", cancellationToken: TestContext.Current.CancellationToken)).Items);
         Assert.Empty((await k.CoreV1.ListNamespacedServiceAsync("vcluster-kd", cancellationToken: TestContext.Current.CancellationToken)).Items);
@@ -254,7 +254,7 @@ public sealed class VclusterDriverTests
 
         await driver.DeleteAsync(created.BackendRef, new DeleteOptions(KeepDisk: false), TestContext.Current.CancellationToken);
 
-        Assert.DoesNotContain((await sim.Cluster.Client.CoreV1.ListNamespaceAsync(cancellationToken: TestContext.Current.CancellationToken)).Items, n => n.Metadata.Name == "vcluster-gone" && n.Status?.Phase != "Terminating");
+        Assert.DoesNotContain((await sim.Client.CoreV1.ListNamespaceAsync(cancellationToken: TestContext.Current.CancellationToken)).Items, n => n.Metadata.Name == "vcluster-gone" && n.Status?.Phase != "Terminating");
         Assert.Empty(await driver.DiscoverAsync(TestContext.Current.CancellationToken));
     }
 
@@ -264,14 +264,14 @@ public sealed class VclusterDriverTests
         await using var sim = await SimCluster.StartAsync();
         var driver = new VclusterDriver(sim.Cluster, TimeProvider.System);
         var created = await driver.CreateAsync("rt_9", Request("keep", "nano"), TestContext.Current.CancellationToken);
-        await sim.Cluster.Client.AppsV1.PatchNamespacedStatefulSetAsync(
+        await sim.Client.AppsV1.PatchNamespacedStatefulSetAsync(
             new V1Patch("""{"metadata":{"annotations":{"loft.sh/non-deletable":"true"}}}""", V1Patch.PatchType.MergePatch), "keep", "vcluster-keep", cancellationToken: TestContext.Current.CancellationToken);
 
         var ex = await Assert.ThrowsAsync<RuntimeDriverException>(() => driver.DeleteAsync(created.BackendRef, new DeleteOptions(false), TestContext.Current.CancellationToken));
 
         Assert.Equal("protected", ex.Code);
         Assert.Contains("loft.sh/non-deletable=true", ex.Message, StringComparison.Ordinal);
-        Assert.Single((await sim.Cluster.Client.AppsV1.ListNamespacedStatefulSetAsync("vcluster-keep", cancellationToken: TestContext.Current.CancellationToken)).Items);
+        Assert.Single((await sim.Client.AppsV1.ListNamespacedStatefulSetAsync("vcluster-keep", cancellationToken: TestContext.Current.CancellationToken)).Items);
     }
 
     [Fact]
@@ -310,7 +310,7 @@ public sealed class VclusterDriverTests
         Assert.Equal(RuntimeState.Stopped, once.NewState);
         Assert.Equal("conflict", twice.Code);
         Assert.Contains("stale twice", twice.Message, StringComparison.Ordinal);
-        Assert.Equal(0, (await sim.Cluster.Client.AppsV1.ReadNamespacedStatefulSetAsync("c", "vcluster-c", cancellationToken: TestContext.Current.CancellationToken)).Spec.Replicas);
+        Assert.Equal(0, (await sim.Client.AppsV1.ReadNamespacedStatefulSetAsync("c", "vcluster-c", cancellationToken: TestContext.Current.CancellationToken)).Spec.Replicas);
     }
 
     [Fact]
@@ -347,13 +347,13 @@ public sealed class VclusterDriverTests
             }, "apps", cancellationToken: TestContext.Current.CancellationToken);
         }
 
-        await sim.Cluster.Client.PolicyV1.CreateNamespacedPodDisruptionBudgetAsync(new V1PodDisruptionBudget
+        await sim.Client.PolicyV1.CreateNamespacedPodDisruptionBudgetAsync(new V1PodDisruptionBudget
         {
             Metadata = new V1ObjectMeta { Name = "control-plane" },
             Spec = new V1PodDisruptionBudgetSpec { MinAvailable = 1, Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app"] = "vcluster" } } },
         }, "vcluster-dev", cancellationToken: TestContext.Current.CancellationToken);
         await SimCluster.EventuallyAsync(async () => (await driver.AssessAsync(new PlannedAction(ActionType.Stop, backendRef, null), TestContext.Current.CancellationToken)).Disrupted.Count == 1
-                                                     && (await sim.Cluster.Client.PolicyV1.ReadNamespacedPodDisruptionBudgetAsync("control-plane", "vcluster-dev")).Status?.ExpectedPods == 1, "the synced pod and the budget status");
+                                                     && (await sim.Client.PolicyV1.ReadNamespacedPodDisruptionBudgetAsync("control-plane", "vcluster-dev")).Status?.ExpectedPods == 1, "the synced pod and the budget status");
 
         var assessment = await driver.AssessAsync(new PlannedAction(ActionType.Stop, backendRef, null), TestContext.Current.CancellationToken);
 

@@ -195,12 +195,12 @@ public sealed class KubeVirtDriverTests
     {
         await using var sim = await SimCluster.StartAsync(Seed);
         var driver = await RunningDbAsync(sim);
-        await sim.Cluster.Client.PolicyV1.CreateNamespacedPodDisruptionBudgetAsync(new V1PodDisruptionBudget
+        await sim.Client.PolicyV1.CreateNamespacedPodDisruptionBudgetAsync(new V1PodDisruptionBudget
         {
             Metadata = new V1ObjectMeta { Name = "db" },
             Spec = new V1PodDisruptionBudgetSpec { MinAvailable = 1, Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["vm.kubevirt.io/name"] = "db-vm" } } },
         }, "team-a", cancellationToken: TestContext.Current.CancellationToken);
-        await SimCluster.EventuallyAsync(async () => (await sim.Cluster.Client.PolicyV1.ReadNamespacedPodDisruptionBudgetAsync("db", "team-a")).Status?.ExpectedPods == 1, "the budget's status");
+        await SimCluster.EventuallyAsync(async () => (await sim.Client.PolicyV1.ReadNamespacedPodDisruptionBudgetAsync("db", "team-a")).Status?.ExpectedPods == 1, "the budget's status");
 
         var assessment = await driver.AssessAsync(new PlannedAction(ActionType.Stop, DbRef, null), TestContext.Current.CancellationToken);
 
