@@ -77,9 +77,9 @@ public sealed class QemuReplicaTakeoverTests(ITestOutputHelper output)
             var events = (await SagaEventsAsync(clientC, id))
                 .Where(e => e.GetProperty("data").TryGetProperty("operation_id", out var o) && o.GetString() == operationId).ToList();
             Assert.Single(events, e => e.GetProperty("type").GetString() == "saga.recovery_started");
-            List<int> Steps(string type) => events.Where(e => e.GetProperty("type").GetString() == type).Select(e => e.GetProperty("data").GetProperty("step").GetInt32()).ToList();
-            Assert.Equal([1, 2], Steps("saga.step_succeeded").Order());
-            Assert.Equal([1, 2], Steps("saga.compensated").Order());
+            static List<int> Steps(List<System.Text.Json.JsonElement> all, string type) => all.Where(e => e.GetProperty("type").GetString() == type).Select(e => e.GetProperty("data").GetProperty("step").GetInt32()).ToList();
+            Assert.Equal([1, 2], Steps(events, "saga.step_succeeded").Order());
+            Assert.Equal([1, 2], Steps(events, "saga.compensated").Order());
 
             // The inventory, read through C, and virsh say the same: running again, no snapshot of the saga.
             var state = await WaitForStateAsync(clientC, id, "running", ct);
