@@ -20,13 +20,8 @@ public sealed class PostgresChangeListenerTests
         await using var store = await PostgresStoreUnderTest.CreateAsync();
         var writerDb = await store.OpenDatabaseAsync();
         var listenerDb = await store.OpenDatabaseAsync();
-        var feed = new InventoryChangeFeed();
-        var seen = new System.Collections.Concurrent.BlockingCollection<InventoryChange>();
-        feed.Changed += (_, change) => seen.Add(change);
-        var listener = new PostgresChangeListener(listenerDb, feed);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var running = listener.RunAsync(stop.Token);
-        await listener.Listening.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        await using var listening = await Listening.StartAsync(listenerDb);
+        var (listener, seen) = (listening.Listener, listening.Seen);
 
         await new PostgresRuntimeInventory(writerDb).SaveRuntimeAsync(NewRuntime("rt_a"), "created", Ct);
         await new PostgresRuntimeInventory(writerDb).AppendEventAsync(new RuntimeEvent { Id = "evt_1", RuntimeId = "rt_a", Type = "lifecycle.started", Ts = TimeProvider.System.GetUtcNow() }, Ct);
@@ -52,9 +47,6 @@ public sealed class PostgresChangeListenerTests
         Assert.Equal(2, listener.Connections);
         await new PostgresRuntimeInventory(writerDb).SaveRuntimeAsync(NewRuntime("rt_b"), "created", Ct);
         Assert.Equal(new InventoryChange("runtime", "rt_b"), Next(seen));
-
-        await stop.CancelAsync();
-        await running.WaitAsync(TimeSpan.FromSeconds(10), Ct);
     }
 
     [Fact]
@@ -65,13 +57,8 @@ public sealed class PostgresChangeListenerTests
         var listenerDb = await mine.OpenDatabaseAsync();
         var writerDb = await mine.OpenDatabaseAsync();
         var neighbourDb = await other.OpenDatabaseAsync();
-        var feed = new InventoryChangeFeed();
-        var seen = new System.Collections.Concurrent.BlockingCollection<InventoryChange>();
-        feed.Changed += (_, change) => seen.Add(change);
-        var listener = new PostgresChangeListener(listenerDb, feed);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var running = listener.RunAsync(stop.Token);
-        await listener.Listening.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        await using var listening = await Listening.StartAsync(listenerDb);
+        var seen = listening.Seen;
 
         await new PostgresRuntimeInventory(neighbourDb).SaveRuntimeAsync(NewRuntime("rt_neighbour"), "created", Ct);
         await new PostgresRuntimeInventory(writerDb).SaveRuntimeAsync(NewRuntime("rt_mine"), "created", Ct);
@@ -80,9 +67,40 @@ public sealed class PostgresChangeListenerTests
         Assert.Equal(new InventoryChange("runtime", "rt_mine"), Next(seen));
         Assert.False(seen.TryTake(out var extra, TimeSpan.FromMilliseconds(300)), $"unexpected {extra}");
         Assert.NotEqual(listenerDb.ChangeChannel, neighbourDb.ChangeChannel);
+    }
 
-        await stop.CancelAsync();
-        await running.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+    /// <summary>A change listener on <c>database</c> feeding <see cref="Seen"/>; disposing it stops the listener and waits for it.</summary>
+    private sealed class Listening : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        private Task _running = Task.CompletedTask;
+
+        private Listening(PostgresDatabase database)
+        {
+            var feed = new InventoryChangeFeed();
+            feed.Changed += (_, change) => Seen.Add(change);
+            Listener = new PostgresChangeListener(database, feed);
+        }
+
+        public PostgresChangeListener Listener { get; }
+
+        public System.Collections.Concurrent.BlockingCollection<InventoryChange> Seen { get; } = [];
+
+        public static async Task<Listening> StartAsync(PostgresDatabase database)
+        {
+            var listening = new Listening(database);
+            listening._running = listening.Listener.RunAsync(listening._stop.Token);
+            await listening.Listener.Listening.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+            return listening;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await _running.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+            _stop.Dispose();
+            Seen.Dispose();
+        }
     }
 
     private static InventoryChange Next(System.Collections.Concurrent.BlockingCollection<InventoryChange> seen) =>
