@@ -243,9 +243,12 @@ public sealed partial class VclusterDriver : IRuntimeDriver
 
         try
         {
+            // A describe does not wait long for a nested API: 5 s for both lists, retries included.
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bounded.CancelAfter(TimeSpan.FromSeconds(5));
             using var inside = KubeCluster.FromKubeconfig(kubeconfig, $"vcluster {plane.Release}", _cluster.Options.IsSandbox, _time);
-            var nodes = await inside.CallAsync("list nodes", (c, ct) => c.CoreV1.ListNodeAsync(cancellationToken: ct), cancellationToken).ConfigureAwait(false);
-            var pods = await inside.CallAsync("list pods", (c, ct) => c.CoreV1.ListPodForAllNamespacesAsync(cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+            var nodes = await inside.CallAsync("list nodes", (c, ct) => c.CoreV1.ListNodeAsync(cancellationToken: ct), bounded.Token).ConfigureAwait(false);
+            var pods = await inside.CallAsync("list pods", (c, ct) => c.CoreV1.ListPodForAllNamespacesAsync(cancellationToken: ct), bounded.Token).ConfigureAwait(false);
             details["nodes"] = nodes.Items.Count.ToString(CultureInfo.InvariantCulture);
             details["pods"] = pods.Items.Count.ToString(CultureInfo.InvariantCulture);
             details["pods_running"] = pods.Items.Count(p => p.Status?.Phase == "Running").ToString(CultureInfo.InvariantCulture);
@@ -253,6 +256,10 @@ public sealed partial class VclusterDriver : IRuntimeDriver
         catch (Exception ex) when (ex is KubeApiException or ArgumentException)
         {
             details["inside"] = $"the virtual cluster's API does not answer: {ex.Message}";
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            details["inside"] = "the virtual cluster's API does not answer within 5 s";
         }
     }
 
