@@ -88,7 +88,7 @@ public abstract class KubeApiGroup
         _exchange(HttpMethod.Delete, path, null, Json, cancellationToken);
 
     /// <summary>A path with its query parameters; parameters without a value are left out.</summary>
-    private protected static string Path(string path, string? labelSelector = null, string? propagationPolicy = null)
+    private protected static string WithQuery(string path, string? labelSelector = null, string? propagationPolicy = null)
     {
         var query = new StringBuilder();
         Add(query, "labelSelector", labelSelector);
@@ -139,16 +139,16 @@ public sealed class KubeCoreV1Api : KubeApiGroup
 
     // One line each: the operation's name says what it does, as in KubernetesClient.
     public Task<V1PodList> ListNamespacedPodAsync(string namespaceParameter, string? labelSelector = null, CancellationToken cancellationToken = default) =>
-        GetAsync(Path(Namespaced(namespaceParameter, "pods"), labelSelector), KubeModelJson.Default.V1PodList, cancellationToken);
+        GetAsync(WithQuery(Namespaced(namespaceParameter, "pods"), labelSelector), KubeModelJson.Default.V1PodList, cancellationToken);
 
     public Task<V1PodList> ListPodForAllNamespacesAsync(string? labelSelector = null, CancellationToken cancellationToken = default) =>
-        GetAsync(Path("/api/v1/pods", labelSelector), KubeModelJson.Default.V1PodList, cancellationToken);
+        GetAsync(WithQuery("/api/v1/pods", labelSelector), KubeModelJson.Default.V1PodList, cancellationToken);
 
     public Task<string> DeleteCollectionNamespacedPodAsync(string namespaceParameter, string? labelSelector = null, CancellationToken cancellationToken = default) =>
-        DeleteAsync(Path(Namespaced(namespaceParameter, "pods"), labelSelector), cancellationToken);
+        DeleteAsync(WithQuery(Namespaced(namespaceParameter, "pods"), labelSelector), cancellationToken);
 
     public Task<V1NodeList> ListNodeAsync(string? labelSelector = null, CancellationToken cancellationToken = default) =>
-        GetAsync(Path("/api/v1/nodes", labelSelector), KubeModelJson.Default.V1NodeList, cancellationToken);
+        GetAsync(WithQuery("/api/v1/nodes", labelSelector), KubeModelJson.Default.V1NodeList, cancellationToken);
 
     public Task<V1Namespace> ReadNamespaceAsync(string name, CancellationToken cancellationToken = default) =>
         GetAsync($"/api/v1/namespaces/{Segment(name)}", KubeModelJson.Default.V1Namespace, cancellationToken);
@@ -169,7 +169,7 @@ public sealed class KubeCoreV1Api : KubeApiGroup
         GetAsync(Namespaced(namespaceParameter, "secrets", name), KubeModelJson.Default.V1Secret, cancellationToken);
 
     public Task<V1SecretList> ListNamespacedSecretAsync(string namespaceParameter, string? labelSelector = null, CancellationToken cancellationToken = default) =>
-        GetAsync(Path(Namespaced(namespaceParameter, "secrets"), labelSelector), KubeModelJson.Default.V1SecretList, cancellationToken);
+        GetAsync(WithQuery(Namespaced(namespaceParameter, "secrets"), labelSelector), KubeModelJson.Default.V1SecretList, cancellationToken);
 
     public Task<V1Secret> CreateNamespacedSecretAsync(V1Secret body, string namespaceParameter, CancellationToken cancellationToken = default) =>
         CreateAsync(Namespaced(namespaceParameter, "secrets"), body, KubeModelJson.Default.V1Secret, cancellationToken);
@@ -178,13 +178,13 @@ public sealed class KubeCoreV1Api : KubeApiGroup
         DeleteAsync(Namespaced(namespaceParameter, "secrets", name), cancellationToken);
 
     public Task<string> DeleteCollectionNamespacedSecretAsync(string namespaceParameter, string? labelSelector = null, CancellationToken cancellationToken = default) =>
-        DeleteAsync(Path(Namespaced(namespaceParameter, "secrets"), labelSelector), cancellationToken);
+        DeleteAsync(WithQuery(Namespaced(namespaceParameter, "secrets"), labelSelector), cancellationToken);
 
     public Task<V1ConfigMap> ReadNamespacedConfigMapAsync(string name, string namespaceParameter, CancellationToken cancellationToken = default) =>
         GetAsync(Namespaced(namespaceParameter, "configmaps", name), KubeModelJson.Default.V1ConfigMap, cancellationToken);
 
     public Task<V1ConfigMapList> ListNamespacedConfigMapAsync(string namespaceParameter, string? labelSelector = null, CancellationToken cancellationToken = default) =>
-        GetAsync(Path(Namespaced(namespaceParameter, "configmaps"), labelSelector), KubeModelJson.Default.V1ConfigMapList, cancellationToken);
+        GetAsync(WithQuery(Namespaced(namespaceParameter, "configmaps"), labelSelector), KubeModelJson.Default.V1ConfigMapList, cancellationToken);
 
     public Task<V1ConfigMap> CreateNamespacedConfigMapAsync(V1ConfigMap body, string namespaceParameter, CancellationToken cancellationToken = default) =>
         CreateAsync(Namespaced(namespaceParameter, "configmaps"), body, KubeModelJson.Default.V1ConfigMap, cancellationToken);
@@ -193,10 +193,10 @@ public sealed class KubeCoreV1Api : KubeApiGroup
         DeleteAsync(Namespaced(namespaceParameter, "configmaps", name), cancellationToken);
 
     public Task<string> DeleteCollectionNamespacedConfigMapAsync(string namespaceParameter, string? labelSelector = null, CancellationToken cancellationToken = default) =>
-        DeleteAsync(Path(Namespaced(namespaceParameter, "configmaps"), labelSelector), cancellationToken);
+        DeleteAsync(WithQuery(Namespaced(namespaceParameter, "configmaps"), labelSelector), cancellationToken);
 
     public Task<V1ServiceList> ListNamespacedServiceAsync(string namespaceParameter, string? labelSelector = null, CancellationToken cancellationToken = default) =>
-        GetAsync(Path(Namespaced(namespaceParameter, "services"), labelSelector), KubeModelJson.Default.V1ServiceList, cancellationToken);
+        GetAsync(WithQuery(Namespaced(namespaceParameter, "services"), labelSelector), KubeModelJson.Default.V1ServiceList, cancellationToken);
 
     public Task<V1Service> CreateNamespacedServiceAsync(V1Service body, string namespaceParameter, CancellationToken cancellationToken = default) =>
         CreateAsync(Namespaced(namespaceParameter, "services"), body, KubeModelJson.Default.V1Service, cancellationToken);
@@ -205,7 +205,7 @@ public sealed class KubeCoreV1Api : KubeApiGroup
         DeleteAsync(Namespaced(namespaceParameter, "services", name), cancellationToken);
 
     public Task<V1PersistentVolumeClaimList> ListNamespacedPersistentVolumeClaimAsync(string namespaceParameter, string? labelSelector = null, CancellationToken cancellationToken = default) =>
-        GetAsync(Path(Namespaced(namespaceParameter, "persistentvolumeclaims"), labelSelector), KubeModelJson.Default.V1PersistentVolumeClaimList, cancellationToken);
+        GetAsync(WithQuery(Namespaced(namespaceParameter, "persistentvolumeclaims"), labelSelector), KubeModelJson.Default.V1PersistentVolumeClaimList, cancellationToken);
 
     public Task<string> DeleteNamespacedPersistentVolumeClaimAsync(string name, string namespaceParameter, CancellationToken cancellationToken = default) =>
         DeleteAsync(Namespaced(namespaceParameter, "persistentvolumeclaims", name), cancellationToken);
@@ -228,10 +228,10 @@ public sealed class KubeAppsV1Api : KubeApiGroup
 
     // One line each: the operation's name says what it does, as in KubernetesClient.
     public Task<V1StatefulSetList> ListStatefulSetForAllNamespacesAsync(string? labelSelector = null, CancellationToken cancellationToken = default) =>
-        GetAsync(Path("/apis/apps/v1/statefulsets", labelSelector), KubeModelJson.Default.V1StatefulSetList, cancellationToken);
+        GetAsync(WithQuery("/apis/apps/v1/statefulsets", labelSelector), KubeModelJson.Default.V1StatefulSetList, cancellationToken);
 
     public Task<V1StatefulSetList> ListNamespacedStatefulSetAsync(string namespaceParameter, string? labelSelector = null, CancellationToken cancellationToken = default) =>
-        GetAsync(Path(Namespaced(namespaceParameter, "statefulsets"), labelSelector), KubeModelJson.Default.V1StatefulSetList, cancellationToken);
+        GetAsync(WithQuery(Namespaced(namespaceParameter, "statefulsets"), labelSelector), KubeModelJson.Default.V1StatefulSetList, cancellationToken);
 
     public Task<V1StatefulSet> CreateNamespacedStatefulSetAsync(V1StatefulSet body, string namespaceParameter, CancellationToken cancellationToken = default) =>
         CreateAsync(Namespaced(namespaceParameter, "statefulsets"), body, KubeModelJson.Default.V1StatefulSet, cancellationToken);
@@ -240,19 +240,19 @@ public sealed class KubeAppsV1Api : KubeApiGroup
         PatchAsync(Namespaced(namespaceParameter, "statefulsets", name), body, KubeModelJson.Default.V1StatefulSet, cancellationToken);
 
     public Task<string> DeleteNamespacedStatefulSetAsync(string name, string namespaceParameter, string? propagationPolicy = null, CancellationToken cancellationToken = default) =>
-        DeleteAsync(Path(Namespaced(namespaceParameter, "statefulsets", name), propagationPolicy: propagationPolicy), cancellationToken);
+        DeleteAsync(WithQuery(Namespaced(namespaceParameter, "statefulsets", name), propagationPolicy: propagationPolicy), cancellationToken);
 
     public Task<V1DeploymentList> ListDeploymentForAllNamespacesAsync(string? labelSelector = null, CancellationToken cancellationToken = default) =>
-        GetAsync(Path("/apis/apps/v1/deployments", labelSelector), KubeModelJson.Default.V1DeploymentList, cancellationToken);
+        GetAsync(WithQuery("/apis/apps/v1/deployments", labelSelector), KubeModelJson.Default.V1DeploymentList, cancellationToken);
 
     public Task<V1DeploymentList> ListNamespacedDeploymentAsync(string namespaceParameter, string? labelSelector = null, CancellationToken cancellationToken = default) =>
-        GetAsync(Path(Namespaced(namespaceParameter, "deployments"), labelSelector), KubeModelJson.Default.V1DeploymentList, cancellationToken);
+        GetAsync(WithQuery(Namespaced(namespaceParameter, "deployments"), labelSelector), KubeModelJson.Default.V1DeploymentList, cancellationToken);
 
     public Task<V1Deployment> PatchNamespacedDeploymentAsync(V1Patch body, string name, string namespaceParameter, CancellationToken cancellationToken = default) =>
         PatchAsync(Namespaced(namespaceParameter, "deployments", name), body, KubeModelJson.Default.V1Deployment, cancellationToken);
 
     public Task<string> DeleteNamespacedDeploymentAsync(string name, string namespaceParameter, string? propagationPolicy = null, CancellationToken cancellationToken = default) =>
-        DeleteAsync(Path(Namespaced(namespaceParameter, "deployments", name), propagationPolicy: propagationPolicy), cancellationToken);
+        DeleteAsync(WithQuery(Namespaced(namespaceParameter, "deployments", name), propagationPolicy: propagationPolicy), cancellationToken);
 }
 
 /// <summary>Operations of the <c>policy/v1</c> API group the drivers use (names as in KubernetesClient).</summary>

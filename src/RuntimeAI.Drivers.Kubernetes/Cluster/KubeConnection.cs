@@ -41,14 +41,8 @@ internal sealed class KubeConnection : IDisposable
         _handler.SslOptions.ClientCertificates = [];
         config.FirstMessageHandlerSetup?.Invoke(_handler);
 
-        if (config.SslCaCerts is { } caCerts)
-        {
-            _caCerts = [];
-            foreach (var cert in caCerts)
-            {
-                _caCerts.Add(new X509Certificate2(cert));
-            }
-        }
+        // The configuration was built for this connection alone: its CA certificates are ours to keep and dispose.
+        _caCerts = config.SslCaCerts;
 
         if (baseUri.Scheme == Uri.UriSchemeHttps)
         {
