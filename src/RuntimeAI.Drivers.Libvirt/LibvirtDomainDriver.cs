@@ -242,8 +242,9 @@ public sealed partial class LibvirtDomainDriver : IRuntimeDriver, IDisposable
 
     private async Task PumpEventsAsync()
     {
-        await foreach (var e in _events.Reader.ReadAllAsync().ConfigureAwait(false))
+        await foreach (var delivered in _events.Reader.ReadAllAsync().ConfigureAwait(false))
         {
+            var e = delivered.NewState is null ? delivered : await WithStateNowAsync(delivered).ConfigureAwait(false);
             try
             {
                 RuntimeEventObserved?.Invoke(this, e);
@@ -253,6 +254,32 @@ public sealed partial class LibvirtDomainDriver : IRuntimeDriver, IDisposable
 #pragma warning restore CA1031
             {
             }
+        }
+    }
+
+    /// <summary>
+    /// libvirt delivers events some time after they happened, so the state an event implies may be
+    /// history by then (a restart's "stopped" arriving after the restart finished). The event carries
+    /// the domain's state read now instead, stamped before the read: a record written by an
+    /// operation that ended after that stamp stays, and the last event of a burst always carries the
+    /// state the domain ended in.
+    /// </summary>
+    private async Task<DriverEvent> WithStateNowAsync(DriverEvent e)
+    {
+        var readAt = _time.GetUtcNow();
+        try
+        {
+            var now = await RunAsync("read the state of an event's domain", conn =>
+            {
+                using var domain = Lookup(conn, e.BackendRef);
+                return CurrentState(domain);
+            }, CancellationToken.None).ConfigureAwait(false);
+            return e with { NewState = now, Ts = readAt };
+        }
+        catch (Exception ex) when (ex is RuntimeDriverException or ObjectDisposedException)
+        {
+            // Gone (undefined, or a transient domain that stopped) or unreachable: the event is the best account there is.
+            return e;
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -90,7 +91,9 @@ internal static class Backends
     /// </summary>
     private sealed class BackendStartup(IServiceProvider services, BackendReadiness readiness, ILogger<BackendStartup> logger) : IHostedService
     {
+        private readonly Channel<DriverEvent> _events = Channel.CreateUnbounded<DriverEvent>(new UnboundedChannelOptions { SingleReader = true });
         private Task? _discovery;
+        private Task? _recording;
 
         public Task StartAsync(CancellationToken cancellationToken)
         {
@@ -100,10 +103,14 @@ internal static class Backends
                 {
                     // Built here, not in the constructor: the drivers (and their native libraries) load off the start path.
                     var lifecycle = services.GetRequiredService<RuntimeLifecycle>();
+                    // One at a time and in the order the drivers raised them: two events of one runtime
+                    // recorded side by side could leave the older state as the last one written.
                     foreach (var driver in services.GetRequiredService<DriverRegistry>().All)
                     {
-                        driver.RuntimeEventObserved += (_, e) => _ = RecordAsync(lifecycle, e);
+                        driver.RuntimeEventObserved += (_, e) => _events.Writer.TryWrite(e);
                     }
+
+                    _recording = Task.Run(() => RecordAllAsync(lifecycle));
 
                     var imported = await lifecycle.DiscoverAsync(CancellationToken.None);
                     if (imported > 0)
@@ -133,17 +140,31 @@ internal static class Backends
             {
                 await Task.WhenAny(_discovery, Task.Delay(Timeout.Infinite, cancellationToken));
             }
+
+            // Events already raised are recorded before the store closes (as long as the host allows).
+            _events.Writer.TryComplete();
+            if (_recording is not null)
+            {
+                await Task.WhenAny(_recording, Task.Delay(Timeout.Infinite, cancellationToken));
+            }
         }
 
-        private async Task RecordAsync(RuntimeLifecycle lifecycle, DriverEvent e)
+        private async Task RecordAllAsync(RuntimeLifecycle lifecycle)
         {
-            try
+            await foreach (var e in _events.Reader.ReadAllAsync())
             {
-                await lifecycle.RecordDriverEventAsync(e, CancellationToken.None);
-            }
-            catch (Exception ex)
-            {
-                logger.LogWarning(ex, "Could not record backend event {Type} for {Ref}", e.Type, e.BackendRef);
+                try
+                {
+                    await lifecycle.RecordDriverEventAsync(e, CancellationToken.None);
+                }
+                catch (ObjectDisposedException)
+                {
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    logger.LogWarning(ex, "Could not record backend event {Type} for {Ref}", e.Type, e.BackendRef);
+                }
             }
         }
     }

@@ -431,9 +431,51 @@ public sealed class LibvirtDomainDriverTests
             await Task.Delay(50, TestContext.Current.CancellationToken);
         }
 
+        // Each event carries the state the domain is in when it is raised, so the last one says "stopped".
         var mine = seen.Where(e => e.BackendRef == created.BackendRef).ToArray();
-        Assert.Contains(mine, e => e.Type == "lifecycle.started" && e.NewState == RuntimeState.Running);
-        Assert.Contains(mine, e => e.Type == "lifecycle.stopped" && e.NewState == RuntimeState.Stopped);
+        Assert.Contains(mine, e => e.Type == "lifecycle.started");
+        Assert.Contains(mine, e => e.Type == "lifecycle.stopped");
+        Assert.Equal(RuntimeState.Stopped, mine[^1].NewState);
+    }
+
+    [Fact]
+    public async Task Events_DeliveredAfterALaterChange_CarryTheStateNow()
+    {
+        using var driver = Sandbox.NewDriver(o => o.StartOnCreate = false);
+        var name = Sandbox.UniqueName("late");
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<DriverEvent>();
+        using var held = new SemaphoreSlim(0);
+        using var release = new SemaphoreSlim(0);
+        driver.RuntimeEventObserved += (_, e) =>
+        {
+            seen.Enqueue(e);
+            if (e.Type == "lifecycle.defined" && e.Detail?.StartsWith(name + ":", StringComparison.Ordinal) == true)
+            {
+                // A slow subscriber holds the pump while the domain is started and stopped.
+                held.Release();
+                release.Wait(TimeSpan.FromSeconds(10));
+            }
+        };
+
+        var created = await driver.CreateAsync(Sandbox.NewRuntimeId(), Sandbox.Request(name), s_ct);
+        Assert.True(await held.WaitAsync(TimeSpan.FromSeconds(10), s_ct), "no event for the define");
+        await driver.StartAsync(created.BackendRef, s_ct);
+        await driver.StopAsync(created.BackendRef, new StopOptions(true, TimeSpan.FromSeconds(1)), s_ct);
+        var stoppedAt = DateTimeOffset.UtcNow;
+        await Task.Delay(200, s_ct);
+        release.Release();
+
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(10);
+        while (DateTimeOffset.UtcNow < deadline && !seen.Any(e => e.BackendRef == created.BackendRef && e.Type == "lifecycle.stopped"))
+        {
+            await Task.Delay(50, s_ct);
+        }
+
+        // The start's event reached the subscriber after the stop: it carries "stopped", stamped after the stop.
+        var started = Assert.Single(seen, e => e.BackendRef == created.BackendRef && e.Type == "lifecycle.started");
+        Assert.Equal(RuntimeState.Stopped, started.NewState);
+        Assert.True(started.Ts >= stoppedAt, $"stamped {started.Ts:O}, the stop ended {stoppedAt:O}");
+        Assert.Equal(RuntimeState.Stopped, Assert.Single(seen, e => e.BackendRef == created.BackendRef && e.Type == "lifecycle.stopped").NewState);
     }
 
     [Fact]
