@@ -25,6 +25,9 @@ internal sealed class InProcessSession : IAsyncDisposable
 
     public McpClient Client { get; }
 
+    /// <summary>The server's services (tests and benches read the engine's own state through them).</summary>
+    internal IServiceProvider Services => _host.Services;
+
     public static async Task<InProcessSession> StartAsync(RuntimeAiServerOptions options, CancellationToken cancellationToken) =>
         await StartAsync(options, null, cancellationToken);
 

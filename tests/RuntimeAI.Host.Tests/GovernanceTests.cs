@@ -185,6 +185,55 @@ public sealed class GovernanceTests
     }
 
     [Fact]
+    public async Task Audit_JudgedCallsAreOneWrite_ExecutesAreOnRecordBeforeTheyRun()
+    {
+        var policies = TestPolicies.With("""
+            policies:
+              - id: allow
+                name: allow
+                rules:
+                  - id: allow-all
+                    kind: allow_action
+              - id: no-delete
+                name: No deletes by agents
+                rules:
+                  - id: deny-delete
+                    kind: deny_action
+                    selector:
+                      action_types: [delete]
+            """);
+        await using var session = await StartAsync(TestPaths.NewDataDir(), AutonomyLevel.Autonomous, policies);
+        var id = await CreateAsync(session.Client);
+        var log = Assert.IsAssignableFrom<GroupCommitAuditLog>(session.Services.GetService(typeof(IAuditLog)));
+
+        // Calls one after another: each audit batch holds the writes of one call.
+        async Task<(long Writes, CallToolResult Result)> CallAsync(string tool, Dictionary<string, object?> args)
+        {
+            var before = log.BatchesCommitted;
+            var result = await session.Client.CallToolAsync(tool, args, cancellationToken: TestContext.Current.CancellationToken);
+            return (log.BatchesCommitted - before, result);
+        }
+
+        var dryRun = await CallAsync("restart_runtime", new() { ["runtime_id"] = id, ["dry_run"] = true });
+        var denied = await CallAsync("delete_runtime", new() { ["runtime_id"] = id });
+        var blocked = await CallAsync("start_runtime", new() { ["runtime_id"] = id });
+        var executed = await CallAsync("restart_runtime", new() { ["runtime_id"] = id });
+
+        Assert.True(dryRun.Result.StructuredContent!.Value.GetProperty("dry_run").GetBoolean());
+        Assert.Contains("denied by policy", Text(denied.Result), StringComparison.Ordinal);
+        Assert.Contains("blocked by safety", Text(blocked.Result), StringComparison.Ordinal);
+        Assert.NotEqual(true, executed.Result.IsError);
+        // Judged and answered before anything could change: one record at the end.
+        Assert.Equal(1, dryRun.Writes);
+        Assert.Equal(1, denied.Writes);
+        Assert.Equal(1, blocked.Writes);
+        // Executed: in flight before it ran, then the record.
+        Assert.Equal(2, executed.Writes);
+        var trail = await log.QueryAsync(new AuditQuery { RuntimeId = id, PageSize = 10 }, TestContext.Current.CancellationToken);
+        Assert.Equal(["ok", "dry_run", "refused", "refused", "ok"], trail.Select(r => r.End.Outcome));
+    }
+
+    [Fact]
     public async Task InvalidTransition_IsBlockedBySafety()
     {
         await using var session = await StartAsync(TestPaths.NewDataDir(), AutonomyLevel.Autonomous);

@@ -14,6 +14,9 @@ public sealed class PipelineTests
     private static Task<InProcessSession> StartAsync(string dataDir, AutonomyLevel autonomy = AutonomyLevel.Advisor) =>
         InProcessSession.StartAsync(new RuntimeAiServerOptions { DataDir = dataDir, Autonomy = autonomy }, CancellationToken.None);
 
+    // A tenant only this test has: other tests leave domains of their tenants in the shared sandbox.
+    private static string UniqueTenant() => "t" + Guid.NewGuid().ToString("N")[..12];
+
     private static async Task<IReadOnlyList<AuditRecord>> AuditAsync(string dataDir)
     {
         using var db = SqliteDatabase.Open(dataDir);
@@ -126,7 +129,8 @@ public sealed class PipelineTests
     public async Task ListRuntimes_Paging_WalksEveryItemOnceInStableOrder()
     {
         var dataDir = TestPaths.NewDataDir();
-        var seeded = await InventorySeed.AddRuntimesAsync(dataDir, 5);
+        var tenant = UniqueTenant();
+        var seeded = await InventorySeed.AddRuntimesAsync(dataDir, 5, tenant: tenant);
         await using var session = await StartAsync(dataDir);
 
         var seen = new List<string>();
@@ -134,7 +138,7 @@ public sealed class PipelineTests
         var pages = 0;
         do
         {
-            var args = new Dictionary<string, object?> { ["page_size"] = 2, ["tenant_id"] = "acme" };
+            var args = new Dictionary<string, object?> { ["page_size"] = 2, ["tenant_id"] = tenant };
             if (token is not null)
             {
                 args["page_token"] = token;
@@ -156,11 +160,12 @@ public sealed class PipelineTests
     public async Task ListRuntimes_Filters_MatchLabelsTypeAndState()
     {
         var dataDir = TestPaths.NewDataDir();
-        var seeded = await InventorySeed.AddRuntimesAsync(dataDir, 6);
+        var tenant = UniqueTenant();
+        var seeded = await InventorySeed.AddRuntimesAsync(dataDir, 6, tenant: tenant);
         await using var session = await StartAsync(dataDir);
 
-        var prod = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["tenant_id"] = "acme", ["labels"] = new Dictionary<string, string> { ["env"] = "prod" } }, cancellationToken: TestContext.Current.CancellationToken);
-        var runningVms = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["tenant_id"] = "acme", ["type"] = "vm", ["state"] = "running" }, cancellationToken: TestContext.Current.CancellationToken);
+        var prod = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["tenant_id"] = tenant, ["labels"] = new Dictionary<string, string> { ["env"] = "prod" } }, cancellationToken: TestContext.Current.CancellationToken);
+        var runningVms = await session.Client.CallToolAsync("list_runtimes", new Dictionary<string, object?> { ["tenant_id"] = tenant, ["type"] = "vm", ["state"] = "running" }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(
             seeded.Where(r => r.Labels["env"] == "prod").Select(r => r.Id).Order(StringComparer.Ordinal),

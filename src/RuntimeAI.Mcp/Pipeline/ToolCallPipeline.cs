@@ -10,8 +10,9 @@ namespace RuntimeAI.Mcp.Pipeline;
 
 /// <summary>
 /// The one gate every tool call passes, from any transport or from <c>runtimeai call</c>:
-/// audit-begin, then the stages in their fixed order, then the tool, then audit-end. A stage that
-/// throws fails the call closed; the audit record is written whatever happens.
+/// audit-begin (durable before the approval stage for a call that can change something), then
+/// the stages in their fixed order, then the tool, then audit-end. A stage that throws fails the
+/// call closed; the audit record is written whatever happens.
 /// </summary>
 internal sealed class ToolCallPipeline(
     IAuditLog audit,
@@ -66,13 +67,25 @@ internal sealed class ToolCallPipeline(
             IdempotencyKey = context.IdempotencyKey,
         };
 
-        // A call that can change something is on record before it runs (a crash leaves a trace);
-        // a read is recorded once, when it ends, still before its answer is sent.
-        var auditStarted = time.GetTimestamp();
-        await (context.Tool is null or { Tier: ToolTier.Observe or ToolTier.Analyse }
-            ? audit.BeginReadOnlyAsync(begin, cancellationToken)
-            : audit.BeginAsync(begin, cancellationToken)).ConfigureAwait(false);
-        ToolCallTelemetry.AuditAppended("begin", time.GetElapsedTime(auditStarted).TotalSeconds);
+        // Every call ends in one audit record, written before its answer is sent. A call that can
+        // change something is also on record before anything can change (a crash from there on
+        // leaves a trace): its start is written before the approval stage, the idempotency claim and
+        // the tool. Until then the stages only judge, so a read, a dry run or a refusal by an earlier
+        // stage keeps its start in memory and is written once, at its end.
+        await audit.BeginReadOnlyAsync(begin, cancellationToken).ConfigureAwait(false);
+        var onRecord = false;
+        async ValueTask PutOnRecordAsync()
+        {
+            if (onRecord || context.Tool is null or { Tier: ToolTier.Observe or ToolTier.Analyse })
+            {
+                return;
+            }
+
+            onRecord = true;
+            var auditStarted = time.GetTimestamp();
+            await audit.BeginAsync(begin, cancellationToken).ConfigureAwait(false);
+            ToolCallTelemetry.AuditAppended("begin", time.GetElapsedTime(auditStarted).TotalSeconds);
+        }
 
         var outcome = "error";
         string? detail = null;
@@ -94,6 +107,11 @@ internal sealed class ToolCallPipeline(
                 if (ReferenceEquals(stage, plan) && await idempotency.IsReplayAsync(context, cancellationToken).ConfigureAwait(false))
                 {
                     break;
+                }
+
+                if (ReferenceEquals(stage, approval))
+                {
+                    await PutOnRecordAsync().ConfigureAwait(false);
                 }
 
                 var verdict = await stage.RunAsync(context, cancellationToken).ConfigureAwait(false);
@@ -120,6 +138,7 @@ internal sealed class ToolCallPipeline(
                 }
             }
 
+            await PutOnRecordAsync().ConfigureAwait(false);
             if (await idempotency.ClaimAsync(context, cancellationToken).ConfigureAwait(false) is { } replay)
             {
                 // Same key, same arguments: the first call's operation; nothing runs again.
