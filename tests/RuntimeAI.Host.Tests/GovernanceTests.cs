@@ -23,6 +23,23 @@ public sealed class GovernanceTests
 
     private static string UniqueName() => "g-" + Guid.NewGuid().ToString("N")[..10];
 
+    // Everything allowed except deletes, which a deny rule forbids.
+    private static string NoDeletes() => TestPolicies.With("""
+        policies:
+          - id: allow
+            name: allow
+            rules:
+              - id: allow-all
+                kind: allow_action
+          - id: no-delete
+            name: No deletes by agents
+            rules:
+              - id: deny-delete
+                kind: deny_action
+                selector:
+                  action_types: [delete]
+        """);
+
     private static string Text(CallToolResult result) => string.Join(' ', result.Content.OfType<TextContentBlock>().Select(t => t.Text));
 
     private static async Task<string> CreateAsync(McpClient client, Dictionary<string, string>? labels = null)
@@ -158,21 +175,7 @@ public sealed class GovernanceTests
     [Fact]
     public async Task DenyRule_IsAbsoluteEvenAtAutonomous_AndNamesTheRule()
     {
-        var policies = TestPolicies.With("""
-            policies:
-              - id: allow
-                name: allow
-                rules:
-                  - id: allow-all
-                    kind: allow_action
-              - id: no-delete
-                name: No deletes by agents
-                rules:
-                  - id: deny-delete
-                    kind: deny_action
-                    selector:
-                      action_types: [delete]
-            """);
+        var policies = NoDeletes();
         await using var session = await StartAsync(TestPaths.NewDataDir(), AutonomyLevel.Autonomous, policies);
         var id = await CreateAsync(session.Client);
 
@@ -187,21 +190,7 @@ public sealed class GovernanceTests
     [Fact]
     public async Task Audit_JudgedCallsAreOneWrite_ExecutesAreOnRecordBeforeTheyRun()
     {
-        var policies = TestPolicies.With("""
-            policies:
-              - id: allow
-                name: allow
-                rules:
-                  - id: allow-all
-                    kind: allow_action
-              - id: no-delete
-                name: No deletes by agents
-                rules:
-                  - id: deny-delete
-                    kind: deny_action
-                    selector:
-                      action_types: [delete]
-            """);
+        var policies = NoDeletes();
         await using var session = await StartAsync(TestPaths.NewDataDir(), AutonomyLevel.Autonomous, policies);
         var id = await CreateAsync(session.Client);
         var log = Assert.IsAssignableFrom<GroupCommitAuditLog>(session.Services.GetService(typeof(IAuditLog)));
