@@ -128,6 +128,18 @@ public sealed class KubeSimFaults
         }
     }
 
+    /// <summary>Whether watches are held now (see <see cref="HoldWatches"/>).</summary>
+    internal bool WatchesHeld
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return !_watching.Task.IsCompleted;
+            }
+        }
+    }
+
     /// <summary>Waits while watches are held.</summary>
     internal Task WatchGateAsync(CancellationToken cancellationToken)
     {

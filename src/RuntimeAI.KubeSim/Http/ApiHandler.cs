@@ -526,6 +526,14 @@ internal static class ApiHandler
             return;
         }
 
+        if (api.Faults is { WatchesHeld: true })
+        {
+            // Held after this request passed the gate and before it subscribed, so the hold's drop
+            // missed it: end it now, as that drop would have, and the client's next watch waits.
+            api.Store.Unsubscribe(watcher);
+            return;
+        }
+
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
         try
         {
