@@ -202,7 +202,13 @@ public sealed class SqliteDatabase : IDisposable
         """,
     ];
 
+    /// <summary>What every connection runs once: durable commits, foreign keys, and waiting for a writer instead of failing.</summary>
+    internal const string ConnectionPragmas = "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
+
     private readonly string _connectionString;
+
+    /// <summary>The physical connections (SQLite handles, kept alive by the pool) that have run <see cref="ConnectionPragmas"/>.</summary>
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, SQLitePCL.sqlite3> _configured = new();
 
     private SqliteDatabase(string path)
     {
@@ -293,13 +299,24 @@ public sealed class SqliteDatabase : IDisposable
     }
 
     /// <summary>Opens a connection with the pragmas every connection needs.</summary>
+    /// <remarks>
+    /// The pragmas belong to the physical connection, which the pool hands out again and again: they
+    /// are set when it is first opened, not on every open (that was three statements parsed and run
+    /// per open, several opens per tool call).
+    /// </remarks>
     internal SqliteConnection OpenConnection()
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
-        command.ExecuteNonQuery();
+        var handle = connection.Handle!;
+        if (!_configured.TryGetValue(handle, out _))
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = ConnectionPragmas;
+            command.ExecuteNonQuery();
+            _configured.AddOrUpdate(handle, handle);
+        }
+
         return connection;
     }
 

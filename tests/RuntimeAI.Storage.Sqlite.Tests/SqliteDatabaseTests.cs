@@ -27,6 +27,40 @@ public sealed class SqliteDatabaseTests
     }
 
     [Fact]
+    public void OpenConnection_EveryConnection_NewOrFromThePool_HasThePragmas()
+    {
+        using var db = SqliteDatabase.Open(NewDir());
+        SQLitePCL.sqlite3 reused;
+        using (var first = db.OpenConnection())
+        using (var second = db.OpenConnection())
+        {
+            // Two physical connections open side by side: each was set up.
+            Assert.NotSame(first.Handle, second.Handle);
+            AssertPragmas(first);
+            AssertPragmas(second);
+            reused = first.Handle!;
+        }
+
+        // Handed out again by the pool (the same SQLite handle): the pragmas still hold.
+        using var again = db.OpenConnection();
+        using var other = db.OpenConnection();
+        Assert.Contains(reused, new[] { again.Handle, other.Handle });
+        AssertPragmas(again);
+        AssertPragmas(other);
+
+        static void AssertPragmas(SqliteConnection connection)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA synchronous;";
+            Assert.Equal(2L, command.ExecuteScalar()); // FULL
+            command.CommandText = "PRAGMA foreign_keys;";
+            Assert.Equal(1L, command.ExecuteScalar());
+            command.CommandText = "PRAGMA busy_timeout;";
+            Assert.Equal(30000L, command.ExecuteScalar());
+        }
+    }
+
+    [Fact]
     public void Open_NewerSchema_RefusesWithoutChangingTheFile()
     {
         var dir = NewDir();
