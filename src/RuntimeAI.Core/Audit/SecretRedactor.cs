@@ -41,7 +41,8 @@ public static partial class SecretRedactor
 
     /// <summary>
     /// Literal fragments (compared ignoring ASCII case) of which every value-shape pattern below needs
-    /// at least one: a text with none of them, all ASCII, cannot match any pattern, so it skips the six
+    /// at least one (JWTs and credentials in URLs: see <see cref="MayHoldSecret"/>): an ASCII text
+    /// with none of them cannot match any pattern, so it skips the six
     /// regex passes (most strings of a tool result are ids, names, states and timestamps). Non-ASCII
     /// text always takes the regexes: case-insensitive regex matching knows equivalences (the Kelvin
     /// sign for k) that an ordinal comparison does not. Keep in step with the patterns.
@@ -49,10 +50,8 @@ public static partial class SecretRedactor
     private static readonly SearchValues<string> s_patternFragments = SearchValues.Create(
         [
             "-----BEGIN", // PEM
-            "eyJ", // JWT
             "bearer", "basic", "token", // Authorization schemes; "token" also covers secret lines
             "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "AKIA", "xox", "sk-", "glpat-", // known token formats
-            "://", // credentials in URLs
             "passw", "secret", "client-key-data", "private", "api", "access", // secret-named lines
         ],
         StringComparison.OrdinalIgnoreCase);
@@ -106,6 +105,57 @@ public static partial class SecretRedactor
         _ => node.DeepClone(),
     };
 
+    /// <summary>
+    /// <paramref name="node"/> itself when nothing in it would be redacted, else its redacted copy
+    /// (<see cref="Redact(JsonNode?)"/>). For a result that is only read (serialized) afterwards: most
+    /// tool results hold no secret, and copying every node of them cost more than looking at them.
+    /// The caller must not change the returned tree, which may be the input.
+    /// </summary>
+    /// <param name="node">The tree, or null.</param>
+    /// <returns>The same tree, or the redacted copy.</returns>
+    public static JsonNode? RedactedOrSame(JsonNode? node) => NeedsRedaction(node) ? Redact(node) : node;
+
+    /// <summary>True when <see cref="Redact(JsonNode?)"/> may change something in the tree (the same tests, without the copy).</summary>
+    private static bool NeedsRedaction(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                var isKubernetesSecret = IsKubernetesSecret(obj);
+                foreach (var (name, value) in obj)
+                {
+                    if (value is not null && (IsSecretName(name) || (isKubernetesSecret && name is "data" or "stringData")))
+                    {
+                        return true;
+                    }
+
+                    if (NeedsRedaction(value))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            case JsonArray array:
+                foreach (var item in array)
+                {
+                    if (NeedsRedaction(item))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            case JsonValue value when value.GetValueKind() == JsonValueKind.String:
+                return MayHoldSecret(value.GetValue<string>());
+            default:
+                return false;
+        }
+    }
+
+    private static bool IsKubernetesSecret(JsonObject obj) =>
+        obj["kind"] is JsonValue kind && kind.GetValueKind() == JsonValueKind.String && kind.GetValue<string>() == "Secret";
+
     /// <summary>A redacted deep copy of a JSON object (e.g. tool arguments for the audit record).</summary>
     /// <param name="obj">The object, or null.</param>
     /// <returns>The redacted copy, or null.</returns>
@@ -121,8 +171,21 @@ public static partial class SecretRedactor
     }
 
     /// <summary>False only when no value-shape pattern can match the text (see <see cref="s_patternFragments"/>).</summary>
+    /// <remarks>
+    /// Two patterns need a second character after their fragment: credentials in a URL an "@" after
+    /// "://", a JWT a "." after "eyJ". The URIs results are full of (<c>qemu:///system</c>, a
+    /// cluster's <c>https://</c> address) and the page tokens (base64 JSON, "eyJ…") have neither.
+    /// </remarks>
     internal static bool MayHoldSecret(ReadOnlySpan<char> text) =>
-        !text.IsEmpty && (!Ascii.IsValid(text) || text.IndexOfAny(s_patternFragments) >= 0);
+        !text.IsEmpty && (!Ascii.IsValid(text) || text.IndexOfAny(s_patternFragments) >= 0
+                          || FragmentFollowedBy(text, "://", '@') || FragmentFollowedBy(text, "eyJ", '.'));
+
+    private static bool FragmentFollowedBy(ReadOnlySpan<char> text, string fragment, char next)
+    {
+        // The first occurrence decides: a later one has less text after it.
+        var at = text.IndexOf(fragment, StringComparison.OrdinalIgnoreCase);
+        return at >= 0 && text[(at + fragment.Length)..].Contains(next);
+    }
 
     /// <summary>Every value-shape pattern over the text, in order (what <see cref="RedactText"/> does when the text may hold a secret).</summary>
     internal static string ApplyPatterns(string text)
@@ -138,8 +201,7 @@ public static partial class SecretRedactor
 
     private static JsonObject RedactObject(JsonObject obj)
     {
-        var isKubernetesSecret = obj["kind"] is JsonValue kind && kind.GetValueKind() == JsonValueKind.String
-                                 && kind.GetValue<string>() == "Secret";
+        var isKubernetesSecret = IsKubernetesSecret(obj);
         var copy = new JsonObject();
         foreach (var (name, value) in obj)
         {

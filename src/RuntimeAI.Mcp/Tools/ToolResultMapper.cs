@@ -16,7 +16,8 @@ internal static class ToolResultMapper
         result = result with
         {
             Text = RuntimeAI.Core.Audit.SecretRedactor.RedactText(result.Text),
-            Structured = result.Structured is null ? null : (System.Text.Json.Nodes.JsonObject?)RuntimeAI.Core.Audit.SecretRedactor.Redact(result.Structured),
+            // Only serialized below, so a result with nothing to redact is not copied.
+            Structured = (System.Text.Json.Nodes.JsonObject?)RuntimeAI.Core.Audit.SecretRedactor.RedactedOrSame(result.Structured),
         };
         var call = new CallToolResult
         {
