@@ -14,10 +14,11 @@ internal static class CanonicalJsonWriter
         switch (element.ValueKind)
         {
             case JsonValueKind.Object:
-                var members = new List<JsonProperty>();
+                // Each name read once (JsonProperty.Name makes a new string on every read, and the sort reads it often).
+                var members = new List<(string Name, JsonElement Value)>(element.GetPropertyCount());
                 foreach (var p in element.EnumerateObject())
                 {
-                    members.Add(p);
+                    members.Add((p.Name, p.Value));
                 }
 
                 members.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
