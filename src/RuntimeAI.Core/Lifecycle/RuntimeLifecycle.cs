@@ -70,6 +70,12 @@ public sealed class RuntimeLifecycle(
 {
     private static readonly AsyncLocal<IReadOnlyList<RuntimeHold>?> s_held = new();
     private readonly RuntimeLocks _locks = new();
+
+    /// <summary>
+    /// Guards each runtime record's read-compare-write (a backend event, an observation) against an
+    /// operation's write of the record: held only around those store calls, never across a driver call.
+    /// </summary>
+    private readonly RuntimeLocks _records = new();
     private readonly SemaphoreSlim _discovery = new(1, 1);
 
     /// <summary>How this process coordinates with other replicas of the store (in-process when alone).</summary>
@@ -182,8 +188,12 @@ public sealed class RuntimeLifecycle(
             {
                 var (result, snapshot) = await ExecuteAsync(request, runtime, driver, backendRef, cancellationToken).ConfigureAwait(false);
                 progress?.Report(new OperationProgress(90, "recording"));
-                runtime = Apply(runtime, request, result);
-                await inventory.SaveRuntimeAsync(runtime, $"{verb} by {request.Actor}", cancellationToken).ConfigureAwait(false);
+                using (await _records.AcquireAsync(runtime.Id, CancellationToken.None).ConfigureAwait(false))
+                {
+                    runtime = Apply(runtime, request, result);
+                    await inventory.SaveRuntimeAsync(runtime, $"{verb} by {request.Actor}", cancellationToken).ConfigureAwait(false);
+                }
+
                 var data = Describe(result, snapshot);
                 await AppendEventAsync(runtime.Id, "lifecycle." + PastTense(request.Action), EventSeverity.Info, request.Actor, data, cancellationToken, operation).ConfigureAwait(false);
                 operation = await FinishAsync(operation, data.DeepClone().AsObject(), cancellationToken).ConfigureAwait(false);
@@ -208,11 +218,10 @@ public sealed class RuntimeLifecycle(
     {
         var (runtime, driver, backendRef) = await ResolveAsync(runtimeId, cancellationToken).ConfigureAwait(false);
         var observation = await driver.ObserveAsync(backendRef, cancellationToken).ConfigureAwait(false);
-        if (observation.State != runtime.State)
+        if (observation.State != runtime.State && await RecordObservedAsync(runtime, observation.State, cancellationToken).ConfigureAwait(false) is { } observed)
         {
             var previous = runtime.State;
-            runtime = runtime with { State = observation.State, UpdatedAt = time.GetUtcNow() };
-            await inventory.SaveRuntimeAsync(runtime, "observed", cancellationToken).ConfigureAwait(false);
+            runtime = observed;
             await AppendEventAsync(runtime.Id, "lifecycle.state_observed", EventSeverity.Warning, "system", new JsonObject
             {
                 ["previous_state"] = EnumText.Name(previous),
@@ -494,25 +503,52 @@ public sealed class RuntimeLifecycle(
         while (token is not null);
     }
 
+    /// <summary>
+    /// Writes an observed state unless the record changed since <paramref name="read"/> was read (an
+    /// operation that ended meanwhile knows better than an observation made before it); null when not written.
+    /// </summary>
+    private async Task<Runtime?> RecordObservedAsync(Runtime read, RuntimeState observed, CancellationToken cancellationToken)
+    {
+        using (await _records.AcquireAsync(read.Id, CancellationToken.None).ConfigureAwait(false))
+        {
+            var current = await inventory.GetRuntimeAsync(read.Id, cancellationToken).ConfigureAwait(false);
+            if (current is null || current.UpdatedAt != read.UpdatedAt || current.State != read.State)
+            {
+                return null;
+            }
+
+            var runtime = current with { State = observed, UpdatedAt = time.GetUtcNow() };
+            await inventory.SaveRuntimeAsync(runtime, "observed", cancellationToken).ConfigureAwait(false);
+            return runtime;
+        }
+    }
+
     /// <summary>Records a lifecycle event the backend reported on its own.</summary>
     public async Task RecordDriverEventAsync(DriverEvent driverEvent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(driverEvent);
-        var runtime = await inventory.FindRuntimeByBackendRefAsync(driverEvent.BackendRef, cancellationToken).ConfigureAwait(false);
-        if (runtime is null)
+        var found = await inventory.FindRuntimeByBackendRefAsync(driverEvent.BackendRef, cancellationToken).ConfigureAwait(false);
+        if (found is null)
         {
             return;
         }
 
-        // An event older than the last recorded change is history (e.g. the "stopped" of a restart
-        // delivered after the restart was recorded as running): keep it as an event, not as state.
-        var newer = runtime.UpdatedAt is not { } updated || driverEvent.Ts > updated;
-        if (driverEvent.NewState is { } state && state != runtime.State && runtime.State != RuntimeState.Deleted && newer)
+        using (await _records.AcquireAsync(found.Id, CancellationToken.None).ConfigureAwait(false))
         {
-            await inventory.SaveRuntimeAsync(runtime with { State = state, UpdatedAt = driverEvent.Ts }, "backend event", cancellationToken).ConfigureAwait(false);
+            // Read again under the record lock: an operation may have written the record since it was
+            // found, and writing the state over a copy read before that would undo the operation's write.
+            var runtime = await inventory.GetRuntimeAsync(found.Id, cancellationToken).ConfigureAwait(false) ?? found;
+
+            // An event older than the last recorded change is history (e.g. the "stopped" of a restart
+            // delivered after the restart was recorded as running): keep it as an event, not as state.
+            var newer = runtime.UpdatedAt is not { } updated || driverEvent.Ts > updated;
+            if (driverEvent.NewState is { } state && state != runtime.State && runtime.State != RuntimeState.Deleted && newer)
+            {
+                await inventory.SaveRuntimeAsync(runtime with { State = state, UpdatedAt = driverEvent.Ts }, "backend event", cancellationToken).ConfigureAwait(false);
+            }
         }
 
-        await AppendEventAsync(runtime.Id, "backend." + driverEvent.Type,
+        await AppendEventAsync(found.Id, "backend." + driverEvent.Type,
             driverEvent.Type.Contains("crash", StringComparison.OrdinalIgnoreCase) ? EventSeverity.Critical : EventSeverity.Info,
             "system", new JsonObject { ["detail"] = driverEvent.Detail }, cancellationToken).ConfigureAwait(false);
     }

@@ -136,8 +136,19 @@ internal sealed class InMemoryInventory : IRuntimeInventory
     public Task<Runtime?> GetRuntimeAsync(string runtimeId, CancellationToken cancellationToken) =>
         Task.FromResult(Runtimes.TryGetValue(runtimeId, out var r) ? r : null);
 
-    public Task<Runtime?> FindRuntimeByBackendRefAsync(string backendRef, CancellationToken cancellationToken) =>
-        Task.FromResult(Runtimes.Values.FirstOrDefault(r => r.Backend?.Ref == backendRef));
+    /// <summary>Awaited by <see cref="FindRuntimeByBackendRefAsync"/> after it has read the record (to hold a reader there).</summary>
+    public Func<Task>? AfterFind { get; set; }
+
+    public async Task<Runtime?> FindRuntimeByBackendRefAsync(string backendRef, CancellationToken cancellationToken)
+    {
+        var found = Runtimes.Values.FirstOrDefault(r => r.Backend?.Ref == backendRef);
+        if (AfterFind is { } hold)
+        {
+            await hold();
+        }
+
+        return found;
+    }
 
     public Task<Page<Runtime>> ListRuntimesAsync(RuntimeQuery query, CancellationToken cancellationToken) =>
         Task.FromResult(new Page<Runtime>(Runtimes.Values.ToList(), null));
