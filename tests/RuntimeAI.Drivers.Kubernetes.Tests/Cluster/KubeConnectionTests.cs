@@ -40,12 +40,13 @@ public sealed class KubeConnectionTests : IAsyncLifetime
         names.AddDnsName("localhost");
         serverRequest.CertificateExtensions.Add(names.Build());
         serverRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        using var serverPublic = serverRequest.Create(_ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1), [1, 2, 3]);
+        // Leaves end well inside the CA's hour: "now + 1 h" read again a second later is past the CA's end.
+        using var serverPublic = serverRequest.Create(_ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(30), [1, 2, 3]);
         var server = X509CertificateLoader.LoadPkcs12(serverPublic.CopyWithPrivateKey(serverKey).Export(X509ContentType.Pkcs12), null);
 
         var clientRequest = new CertificateRequest("CN=runtimeai-user", _clientKey, HashAlgorithmName.SHA256);
         clientRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
-        _client = clientRequest.Create(_ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1), [4, 5, 6]);
+        _client = clientRequest.Create(_ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(30), [4, 5, 6]);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
