@@ -124,12 +124,7 @@ public static partial class SecretRedactor
                 var isKubernetesSecret = IsKubernetesSecret(obj);
                 foreach (var (name, value) in obj)
                 {
-                    if (value is not null && (IsSecretName(name) || (isKubernetesSecret && name is "data" or "stringData")))
-                    {
-                        return true;
-                    }
-
-                    if (NeedsRedaction(value))
+                    if (HidesWholeValue(name, value, isKubernetesSecret) || NeedsRedaction(value))
                     {
                         return true;
                     }
@@ -152,6 +147,10 @@ public static partial class SecretRedactor
                 return false;
         }
     }
+
+    /// <summary>True when a member's whole value goes: a secret name, or the data of a Kubernetes Secret.</summary>
+    private static bool HidesWholeValue(string name, JsonNode? value, bool isKubernetesSecret) =>
+        value is not null && (IsSecretName(name) || (isKubernetesSecret && name is "data" or "stringData"));
 
     private static bool IsKubernetesSecret(JsonObject obj) =>
         obj["kind"] is JsonValue kind && kind.GetValueKind() == JsonValueKind.String && kind.GetValue<string>() == "Secret";
@@ -205,7 +204,7 @@ public static partial class SecretRedactor
         var copy = new JsonObject();
         foreach (var (name, value) in obj)
         {
-            if (value is not null && (IsSecretName(name) || (isKubernetesSecret && name is "data" or "stringData")))
+            if (HidesWholeValue(name, value, isKubernetesSecret))
             {
                 copy[name] = isKubernetesSecret && value is JsonObject data ? RedactAllValues(data) : Redacted;
             }

@@ -537,12 +537,12 @@ public sealed class RuntimeLifecycle(
         {
             // Read again under the record lock: an operation may have written the record since it was
             // found, and writing the state over a copy read before that would undo the operation's write.
-            var runtime = await inventory.GetRuntimeAsync(found.Id, cancellationToken).ConfigureAwait(false) ?? found;
+            var runtime = await inventory.GetRuntimeAsync(found.Id, cancellationToken).ConfigureAwait(false);
 
             // An event older than the last recorded change is history (e.g. the "stopped" of a restart
             // delivered after the restart was recorded as running): keep it as an event, not as state.
-            var newer = runtime.UpdatedAt is not { } updated || driverEvent.Ts > updated;
-            if (driverEvent.NewState is { } state && state != runtime.State && runtime.State != RuntimeState.Deleted && newer)
+            var newer = runtime?.UpdatedAt is not { } updated || driverEvent.Ts > updated;
+            if (runtime is not null && driverEvent.NewState is { } state && state != runtime.State && runtime.State != RuntimeState.Deleted && newer)
             {
                 await inventory.SaveRuntimeAsync(runtime with { State = state, UpdatedAt = driverEvent.Ts }, "backend event", cancellationToken).ConfigureAwait(false);
             }
