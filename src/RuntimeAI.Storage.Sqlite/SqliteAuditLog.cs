@@ -41,9 +41,15 @@ public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher)
     protected override async Task WriteBatchAsync(IReadOnlyList<AuditWrite> batch)
     {
         await database.WriteLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        var writer = database.Writer;
         try
         {
-            WriteBatch(batch);
+            WriteBatch(writer, batch);
+        }
+        catch
+        {
+            writer.RollbackIfOpen();
+            throw;
         }
         finally
         {
@@ -56,18 +62,24 @@ public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher)
         ? new StoreException($"audit: the batch of {batchSize} audit writes was not stored ({error.Message}); the call is failed so nothing goes unaudited", error)
         : error;
 
-    private void WriteBatch(IReadOnlyList<AuditWrite> batch)
-    {
-        using var connection = database.OpenConnection();
-        using var tx = connection.BeginTransaction();
+    private const string LastRecordSql = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
+    private const string InFlightSql = "INSERT OR REPLACE INTO audit_inflight (call_id, doc) VALUES ($id, $doc)";
+    private const string AppendSql = """
+        INSERT INTO audit_log (seq, call_id, ts, tool, principal, runtime_id, doc, prev_hash, hash)
+        VALUES ($seq, $call, $ts, $tool, $principal, $rt, $doc, $prev, $hash)
+        """;
+    private const string RemoveInFlightSql = "DELETE FROM audit_inflight WHERE call_id = $id";
+    private const string FindInFlightSql = "SELECT doc FROM audit_inflight WHERE call_id = $id";
 
+    private void WriteBatch(SqliteWriter writer, IReadOnlyList<AuditWrite> batch)
+    {
+        writer.Begin();
+
+        // Read in the transaction, not remembered: another process on the same file may have appended.
         long seq = 1;
         var prevHash = AuditHashes.Genesis;
-        using (var last = connection.CreateCommand())
+        using (var reader = writer.Statement(LastRecordSql).ExecuteReader())
         {
-            last.Transaction = tx;
-            last.CommandText = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
-            using var reader = last.ExecuteReader();
             if (reader.Read())
             {
                 seq = reader.GetInt64(0) + 1;
@@ -75,45 +87,19 @@ public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher)
             }
         }
 
-        using var inflight = connection.CreateCommand();
-        inflight.Transaction = tx;
-        inflight.CommandText = "INSERT OR REPLACE INTO audit_inflight (call_id, doc) VALUES ($id, $doc)";
-        var inflightId = inflight.Parameters.Add("$id", SqliteType.Text);
-        var inflightDoc = inflight.Parameters.Add("$doc", SqliteType.Text);
-
-        using var insert = connection.CreateCommand();
-        insert.Transaction = tx;
-        insert.CommandText = """
-            INSERT INTO audit_log (seq, call_id, ts, tool, principal, runtime_id, doc, prev_hash, hash)
-            VALUES ($seq, $call, $ts, $tool, $principal, $rt, $doc, $prev, $hash)
-            """;
-        var pSeq = insert.Parameters.Add("$seq", SqliteType.Integer);
-        var pCall = insert.Parameters.Add("$call", SqliteType.Text);
-        var pTs = insert.Parameters.Add("$ts", SqliteType.Text);
-        var pTool = insert.Parameters.Add("$tool", SqliteType.Text);
-        var pPrincipal = insert.Parameters.Add("$principal", SqliteType.Text);
-        var pRt = insert.Parameters.Add("$rt", SqliteType.Text);
-        var pDoc = insert.Parameters.Add("$doc", SqliteType.Text);
-        var pPrev = insert.Parameters.Add("$prev", SqliteType.Text);
-        var pHash = insert.Parameters.Add("$hash", SqliteType.Text);
-
-        using var delete = connection.CreateCommand();
-        delete.Transaction = tx;
-        delete.CommandText = "DELETE FROM audit_inflight WHERE call_id = $id";
-        var deleteId = delete.Parameters.Add("$id", SqliteType.Text);
-
         foreach (var write in batch)
         {
             if (write.Begin is { } begin)
             {
-                inflightId.Value = begin.CallId;
-                inflightDoc.Value = JsonSerializer.Serialize(begin, CoreJsonContext.Default.AuditBegin);
+                var inflight = writer.Statement(InFlightSql);
+                SqliteWriter.Set(inflight, "$id", begin.CallId);
+                SqliteWriter.Set(inflight, "$doc", JsonSerializer.Serialize(begin, CoreJsonContext.Default.AuditBegin));
                 inflight.ExecuteNonQuery();
                 continue;
             }
 
             var end = write.End!;
-            var (started, durable) = FindBegin(connection, tx, end.CallId);
+            var (started, durable) = FindBegin(writer, end.CallId);
             if (started is null)
             {
                 // This write alone is wrong; the others in the batch are stored.
@@ -123,20 +109,22 @@ public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher)
 
             var unsigned = new AuditRecord { Seq = seq, Begin = started, End = end, PrevHash = prevHash, Hash = string.Empty };
             var record = unsigned with { Hash = hasher.ComputeHash(unsigned) };
-            pSeq.Value = seq;
-            pCall.Value = end.CallId;
-            pTs.Value = started.Ts.ToString("O", CultureInfo.InvariantCulture);
-            pTool.Value = ColumnText(started.Tool);
-            pPrincipal.Value = ColumnText(started.Principal);
-            pRt.Value = (object?)ColumnText(end.RuntimeId) ?? DBNull.Value;
-            pDoc.Value = JsonSerializer.Serialize(record, CoreJsonContext.Default.AuditRecord);
-            pPrev.Value = prevHash;
-            pHash.Value = record.Hash;
-            insert.ExecuteNonQuery();
+            var append = writer.Statement(AppendSql);
+            SqliteWriter.Set(append, "$seq", seq);
+            SqliteWriter.Set(append, "$call", end.CallId);
+            SqliteWriter.Set(append, "$ts", started.Ts.ToString("O", CultureInfo.InvariantCulture));
+            SqliteWriter.Set(append, "$tool", ColumnText(started.Tool));
+            SqliteWriter.Set(append, "$principal", ColumnText(started.Principal));
+            SqliteWriter.Set(append, "$rt", ColumnText(end.RuntimeId));
+            SqliteWriter.Set(append, "$doc", JsonSerializer.Serialize(record, CoreJsonContext.Default.AuditRecord));
+            SqliteWriter.Set(append, "$prev", prevHash);
+            SqliteWriter.Set(append, "$hash", record.Hash);
+            append.ExecuteNonQuery();
             if (durable)
             {
-                deleteId.Value = end.CallId;
-                delete.ExecuteNonQuery();
+                var remove = writer.Statement(RemoveInFlightSql);
+                SqliteWriter.Set(remove, "$id", end.CallId);
+                remove.ExecuteNonQuery();
             }
 
             write.Record = record;
@@ -145,11 +133,11 @@ public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher)
         }
 
         RuntimeAI.Core.Operations.Failpoints.Hit(RuntimeAI.Core.Operations.Failpoints.AuditAppendBefore);
-        tx.Commit();
+        writer.Commit();
         RuntimeAI.Core.Operations.Failpoints.Hit(RuntimeAI.Core.Operations.Failpoints.AuditAppendAfter);
     }
 
-    private (AuditBegin? Begin, bool Durable) FindBegin(SqliteConnection connection, SqliteTransaction tx, string callId)
+    private (AuditBegin? Begin, bool Durable) FindBegin(SqliteWriter writer, string callId)
     {
         if (TryGetBegin(callId, out var begin, out var durable))
         {
@@ -157,10 +145,8 @@ public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher)
         }
 
         // Begun by another process or instance on the same file.
-        using var read = connection.CreateCommand();
-        read.Transaction = tx;
-        read.CommandText = "SELECT doc FROM audit_inflight WHERE call_id = $id";
-        read.Parameters.AddWithValue("$id", callId);
+        var read = writer.Statement(FindInFlightSql);
+        SqliteWriter.Set(read, "$id", callId);
         return read.ExecuteScalar() is string doc
             ? (JsonSerializer.Deserialize(doc, CoreJsonContext.Default.AuditBegin), true)
             : (null, false);

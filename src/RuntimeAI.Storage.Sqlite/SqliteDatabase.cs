@@ -206,6 +206,7 @@ public sealed class SqliteDatabase : IDisposable
     internal const string ConnectionPragmas = "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
 
     private readonly string _connectionString;
+    private readonly string _unpooledConnectionString;
 
     /// <summary>The physical connections (SQLite handles, kept alive by the pool) that have run <see cref="ConnectionPragmas"/>.</summary>
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, SQLitePCL.sqlite3> _configured = new();
@@ -221,6 +222,8 @@ public sealed class SqliteDatabase : IDisposable
             Pooling = true,
             DefaultTimeout = 30,
         }.ToString();
+        _unpooledConnectionString = new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ToString();
+        Writer = new SqliteWriter(this);
     }
 
     /// <summary>Full path of the database file.</summary>
@@ -231,6 +234,9 @@ public sealed class SqliteDatabase : IDisposable
 
     /// <summary>Serializes writers inside this process; SQLite allows one writer at a time anyway.</summary>
     internal SemaphoreSlim WriteLock { get; } = new(1, 1);
+
+    /// <summary>The writer connection with its prepared statements; use it only while holding <see cref="WriteLock"/>.</summary>
+    internal SqliteWriter Writer { get; }
 
     /// <summary>Opens (and creates or migrates) the database in <paramref name="dataDir"/>.</summary>
     /// <exception cref="StoreException">The directory is not writable, the file is not a database, or its schema is newer.</exception>
@@ -304,9 +310,9 @@ public sealed class SqliteDatabase : IDisposable
     /// are set when it is first opened, not on every open (that was three statements parsed and run
     /// per open, several opens per tool call).
     /// </remarks>
-    internal SqliteConnection OpenConnection()
+    internal SqliteConnection OpenConnection(bool pooled = true)
     {
-        var connection = new SqliteConnection(_connectionString);
+        var connection = new SqliteConnection(pooled ? _connectionString : _unpooledConnectionString);
         connection.Open();
         var handle = connection.Handle!;
         if (!_configured.TryGetValue(handle, out _))
@@ -370,6 +376,7 @@ public sealed class SqliteDatabase : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        Writer.Dispose();
         WriteLock.Dispose();
         using var connection = new SqliteConnection(_connectionString);
         SqliteConnection.ClearPool(connection);

@@ -15,34 +15,25 @@ public sealed class SqliteIdempotencyStore(SqliteDatabase database) : IIdempoten
     {
         ArgumentNullException.ThrowIfNull(candidate);
         await database.WriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var writer = database.Writer;
         try
         {
-            using var connection = database.OpenConnection();
-            using var tx = connection.BeginTransaction();
-            using (var insert = connection.CreateCommand())
-            {
-                insert.Transaction = tx;
-                insert.CommandText = """
-                    INSERT INTO idempotency (key, principal, tool, payload_digest, operation_id, result, created_at)
-                    VALUES ($key, $principal, $tool, $digest, $op, NULL, $ts)
-                    ON CONFLICT(key) DO NOTHING
-                    """;
-                insert.Parameters.AddWithValue("$key", ScopedKey(candidate.Principal, candidate.Key));
-                insert.Parameters.AddWithValue("$principal", candidate.Principal);
-                insert.Parameters.AddWithValue("$tool", candidate.Tool);
-                insert.Parameters.AddWithValue("$digest", candidate.PayloadDigest);
-                insert.Parameters.AddWithValue("$op", candidate.OperationId);
-                insert.Parameters.AddWithValue("$ts", candidate.CreatedAt.ToString("O", CultureInfo.InvariantCulture));
-                insert.ExecuteNonQuery();
-            }
+            writer.Begin();
+            var scopedKey = ScopedKey(candidate.Principal, candidate.Key);
+            var insert = writer.Statement(ClaimSql);
+            SqliteWriter.Set(insert, "$key", scopedKey);
+            SqliteWriter.Set(insert, "$principal", candidate.Principal);
+            SqliteWriter.Set(insert, "$tool", candidate.Tool);
+            SqliteWriter.Set(insert, "$digest", candidate.PayloadDigest);
+            SqliteWriter.Set(insert, "$op", candidate.OperationId);
+            SqliteWriter.Set(insert, "$ts", candidate.CreatedAt.ToString("O", CultureInfo.InvariantCulture));
+            insert.ExecuteNonQuery();
 
             IdempotencyRecord holder;
-            using (var select = connection.CreateCommand())
+            var select = writer.Statement(FindSql);
+            SqliteWriter.Set(select, "$key", scopedKey);
+            using (var reader = select.ExecuteReader())
             {
-                select.Transaction = tx;
-                select.CommandText = "SELECT tool, payload_digest, operation_id, created_at FROM idempotency WHERE key = $key";
-                select.Parameters.AddWithValue("$key", ScopedKey(candidate.Principal, candidate.Key));
-                using var reader = select.ExecuteReader();
                 reader.Read();
                 holder = candidate with
                 {
@@ -54,15 +45,28 @@ public sealed class SqliteIdempotencyStore(SqliteDatabase database) : IIdempoten
             }
 
             Failpoints.Hit(Failpoints.IdempotencyWriteBefore);
-            tx.Commit();
+            writer.Commit();
             Failpoints.Hit(Failpoints.IdempotencyWriteAfter);
             return holder;
+        }
+        catch
+        {
+            writer.RollbackIfOpen();
+            throw;
         }
         finally
         {
             database.WriteLock.Release();
         }
     }
+
+    private const string ClaimSql = """
+        INSERT INTO idempotency (key, principal, tool, payload_digest, operation_id, result, created_at)
+        VALUES ($key, $principal, $tool, $digest, $op, NULL, $ts)
+        ON CONFLICT(key) DO NOTHING
+        """;
+
+    private const string FindSql = "SELECT tool, payload_digest, operation_id, created_at FROM idempotency WHERE key = $key";
 
     /// <inheritdoc />
     public async Task CompleteAsync(IdempotencyRecord record, string resultJson, CancellationToken cancellationToken)
@@ -90,7 +94,7 @@ public sealed class SqliteIdempotencyStore(SqliteDatabase database) : IIdempoten
     {
         using var connection = database.OpenConnection();
         using var select = connection.CreateCommand();
-        select.CommandText = "SELECT tool, payload_digest, operation_id, created_at FROM idempotency WHERE key = $key";
+        select.CommandText = FindSql;
         select.Parameters.AddWithValue("$key", ScopedKey(principal, key));
         using var reader = select.ExecuteReader();
         if (!reader.Read())

@@ -129,6 +129,44 @@ public sealed class SqliteAuditLogGroupCommitTests : IDisposable
     }
 
     [Fact]
+    public async Task FailedBatch_LeavesNoWriteTransactionOpen_OtherWritersGoOn()
+    {
+        // The batch writer keeps its connection and statements between batches: a failed batch must
+        // not leave that connection inside its transaction, holding the file's write lock.
+        await _log.BeginAsync(Begin("bad"), CancellationToken.None);
+        using var other = new SqliteConnection($"Data Source={_db.Path};Pooling=False");
+        other.Open();
+        using (var trigger = other.CreateCommand())
+        {
+            trigger.CommandText = "CREATE TRIGGER fail_bad BEFORE INSERT ON audit_log WHEN NEW.call_id = 'bad' BEGIN SELECT RAISE(ABORT, 'disk says no'); END;";
+            trigger.ExecuteNonQuery();
+        }
+
+        await Assert.ThrowsAsync<StoreException>(() => _log.EndAsync(End("bad"), CancellationToken.None));
+
+        // Another connection that does not wait gets the write lock at once...
+        using (var write = other.CreateCommand())
+        {
+            write.CommandText = "PRAGMA busy_timeout=0; BEGIN IMMEDIATE; DELETE FROM audit_inflight WHERE call_id = 'nobody'; COMMIT;";
+            write.ExecuteNonQuery();
+        }
+
+        // ...and the next writers of this process (another store on the same connection, then the audit) go on.
+        var idempotency = new SqliteIdempotencyStore(_db);
+        var claimed = await idempotency.ClaimAsync(new RuntimeAI.Core.Operations.IdempotencyRecord
+        {
+            Key = "k1", Principal = "alice", Tool = "start_runtime", PayloadDigest = "d1", OperationId = "op_1", CreatedAt = s_t0,
+        }, CancellationToken.None);
+        await _log.BeginAsync(Begin("next"), CancellationToken.None);
+        var next = await _log.EndAsync(End("next"), CancellationToken.None);
+
+        Assert.Equal("op_1", claimed.OperationId);
+        Assert.Equal("op_1", (await idempotency.FindAsync("alice", "k1", CancellationToken.None))!.OperationId);
+        Assert.Equal(1, next.Seq);
+        Assert.Equal(["next"], (await AllAsync()).Select(r => r.Begin.CallId));
+    }
+
+    [Fact]
     public async Task EndReturned_RecordReadableFromAFreshConnection()
     {
         await _log.BeginReadOnlyAsync(Begin("read") with { Tool = "list_runtimes" }, CancellationToken.None);

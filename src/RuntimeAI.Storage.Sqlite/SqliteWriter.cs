@@ -1,0 +1,122 @@
+using Microsoft.Data.Sqlite;
+
+namespace RuntimeAI.Storage.Sqlite;
+
+/// <summary>
+/// The one connection this process writes through on the hot paths (audit batches, idempotency
+/// claims), lent to a writer while it holds <see cref="SqliteDatabase.WriteLock"/>. Its statements
+/// stay prepared from one write to the next: a gated tool call used to open a pooled connection,
+/// build and parse every statement, bind fresh parameter objects and throw all of it away, several
+/// times per call.
+/// </summary>
+/// <remarks>
+/// Only one writer holds it at a time (the write lock), so neither the connection nor the
+/// statement cache is shared between threads. The connection is not pooled: when a write fails
+/// mid-transaction and the rollback fails too, closing it is what rolls the transaction back, and
+/// the next writer opens a fresh one.
+/// </remarks>
+internal sealed class SqliteWriter : IDisposable
+{
+    private readonly SqliteDatabase _database;
+    private readonly Dictionary<string, SqliteCommand> _statements = new(StringComparer.Ordinal);
+    private SqliteConnection? _connection;
+    private bool _inTransaction;
+
+    internal SqliteWriter(SqliteDatabase database) => _database = database;
+
+    /// <summary>Starts a write transaction that takes the database's write lock at once (<c>BEGIN IMMEDIATE</c>).</summary>
+    public void Begin()
+    {
+        if (_inTransaction)
+        {
+            throw new InvalidOperationException("a write transaction is already open on the writer connection; commit or roll it back first");
+        }
+
+        Statement("BEGIN IMMEDIATE").ExecuteNonQuery();
+        _inTransaction = true;
+    }
+
+    /// <summary>Commits the transaction <see cref="Begin"/> started.</summary>
+    public void Commit()
+    {
+        Statement("COMMIT").ExecuteNonQuery();
+        _inTransaction = false;
+    }
+
+    /// <summary>
+    /// Rolls back a transaction left open by a write that failed; a no-op after <see cref="Commit"/>.
+    /// If the rollback itself fails, the connection is closed (SQLite rolls back on close).
+    /// </summary>
+    public void RollbackIfOpen()
+    {
+        if (!_inTransaction)
+        {
+            return;
+        }
+
+        _inTransaction = false;
+        try
+        {
+            // Some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM) end the transaction themselves.
+            if (_connection is { } connection && !connection.Handle!.IsInvalid && SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) == 0)
+            {
+                Statement("ROLLBACK").ExecuteNonQuery();
+            }
+        }
+        catch (SqliteException)
+        {
+            Close();
+        }
+    }
+
+    /// <summary>
+    /// The prepared statement for <paramref name="sql"/> on the writer connection, created on first use.
+    /// Set each parameter with <see cref="Set"/> before every execution; a value left from the previous
+    /// execution would otherwise be bound again.
+    /// </summary>
+    public SqliteCommand Statement(string sql)
+    {
+        if (!_statements.TryGetValue(sql, out var command))
+        {
+            _connection ??= _database.OpenConnection(pooled: false);
+            command = _connection.CreateCommand();
+            command.CommandText = sql;
+            _statements.Add(sql, command);
+        }
+
+        return command;
+    }
+
+    /// <summary>Sets (adding it the first time) the value of parameter <paramref name="name"/> of a statement.</summary>
+    public static void Set(SqliteCommand command, string name, object? value)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var parameters = command.Parameters;
+        var index = parameters.IndexOf(name);
+        if (index < 0)
+        {
+            parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+        else
+        {
+            parameters[index].Value = value ?? DBNull.Value;
+        }
+    }
+
+    /// <summary>Closes the connection and drops its statements; the next write opens a new one.</summary>
+    public void Close()
+    {
+        foreach (var command in _statements.Values)
+        {
+            command.Dispose();
+        }
+
+        _statements.Clear();
+        _connection?.Dispose();
+        _connection = null;
+        _inTransaction = false;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Close();
+}
