@@ -7,6 +7,7 @@
 //   dotnet run -c Release --project bench/RuntimeAI.Bench.Pipeline -- --smoke   (20 calls per case; CI)
 //   ... -- --tool snapshot_runtime   (one case only; "gate" is the pipeline alone)
 //   ... -- --warmup 5000 --calls 1000  (the defaults)
+//   ... -- --runtimes 10000  (that many other runtimes in the inventory first)
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -41,6 +42,22 @@ try
     var client = session.Client;
     var listed = await client.CallToolAsync("list_runtimes", new Dictionary<string, object?>());
     var id = listed.StructuredContent!.Value.GetProperty("items").EnumerateArray().First(r => r.GetProperty("name").GetString() == "test").GetProperty("id").GetString();
+
+    // Other runtimes in the inventory (--runtimes N): what a gated call costs when the fleet is large.
+    var extra = Option("--runtimes", 0);
+    var inventory = session.Services.GetRequiredService<RuntimeAI.Core.Inventory.IRuntimeInventory>();
+    for (var i = 0; i < extra; i++)
+    {
+        await inventory.SaveRuntimeAsync(new RuntimeAI.Core.Runtimes.Runtime
+        {
+            Id = $"rt_bench_{i:D8}",
+            Name = $"bench-{i}",
+            Type = RuntimeAI.Core.Runtimes.RuntimeType.Vm,
+            State = RuntimeAI.Core.Runtimes.RuntimeState.Running,
+            Spec = new RuntimeAI.Core.Runtimes.RuntimeSpec { Size = "small" },
+            CreatedAt = DateTimeOffset.UnixEpoch.AddSeconds(i),
+        }, "created", CancellationToken.None);
+    }
 
     // The gate alone: the pipeline object every transport calls, with a tool that does nothing (no
     // backend, no saga): audit start and record, authorization, firewall, plan, autonomy, policy,

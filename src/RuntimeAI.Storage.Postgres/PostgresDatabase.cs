@@ -210,6 +210,12 @@ public sealed class PostgresDatabase : IDisposable
             heartbeat_at TEXT NOT NULL
         );
         """,
+        // v4: the runtimes that declare dependencies, found by a gated call's simulation without reading the whole inventory
+        """
+        CREATE INDEX ix_runtimes_depends_on ON runtimes((
+        """ + PostgresRuntimeInventory.DependsOnExpression + ")) WHERE " + PostgresRuntimeInventory.DependsOnExpression + """
+         IS NOT NULL;
+        """,
     ];
 
     /// <summary>

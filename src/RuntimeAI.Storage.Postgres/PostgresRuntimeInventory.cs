@@ -4,6 +4,7 @@ using System.Text.Json;
 using Npgsql;
 using RuntimeAI.Core.Common;
 using RuntimeAI.Core.Events;
+using RuntimeAI.Core.Governance;
 using RuntimeAI.Core.Inventory;
 using RuntimeAI.Core.Operations;
 using RuntimeAI.Core.Runtimes;
@@ -86,6 +87,17 @@ public sealed class PostgresRuntimeInventory(PostgresDatabase database) : IRunti
             command.Parameters.AddWithValue($"lk{i}", key);
             command.Parameters.AddWithValue($"lv{i}", value);
             i++;
+        }
+
+        if (query.WithLabel == DryRunSimulator.DependsOnLabel)
+        {
+            // Written as the partial index's expression (schema v4), so PostgreSQL reads the index, not every row.
+            sql.Append(" AND " + DependsOnExpression + " IS NOT NULL");
+        }
+        else if (query.WithLabel is { } labelKey)
+        {
+            sql.Append(" AND (doc::jsonb -> 'labels' ->> @withlabel) IS NOT NULL");
+            command.Parameters.AddWithValue("withlabel", labelKey);
         }
 
         sql.Append(" ORDER BY id COLLATE \"C\" LIMIT @limit");
@@ -323,6 +335,9 @@ public sealed class PostgresRuntimeInventory(PostgresDatabase database) : IRunti
 
     private static Runtime? ReadRuntime(object? doc) =>
         doc is string json ? JsonSerializer.Deserialize(json, CoreJsonContext.Default.Runtime) : null;
+
+    /// <summary>The value of a runtime's <see cref="DryRunSimulator.DependsOnLabel"/> label, as indexed.</summary>
+    internal const string DependsOnExpression = "(doc::jsonb -> 'labels' ->> '" + DryRunSimulator.DependsOnLabel + "')";
 
     private static string FilterKey(RuntimeQuery query) => SqliteRuntimeInventory.FilterKey(query);
 

@@ -200,6 +200,12 @@ public sealed class SqliteDatabase : IDisposable
         );
         CREATE INDEX ix_approval_state_used_expires ON approval_state_used(expires_at);
         """,
+        // v7: the runtimes that declare dependencies, found by a gated call's simulation without reading the whole inventory
+        """
+        CREATE INDEX ix_runtimes_depends_on ON runtimes(
+        """ + SqliteRuntimeInventory.DependsOnExpression + ") WHERE " + SqliteRuntimeInventory.DependsOnExpression + """
+         IS NOT NULL;
+        """,
     ];
 
     /// <summary>What every connection runs once: durable commits, foreign keys, and waiting for a writer instead of failing.</summary>

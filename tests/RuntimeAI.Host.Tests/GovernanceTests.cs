@@ -173,6 +173,25 @@ public sealed class GovernanceTests
     }
 
     [Fact]
+    public async Task DryRun_NamesTheRuntimesThatDependOnTheTarget()
+    {
+        await using var session = await StartAsync(TestPaths.NewDataDir(), AutonomyLevel.Autonomous);
+        var db = await CreateAsync(session.Client);
+        var app = await CreateAsync(session.Client, new() { [RuntimeAI.Core.Governance.DryRunSimulator.DependsOnLabel] = $"cache, {db}" });
+        await CreateAsync(session.Client, new() { [RuntimeAI.Core.Governance.DryRunSimulator.DependsOnLabel] = "someone-else" });
+        await CreateAsync(session.Client, new() { ["env"] = "prod" });
+
+        var stop = await session.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = db, ["dry_run"] = true }, cancellationToken: TestContext.Current.CancellationToken);
+        var stopApp = await session.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = app, ["dry_run"] = true }, cancellationToken: TestContext.Current.CancellationToken);
+
+        var dependents = stop.StructuredContent!.Value.GetProperty("simulations")[0].GetProperty("blast_radius").GetProperty("dependents");
+        var dependent = Assert.Single(dependents.EnumerateArray()).GetString()!;
+        Assert.Contains(app, dependent, StringComparison.Ordinal);
+        Assert.Contains("1 runtime(s) depend on it", stop.StructuredContent!.Value.GetRawText(), StringComparison.Ordinal);
+        Assert.Equal(0, stopApp.StructuredContent!.Value.GetProperty("simulations")[0].GetProperty("blast_radius").GetProperty("dependents").GetArrayLength());
+    }
+
+    [Fact]
     public async Task DenyRule_IsAbsoluteEvenAtAutonomous_AndNamesTheRule()
     {
         var policies = NoDeletes();

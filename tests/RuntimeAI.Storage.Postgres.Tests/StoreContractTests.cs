@@ -84,6 +84,33 @@ public abstract class StoreContractTests
     }
 
     [Fact]
+    public async Task RuntimeList_WithLabel_KeepsTheRuntimesCarryingTheKey_PagesWithTokens()
+    {
+        await using var store = await CreateStoreAsync();
+        var s = await store.OpenReplicaAsync();
+        var dependsOn = DryRunSimulator.DependsOnLabel;
+        await s.Inventory.SaveRuntimeAsync(NewRuntime("rt_0", labels: new Dictionary<string, string> { [dependsOn] = "name-db" }), "created", Ct);
+        await s.Inventory.SaveRuntimeAsync(NewRuntime("rt_1", labels: new Dictionary<string, string> { ["env"] = "prod" }), "created", Ct);
+        await s.Inventory.SaveRuntimeAsync(NewRuntime("rt_2", labels: new Dictionary<string, string> { [dependsOn] = "a, b", ["team"] = "x" }), "created", Ct);
+        await s.Inventory.SaveRuntimeAsync(NewRuntime("rt_3", labels: new Dictionary<string, string> { [dependsOn] = "a" }) with { State = RuntimeState.Deleted }, "deleted", Ct);
+        await s.Inventory.SaveRuntimeAsync(NewRuntime("rt_4"), "created", Ct);
+
+        var first = await s.Inventory.ListRuntimesAsync(new RuntimeQuery { WithLabel = dependsOn, PageSize = 1 }, Ct);
+        var second = await s.Inventory.ListRuntimesAsync(new RuntimeQuery { WithLabel = dependsOn, PageSize = 1, PageToken = first.NextPageToken }, Ct);
+        var team = await s.Inventory.ListRuntimesAsync(new RuntimeQuery { WithLabel = "team" }, Ct);
+        var withDeleted = await s.Inventory.ListRuntimesAsync(new RuntimeQuery { WithLabel = dependsOn, IncludeDeleted = true }, Ct);
+
+        Assert.Equal(["rt_0"], first.Items.Select(r => r.Id));
+        Assert.Equal(["rt_2"], second.Items.Select(r => r.Id));
+        Assert.Null(second.NextPageToken);
+        Assert.Equal(["rt_2"], team.Items.Select(r => r.Id));
+        Assert.Equal(["rt_0", "rt_2", "rt_3"], withDeleted.Items.Select(r => r.Id));
+        // A token is bound to its filter: it does not page a list without the label filter.
+        await Assert.ThrowsAsync<InvalidPageTokenException>(() =>
+            s.Inventory.ListRuntimesAsync(new RuntimeQuery { PageSize = 1, PageToken = first.NextPageToken }, Ct));
+    }
+
+    [Fact]
     public async Task Events_FromTwoReplicas_FeedReadsThemInPositionOrder_ListIsNewestFirst()
     {
         await using var store = await CreateStoreAsync();

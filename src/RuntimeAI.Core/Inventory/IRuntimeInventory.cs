@@ -15,6 +15,8 @@ public sealed record RuntimeQuery
     public IReadOnlyList<string>? TenantIds { get; init; }
     /// <summary>Every pair must match exactly.</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+    /// <summary>When set, only runtimes that carry this label key, whatever its value.</summary>
+    public string? WithLabel { get; init; }
     public bool IncludeDeleted { get; init; }
     public int PageSize { get; init; } = 50;
     public string? PageToken { get; init; }

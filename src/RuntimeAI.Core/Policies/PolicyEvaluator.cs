@@ -25,12 +25,13 @@ public sealed class PolicyEvaluator
 {
     private readonly FrozenDictionary<ActionType, CompiledRule[]> _byAction;
 
-    private PolicyEvaluator(IReadOnlyList<Policy> policies, FrozenDictionary<ActionType, CompiledRule[]> byAction, IReadOnlyList<TimeSpan> windows, int ruleCount)
+    private PolicyEvaluator(IReadOnlyList<Policy> policies, FrozenDictionary<ActionType, CompiledRule[]> byAction, IReadOnlyList<TimeSpan> windows, int ruleCount, bool needsFleetTotals)
     {
         Policies = policies;
         _byAction = byAction;
         BudgetWindows = windows;
         RuleCount = ruleCount;
+        NeedsFleetTotals = needsFleetTotals;
     }
 
     /// <summary>An evaluator with no policies: guardian needs approval for everything, autonomous is denied everything.</summary>
@@ -48,6 +49,14 @@ public sealed class PolicyEvaluator
     /// and <see cref="PolicyBudgetCounters.RuntimesChangedInWindow"/>.
     /// </summary>
     public IReadOnlyList<TimeSpan> BudgetWindows { get; }
+
+    /// <summary>
+    /// True when a rule limits the whole fleet (<c>max_changed_percent</c>, <c>max_total_vcpu</c>,
+    /// <c>max_total_memory</c>): only then must the caller count every runtime for
+    /// <see cref="PolicyBudgetCounters.RuntimesInScope"/>, <see cref="PolicyBudgetCounters.TotalVcpus"/>
+    /// and <see cref="PolicyBudgetCounters.TotalMemoryMiB"/>. Without such a rule they are never read.
+    /// </summary>
+    public bool NeedsFleetTotals { get; }
 
     /// <summary>Compiles policies into an evaluator.</summary>
     /// <param name="policies">Policies, e.g. from <see cref="PolicyLoader"/>.</param>
@@ -85,7 +94,8 @@ public sealed class PolicyEvaluator
             .Order()
             .ToArray();
 
-        return new PolicyEvaluator(list, byAction.ToFrozenDictionary(), windows, compiled.Count);
+        var needsFleetTotals = compiled.Any(r => r.Rule.Params is { MaxChangedPercent: not null } or { MaxTotalVcpu: not null } or { MaxTotalMemoryMiB: not null });
+        return new PolicyEvaluator(list, byAction.ToFrozenDictionary(), windows, compiled.Count, needsFleetTotals);
     }
 
     /// <summary>Decides on one action.</summary>

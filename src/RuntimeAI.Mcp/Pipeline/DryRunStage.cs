@@ -25,7 +25,8 @@ internal sealed class DryRunStage(DryRunSimulator simulator) : IToolCallStage
         foreach (var change in context.Changes)
         {
             var target = change.RuntimeId is { } id && simulated.TryGetValue(id, out var runtime) ? runtime : null;
-            var report = await simulator.SimulateAsync(target, change.Action, context.Inventory, cancellationToken).ConfigureAwait(false);
+            var candidates = target is null ? [] : await PlanStage.DependentCandidatesAsync(context, cancellationToken).ConfigureAwait(false);
+            var report = await simulator.SimulateAsync(target, change.Action, candidates, cancellationToken).ConfigureAwait(false);
             context.Simulations.Add(report);
             if (target is not null && report.ToState is { } next && !report.Blocked)
             {

@@ -119,7 +119,14 @@ internal sealed class PolicyStage(IPolicySource policies, BudgetGate budgetGate,
             changed[window] = runtimes;
         }
 
-        var live = context.Inventory.Where(r => r.State != RuntimeState.Deleted).Select(r => PolicyRuntimeFacts.From(r)).ToList();
+        if (!evaluator.NeedsFleetTotals)
+        {
+            // No rule reads them: reading every runtime for them made each gated call O(fleet).
+            return new PolicyBudgetCounters { MutationsInWindow = mutations, RuntimesChangedInWindow = changed };
+        }
+
+        var all = await PlanStage.AllRuntimesAsync(context, cancellationToken).ConfigureAwait(false);
+        var live = all.Where(r => r.State != RuntimeState.Deleted).Select(r => PolicyRuntimeFacts.From(r)).ToList();
         return new PolicyBudgetCounters
         {
             MutationsInWindow = mutations,

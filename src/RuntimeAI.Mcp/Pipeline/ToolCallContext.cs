@@ -71,8 +71,11 @@ internal sealed class ToolCallContext
     public IReadOnlyDictionary<string, RuntimeAI.Core.Runtimes.Runtime> Targets { get; set; } =
         new Dictionary<string, RuntimeAI.Core.Runtimes.Runtime>();
 
-    /// <summary>Every runtime of the inventory (for blast radius and budgets; set by the plan stage).</summary>
-    public IReadOnlyList<RuntimeAI.Core.Runtimes.Runtime> Inventory { get; set; } = [];
+    /// <summary>Every runtime of the inventory, once a stage needed them all (fleet-wide budgets); see <see cref="PlanStage.AllRuntimesAsync"/>.</summary>
+    internal IReadOnlyList<RuntimeAI.Core.Runtimes.Runtime>? Inventory { get; set; }
+
+    /// <summary>The runtimes that declare dependencies, once the simulation needed them; see <see cref="PlanStage.DependentCandidatesAsync"/>.</summary>
+    internal IReadOnlyList<RuntimeAI.Core.Runtimes.Runtime>? DependentCandidates { get; set; }
 
     /// <summary>The combined policy decision over all changes.</summary>
     public RuntimeAI.Core.Policies.PolicyDecision? Decision { get; set; }

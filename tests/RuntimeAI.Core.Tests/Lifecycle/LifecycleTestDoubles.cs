@@ -151,7 +151,7 @@ internal sealed class InMemoryInventory : IRuntimeInventory
     }
 
     public Task<Page<Runtime>> ListRuntimesAsync(RuntimeQuery query, CancellationToken cancellationToken) =>
-        Task.FromResult(new Page<Runtime>(Runtimes.Values.ToList(), null));
+        Task.FromResult(new Page<Runtime>(Runtimes.Values.Where(r => query.WithLabel is null || r.Labels.ContainsKey(query.WithLabel)).ToList(), null));
 
     public Task SaveRuntimeAsync(Runtime runtime, string reason, CancellationToken cancellationToken)
     {
