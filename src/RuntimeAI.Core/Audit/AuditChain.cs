@@ -55,6 +55,13 @@ public static class AuditChain
     /// <returns>The canonical JSON.</returns>
     public static string CanonicalJson(long seq, string prevHash, AuditBegin begin, AuditEnd end)
     {
+        var sb = new StringBuilder(1024);
+        WriteCanonicalJson(seq, prevHash, begin, end, sb);
+        return sb.ToString();
+    }
+
+    private static void WriteCanonicalJson(long seq, string prevHash, AuditBegin begin, AuditEnd end, StringBuilder sb)
+    {
         ArgumentNullException.ThrowIfNull(prevHash);
         ArgumentNullException.ThrowIfNull(begin);
         ArgumentNullException.ThrowIfNull(end);
@@ -64,7 +71,6 @@ public static class AuditChain
         using var beginDoc = JsonDocument.Parse(beginJson);
         using var endDoc = JsonDocument.Parse(endJson);
 
-        var sb = new StringBuilder(beginJson.Length + endJson.Length + 128);
         sb.Append("{\"begin\":");
         CanonicalJsonWriter.Write(beginDoc.RootElement, sb);
         sb.Append(",\"end\":");
@@ -72,7 +78,6 @@ public static class AuditChain
         sb.Append(",\"prev_hash\":");
         CanonicalJsonWriter.WriteString(prevHash, sb);
         sb.Append(",\"seq\":").Append(seq.ToString(CultureInfo.InvariantCulture)).Append('}');
-        return sb.ToString();
     }
 
     /// <summary>The chain hash of a record built from its parts.</summary>
@@ -82,7 +87,56 @@ public static class AuditChain
     /// <param name="end">The call as it ended.</param>
     /// <returns>Lowercase hex SHA-256 (64 characters).</returns>
     public static string ComputeHash(long seq, string prevHash, AuditBegin begin, AuditEnd end)
-        => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalJson(seq, prevHash, begin, end))));
+    {
+        // The same bytes as SHA-256 over UTF8(CanonicalJson(...)), without making the text a string
+        // and then a byte array: every record is hashed once when stored and again when verified.
+        var sb = t_canonical ?? new StringBuilder(4096);
+        t_canonical = null;
+        try
+        {
+            sb.Clear();
+            WriteCanonicalJson(seq, prevHash, begin, end, sb);
+            return Sha256OfUtf8(sb);
+        }
+        finally
+        {
+            if (sb.Capacity <= MaxKeptCapacity)
+            {
+                t_canonical = sb;
+            }
+        }
+    }
+
+    // A record's canonical text is rebuilt in this thread's builder; one with very large arguments is not kept.
+    private const int MaxKeptCapacity = 64 * 1024;
+
+    [ThreadStatic]
+    private static StringBuilder? t_canonical;
+
+    private static string Sha256OfUtf8(StringBuilder text)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        // Encoding.UTF8's encoder: a surrogate pair split across two chunks is kept whole, a lone
+        // surrogate becomes U+FFFD, exactly as Encoding.UTF8.GetBytes(string) does.
+        var encoder = Encoding.UTF8.GetEncoder();
+        Span<byte> bytes = stackalloc byte[2048];
+        foreach (var chunk in text.GetChunks())
+        {
+            var chars = chunk.Span;
+            while (!chars.IsEmpty)
+            {
+                encoder.Convert(chars, bytes, flush: false, out var used, out var written, out _);
+                sha.AppendData(bytes[..written]);
+                chars = chars[used..];
+            }
+        }
+
+        encoder.Convert([], bytes, flush: true, out _, out var last, out _);
+        sha.AppendData(bytes[..last]);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        sha.GetHashAndReset(hash);
+        return Convert.ToHexStringLower(hash);
+    }
 
     /// <summary>The chain hash of a record (its <see cref="AuditRecord.Hash"/> is ignored).</summary>
     /// <param name="record">The record.</param>

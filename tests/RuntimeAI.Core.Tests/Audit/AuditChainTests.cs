@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CsCheck;
 using System.Text.Json.Nodes;
 using RuntimeAI.Core.Audit;
 using RuntimeAI.Core.Common;
@@ -177,6 +178,130 @@ public sealed class AuditChainTests
             """{"begin":{"arguments":{"a":[true,null,1.5e-7,1e300],"m":"é\u0001\"\\ /<","z":1},"call_id":"c","principal":"anonymous","tool":"t","ts":"2026-01-02T03:04:05+00:00"},"end":{"call_id":"c","outcome":"ok","ts":"2026-01-02T03:04:05+00:00"},"prev_hash":"0000000000000000000000000000000000000000000000000000000000000000","seq":7}""",
             json);
         Assert.Matches("^[0-9a-f]{64}$", AuditChain.ComputeHash(7, AuditChain.GenesisHash, begin, end));
+    }
+
+    [Fact]
+    public void ComputeHash_IsUnchangedForRecordsStoredBefore()
+    {
+        // A stored trail must keep verifying after the hash is computed another way: this value was
+        // computed by the build that wrote SHA-256 over Encoding.UTF8.GetBytes(CanonicalJson(...)).
+        var begin = new AuditBegin
+        {
+            CallId = "call_golden",
+            Ts = new DateTimeOffset(2026, 12, 8, 3, 0, 0, TimeSpan.FromHours(2)),
+            Tool = "restart_runtime",
+            Principal = "agent:ci",
+            Reasoning = "the nightly job \"restart\" — élan ✓ 𝄞",
+            Arguments = JsonNode.Parse("""{"runtime_id": "rt_1", "n": 3, "x": 0.1, "deep": {"b": [1, "two", null], "a": "</script>&'+"}}""")!.AsObject(),
+            AutonomyLevel = "guardian",
+        };
+        var end = new AuditEnd { CallId = "call_golden", Ts = begin.Ts.AddMilliseconds(7), Outcome = "ok", RuntimeId = "rt_1" };
+
+        var hash = AuditChain.ComputeHash(42, AuditChain.GenesisHash, begin, end);
+        Assert.True(hash == GoldenHash, $"the hash is now {hash}");
+    }
+
+    private const string GoldenHash = "1040b63058a89955e99a1d01618694e0b3c073b8eeb41538839e55e6ba1d94ee";
+
+    [Fact]
+    public void ComputeHash_IsSha256OfTheUtf8CanonicalJson_ForAnyText()
+    {
+        // Strings of any length and content: escapes, non-ASCII, surrogate pairs, lone surrogates, and
+        // texts long enough for the builder to hold them in several chunks.
+        var text = Gen.OneOf(
+            Gen.String,
+            Gen.Char.Array[0, 4000].Select(c => new string(c)),
+            Gen.Select(Gen.Int[0, 3000], Gen.Char['\uD800', '\uDFFF'], (n, c) => new string('a', n) + c + "\uDE00"),
+            Gen.Const("plain-ascii_id-123"));
+        Gen.Select(text, text, Gen.Long[1, long.MaxValue]).Sample((reasoning, value, seq) =>
+        {
+            var begin = new AuditBegin
+            {
+                CallId = "c", Ts = s_t0, Tool = "t", Reasoning = reasoning,
+                Arguments = new JsonObject { ["v"] = value, [value.Length > 0 ? value[..Math.Min(5, value.Length)] : "k"] = 1 },
+            };
+            var end = new AuditEnd { CallId = "c", Ts = s_t0, Outcome = "ok" };
+            var canonical = Reference(seq, begin, end);
+            var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical)));
+            Assert.Equal(canonical, AuditChain.CanonicalJson(seq, AuditChain.GenesisHash, begin, end));
+            Assert.Equal(expected, AuditChain.ComputeHash(seq, AuditChain.GenesisHash, begin, end));
+        }, iter: 300);
+    }
+
+    // The canonical form as AuditChain documents it, written plainly over JsonNode (the model the property checks against).
+    private static string Reference(long seq, AuditBegin begin, AuditEnd end)
+    {
+        var sb = new System.Text.StringBuilder();
+        void Write(JsonNode? node)
+        {
+            switch (node)
+            {
+                case JsonObject o:
+                    sb.Append('{');
+                    var first = true;
+                    foreach (var (key, value) in o.OrderBy(p => p.Key, StringComparer.Ordinal))
+                    {
+                        sb.Append(first ? "" : ",");
+                        first = false;
+                        Str(key);
+                        sb.Append(':');
+                        Write(value);
+                    }
+
+                    sb.Append('}');
+                    break;
+                case JsonArray a:
+                    sb.Append('[');
+                    for (var i = 0; i < a.Count; i++)
+                    {
+                        sb.Append(i > 0 ? "," : "");
+                        Write(a[i]);
+                    }
+
+                    sb.Append(']');
+                    break;
+                case JsonValue v when v.GetValueKind() == JsonValueKind.String:
+                    Str(v.GetValue<string>());
+                    break;
+                case null:
+                    sb.Append("null");
+                    break;
+                default:
+                    sb.Append(node.ToJsonString());
+                    break;
+            }
+        }
+
+        void Str(string text)
+        {
+            sb.Append('"');
+            foreach (var c in text)
+            {
+                sb.Append(c switch
+                {
+                    '"' => "\\\"",
+                    '\\' => "\\\\",
+                    '\b' => "\\b",
+                    '\t' => "\\t",
+                    '\n' => "\\n",
+                    '\f' => "\\f",
+                    '\r' => "\\r",
+                    < ' ' => $"\\u{(int)c:x4}",
+                    _ => c.ToString(),
+                });
+            }
+
+            sb.Append('"');
+        }
+
+        Write(new JsonObject
+        {
+            ["begin"] = JsonSerializer.SerializeToNode(begin with { Ts = begin.Ts.ToUniversalTime() }, CoreJsonContext.Default.AuditBegin),
+            ["end"] = JsonSerializer.SerializeToNode(end with { Ts = end.Ts.ToUniversalTime() }, CoreJsonContext.Default.AuditEnd),
+            ["prev_hash"] = AuditChain.GenesisHash,
+            ["seq"] = seq,
+        });
+        return sb.ToString();
     }
 
     [Fact]

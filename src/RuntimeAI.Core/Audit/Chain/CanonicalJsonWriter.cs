@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
@@ -54,7 +55,7 @@ internal static class CanonicalJsonWriter
                 sb.Append(']');
                 break;
             case JsonValueKind.String:
-                WriteString(element.GetString()!, sb);
+                WriteString(element, sb);
                 break;
             case JsonValueKind.Number:
                 WriteNumber(element, sb);
@@ -71,7 +72,29 @@ internal static class CanonicalJsonWriter
         }
     }
 
-    public static void WriteString(string value, StringBuilder sb)
+    // Short strings without escapes (most of a record: ids, names, states, times) are read from the
+    // document's UTF-8 without a string made for each; the rest goes through GetString.
+    private const int MaxUnescapedBytes = 512;
+
+    private static void WriteString(JsonElement element, StringBuilder sb)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(element);
+        if (raw.Length >= 2 && raw[0] == (byte)'"' && raw[^1] == (byte)'"')
+        {
+            raw = raw[1..^1];
+        }
+
+        if (raw.Length > MaxUnescapedBytes || raw.Contains((byte)'\\'))
+        {
+            WriteString(element.GetString()!, sb);
+            return;
+        }
+
+        Span<char> chars = stackalloc char[MaxUnescapedBytes];
+        WriteString(chars[..Encoding.UTF8.GetChars(raw, chars)], sb);
+    }
+
+    public static void WriteString(ReadOnlySpan<char> value, StringBuilder sb)
     {
         sb.Append('"');
         foreach (var c in value)
