@@ -71,7 +71,7 @@ public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher)
     private const string RemoveInFlightSql = "DELETE FROM audit_inflight WHERE call_id = $id";
     private const string FindInFlightSql = "SELECT doc FROM audit_inflight WHERE call_id = $id";
 
-    private void WriteBatch(SqliteWriter writer, IReadOnlyList<AuditWrite> batch)
+    private void WriteBatch(PreparedConnection writer, IReadOnlyList<AuditWrite> batch)
     {
         writer.Begin();
 
@@ -92,8 +92,8 @@ public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher)
             if (write.Begin is { } begin)
             {
                 var inflight = writer.Statement(InFlightSql);
-                SqliteWriter.Set(inflight, "$id", begin.CallId);
-                SqliteWriter.Set(inflight, "$doc", JsonSerializer.Serialize(begin, CoreJsonContext.Default.AuditBegin));
+                PreparedConnection.Set(inflight, "$id", begin.CallId);
+                PreparedConnection.Set(inflight, "$doc", JsonSerializer.Serialize(begin, CoreJsonContext.Default.AuditBegin));
                 inflight.ExecuteNonQuery();
                 continue;
             }
@@ -110,20 +110,20 @@ public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher)
             var unsigned = new AuditRecord { Seq = seq, Begin = started, End = end, PrevHash = prevHash, Hash = string.Empty };
             var record = unsigned with { Hash = hasher.ComputeHash(unsigned) };
             var append = writer.Statement(AppendSql);
-            SqliteWriter.Set(append, "$seq", seq);
-            SqliteWriter.Set(append, "$call", end.CallId);
-            SqliteWriter.Set(append, "$ts", started.Ts.ToString("O", CultureInfo.InvariantCulture));
-            SqliteWriter.Set(append, "$tool", ColumnText(started.Tool));
-            SqliteWriter.Set(append, "$principal", ColumnText(started.Principal));
-            SqliteWriter.Set(append, "$rt", ColumnText(end.RuntimeId));
-            SqliteWriter.Set(append, "$doc", JsonSerializer.Serialize(record, CoreJsonContext.Default.AuditRecord));
-            SqliteWriter.Set(append, "$prev", prevHash);
-            SqliteWriter.Set(append, "$hash", record.Hash);
+            PreparedConnection.Set(append, "$seq", seq);
+            PreparedConnection.Set(append, "$call", end.CallId);
+            PreparedConnection.Set(append, "$ts", started.Ts.ToString("O", CultureInfo.InvariantCulture));
+            PreparedConnection.Set(append, "$tool", ColumnText(started.Tool));
+            PreparedConnection.Set(append, "$principal", ColumnText(started.Principal));
+            PreparedConnection.Set(append, "$rt", ColumnText(end.RuntimeId));
+            PreparedConnection.Set(append, "$doc", JsonSerializer.Serialize(record, CoreJsonContext.Default.AuditRecord));
+            PreparedConnection.Set(append, "$prev", prevHash);
+            PreparedConnection.Set(append, "$hash", record.Hash);
             append.ExecuteNonQuery();
             if (durable)
             {
                 var remove = writer.Statement(RemoveInFlightSql);
-                SqliteWriter.Set(remove, "$id", end.CallId);
+                PreparedConnection.Set(remove, "$id", end.CallId);
                 remove.ExecuteNonQuery();
             }
 
@@ -137,7 +137,7 @@ public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher)
         RuntimeAI.Core.Operations.Failpoints.Hit(RuntimeAI.Core.Operations.Failpoints.AuditAppendAfter);
     }
 
-    private (AuditBegin? Begin, bool Durable) FindBegin(SqliteWriter writer, string callId)
+    private (AuditBegin? Begin, bool Durable) FindBegin(PreparedConnection writer, string callId)
     {
         if (TryGetBegin(callId, out var begin, out var durable))
         {
@@ -146,7 +146,7 @@ public sealed class SqliteAuditLog(SqliteDatabase database, IAuditHasher hasher)
 
         // Begun by another process or instance on the same file.
         var read = writer.Statement(FindInFlightSql);
-        SqliteWriter.Set(read, "$id", callId);
+        PreparedConnection.Set(read, "$id", callId);
         return read.ExecuteScalar() is string doc
             ? (JsonSerializer.Deserialize(doc, CoreJsonContext.Default.AuditBegin), true)
             : (null, false);

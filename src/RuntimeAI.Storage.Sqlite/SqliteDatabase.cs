@@ -229,8 +229,14 @@ public sealed class SqliteDatabase : IDisposable
             DefaultTimeout = 30,
         }.ToString();
         _unpooledConnectionString = new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ToString();
-        Writer = new SqliteWriter(this);
+        Writer = new PreparedConnection(this);
     }
+
+    // Idle reader connections kept for the next read; more readers at once open more, and those are closed after.
+    private const int MaxIdleReaders = 4;
+
+    private readonly System.Collections.Concurrent.ConcurrentBag<PreparedConnection> _idleReaders = [];
+    private bool _disposed;
 
     /// <summary>Full path of the database file.</summary>
     public string Path { get; }
@@ -242,7 +248,41 @@ public sealed class SqliteDatabase : IDisposable
     internal SemaphoreSlim WriteLock { get; } = new(1, 1);
 
     /// <summary>The writer connection with its prepared statements; use it only while holding <see cref="WriteLock"/>.</summary>
-    internal SqliteWriter Writer { get; }
+    internal PreparedConnection Writer { get; }
+
+    /// <summary>
+    /// Runs a read on a connection lent for its duration, whose statements stay prepared for the next
+    /// read. <paramref name="read"/> must finish with every data reader it opened (a statement left
+    /// stepping would hold its snapshot of the file).
+    /// </summary>
+    internal T Read<TState, T>(TState state, Func<PreparedConnection, TState, T> read)
+    {
+        if (!_idleReaders.TryTake(out var connection))
+        {
+            connection = new PreparedConnection(this);
+        }
+
+        try
+        {
+            var result = read(connection, state);
+            if (_idleReaders.Count < MaxIdleReaders && !Volatile.Read(ref _disposed))
+            {
+                _idleReaders.Add(connection);
+                connection = null;
+                if (Volatile.Read(ref _disposed))
+                {
+                    DisposeIdleReaders();
+                }
+            }
+
+            return result;
+        }
+        finally
+        {
+            // Not kept: beyond the idle limit, or the read failed (the next read starts on a fresh connection).
+            connection?.Dispose();
+        }
+    }
 
     /// <summary>Opens (and creates or migrates) the database in <paramref name="dataDir"/>.</summary>
     /// <exception cref="StoreException">The directory is not writable, the file is not a database, or its schema is newer.</exception>
@@ -332,6 +372,14 @@ public sealed class SqliteDatabase : IDisposable
         return connection;
     }
 
+    private void DisposeIdleReaders()
+    {
+        while (_idleReaders.TryTake(out var reader))
+        {
+            reader.Dispose();
+        }
+    }
+
     private void Migrate()
     {
         using var connection = OpenConnection();
@@ -382,6 +430,9 @@ public sealed class SqliteDatabase : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        Volatile.Write(ref _disposed, true);
+        DisposeIdleReaders();
+
         Writer.Dispose();
         WriteLock.Dispose();
         using var connection = new SqliteConnection(_connectionString);

@@ -21,17 +21,17 @@ public sealed class SqliteIdempotencyStore(SqliteDatabase database) : IIdempoten
             writer.Begin();
             var scopedKey = ScopedKey(candidate.Principal, candidate.Key);
             var insert = writer.Statement(ClaimSql);
-            SqliteWriter.Set(insert, "$key", scopedKey);
-            SqliteWriter.Set(insert, "$principal", candidate.Principal);
-            SqliteWriter.Set(insert, "$tool", candidate.Tool);
-            SqliteWriter.Set(insert, "$digest", candidate.PayloadDigest);
-            SqliteWriter.Set(insert, "$op", candidate.OperationId);
-            SqliteWriter.Set(insert, "$ts", candidate.CreatedAt.ToString("O", CultureInfo.InvariantCulture));
+            PreparedConnection.Set(insert, "$key", scopedKey);
+            PreparedConnection.Set(insert, "$principal", candidate.Principal);
+            PreparedConnection.Set(insert, "$tool", candidate.Tool);
+            PreparedConnection.Set(insert, "$digest", candidate.PayloadDigest);
+            PreparedConnection.Set(insert, "$op", candidate.OperationId);
+            PreparedConnection.Set(insert, "$ts", candidate.CreatedAt.ToString("O", CultureInfo.InvariantCulture));
             insert.ExecuteNonQuery();
 
             IdempotencyRecord holder;
             var select = writer.Statement(FindSql);
-            SqliteWriter.Set(select, "$key", scopedKey);
+            PreparedConnection.Set(select, "$key", scopedKey);
             using (var reader = select.ExecuteReader())
             {
                 reader.Read();
@@ -90,28 +90,27 @@ public sealed class SqliteIdempotencyStore(SqliteDatabase database) : IIdempoten
     }
 
     /// <inheritdoc />
-    public Task<IdempotencyRecord?> FindAsync(string principal, string key, CancellationToken cancellationToken)
-    {
-        using var connection = database.OpenConnection();
-        using var select = connection.CreateCommand();
-        select.CommandText = FindSql;
-        select.Parameters.AddWithValue("$key", ScopedKey(principal, key));
-        using var reader = select.ExecuteReader();
-        if (!reader.Read())
+    public Task<IdempotencyRecord?> FindAsync(string principal, string key, CancellationToken cancellationToken) =>
+        Task.FromResult(database.Read((Principal: principal, Key: key), static (connection, k) =>
         {
-            return Task.FromResult<IdempotencyRecord?>(null);
-        }
+            var select = connection.Statement(FindSql);
+            PreparedConnection.Set(select, "$key", ScopedKey(k.Principal, k.Key));
+            using var reader = select.ExecuteReader();
+            if (!reader.Read())
+            {
+                return null;
+            }
 
-        return Task.FromResult<IdempotencyRecord?>(new IdempotencyRecord
-        {
-            Key = key,
-            Principal = principal,
-            Tool = reader.GetString(0),
-            PayloadDigest = reader.GetString(1),
-            OperationId = reader.IsDBNull(2) ? string.Empty : reader.GetString(2),
-            CreatedAt = DateTimeOffset.Parse(reader.GetString(3), CultureInfo.InvariantCulture),
-        });
-    }
+            return new IdempotencyRecord
+            {
+                Key = k.Key,
+                Principal = k.Principal,
+                Tool = reader.GetString(0),
+                PayloadDigest = reader.GetString(1),
+                OperationId = reader.IsDBNull(2) ? string.Empty : reader.GetString(2),
+                CreatedAt = DateTimeOffset.Parse(reader.GetString(3), CultureInfo.InvariantCulture),
+            };
+        }));
 
     private static string ScopedKey(string principal, string key) => principal + "\u001f" + key;
 }

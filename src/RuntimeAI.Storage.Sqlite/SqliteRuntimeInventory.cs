@@ -18,24 +18,22 @@ public sealed class SqliteRuntimeInventory(SqliteDatabase database) : IRuntimeIn
     private const int MaxPageSize = 200;
 
     /// <inheritdoc />
-    public Task<Runtime?> GetRuntimeAsync(string runtimeId, CancellationToken cancellationToken)
-    {
-        using var connection = database.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT doc FROM runtimes WHERE id = $id";
-        command.Parameters.AddWithValue("$id", runtimeId);
-        return Task.FromResult(ReadRuntime(command.ExecuteScalar()));
-    }
+    public Task<Runtime?> GetRuntimeAsync(string runtimeId, CancellationToken cancellationToken) =>
+        Task.FromResult(database.Read(runtimeId, static (connection, id) =>
+        {
+            var command = connection.Statement("SELECT doc FROM runtimes WHERE id = $id");
+            PreparedConnection.Set(command, "$id", id);
+            return ReadRuntime(command.ExecuteScalar());
+        }));
 
     /// <inheritdoc />
-    public Task<Runtime?> FindRuntimeByBackendRefAsync(string backendRef, CancellationToken cancellationToken)
-    {
-        using var connection = database.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT doc FROM runtimes WHERE backend_ref = $ref AND state <> 'deleted' ORDER BY id LIMIT 1";
-        command.Parameters.AddWithValue("$ref", backendRef);
-        return Task.FromResult(ReadRuntime(command.ExecuteScalar()));
-    }
+    public Task<Runtime?> FindRuntimeByBackendRefAsync(string backendRef, CancellationToken cancellationToken) =>
+        Task.FromResult(database.Read(backendRef, static (connection, backend) =>
+        {
+            var command = connection.Statement("SELECT doc FROM runtimes WHERE backend_ref = $ref AND state <> 'deleted' ORDER BY id LIMIT 1");
+            PreparedConnection.Set(command, "$ref", backend);
+            return ReadRuntime(command.ExecuteScalar());
+        }));
 
     /// <inheritdoc />
     public Task<Page<Runtime>> ListRuntimesAsync(RuntimeQuery query, CancellationToken cancellationToken)
@@ -45,24 +43,23 @@ public sealed class SqliteRuntimeInventory(SqliteDatabase database) : IRuntimeIn
         var filterKey = FilterKey(query);
         var after = PageToken.Decode(query.PageToken, "runtimes", filterKey);
 
-        using var connection = database.OpenConnection();
-        using var command = connection.CreateCommand();
+        var parameters = new List<(string Name, object Value)>();
         // The runtimes that declare dependencies are few: read them through their partial index (schema
         // v7); without statistics SQLite would rather walk every runtime in id order for the ORDER BY.
         var sql = new StringBuilder(query.WithLabel == DryRunSimulator.DependsOnLabel
             ? "SELECT id, doc FROM runtimes INDEXED BY ix_runtimes_depends_on WHERE id > $after"
             : "SELECT id, doc FROM runtimes WHERE id > $after");
-        command.Parameters.AddWithValue("$after", after ?? string.Empty);
+        parameters.Add(("$after", after ?? string.Empty));
         if (query.Type is { } type)
         {
             sql.Append(" AND type = $type");
-            command.Parameters.AddWithValue("$type", EnumName(type));
+            parameters.Add(("$type", EnumName(type)));
         }
 
         if (query.State is { } state)
         {
             sql.Append(" AND state = $state");
-            command.Parameters.AddWithValue("$state", EnumName(state));
+            parameters.Add(("$state", EnumName(state)));
         }
         else if (!query.IncludeDeleted)
         {
@@ -72,13 +69,13 @@ public sealed class SqliteRuntimeInventory(SqliteDatabase database) : IRuntimeIn
         if (query.TenantId is not null)
         {
             sql.Append(" AND tenant_id = $tenant");
-            command.Parameters.AddWithValue("$tenant", query.TenantId);
+            parameters.Add(("$tenant", query.TenantId));
         }
 
         if (query.TenantIds is { } tenants)
         {
             sql.Append(" AND tenant_id IN (SELECT value FROM json_each($tenants))");
-            command.Parameters.AddWithValue("$tenants", TenantList(tenants));
+            parameters.Add(("$tenants", TenantList(tenants)));
         }
 
         var i = 0;
@@ -86,8 +83,8 @@ public sealed class SqliteRuntimeInventory(SqliteDatabase database) : IRuntimeIn
         {
             sql.Append(CultureInfo.InvariantCulture,
                 $" AND EXISTS (SELECT 1 FROM json_each(runtimes.doc, '$.labels') WHERE json_each.key = $lk{i} AND json_each.value = $lv{i})");
-            command.Parameters.AddWithValue($"$lk{i}", key);
-            command.Parameters.AddWithValue($"$lv{i}", value);
+            parameters.Add(($"$lk{i}", key));
+            parameters.Add(($"$lv{i}", value));
             i++;
         }
 
@@ -99,30 +96,35 @@ public sealed class SqliteRuntimeInventory(SqliteDatabase database) : IRuntimeIn
         else if (query.WithLabel is { } labelKey)
         {
             sql.Append(" AND EXISTS (SELECT 1 FROM json_each(runtimes.doc, '$.labels') WHERE json_each.key = $withlabel)");
-            command.Parameters.AddWithValue("$withlabel", labelKey);
+            parameters.Add(("$withlabel", labelKey));
         }
 
         sql.Append(" ORDER BY id LIMIT $limit");
-        command.Parameters.AddWithValue("$limit", pageSize + 1);
-        command.CommandText = sql.ToString();
-
-        var items = new List<Runtime>();
-        string? lastId = null;
-        using (var reader = command.ExecuteReader())
+        parameters.Add(("$limit", pageSize + 1));
+        return Task.FromResult(database.Read((Sql: sql.ToString(), Parameters: parameters, PageSize: pageSize, FilterKey: filterKey), static (connection, list) =>
         {
+            var command = connection.Statement(list.Sql);
+            foreach (var (name, value) in list.Parameters)
+            {
+                PreparedConnection.Set(command, name, value);
+            }
+
+            var items = new List<Runtime>();
+            string? lastId = null;
+            using var reader = command.ExecuteReader();
             while (reader.Read())
             {
-                if (items.Count == pageSize)
+                if (items.Count == list.PageSize)
                 {
-                    return Task.FromResult(new Page<Runtime>(items, PageToken.Encode("runtimes", filterKey, lastId!)));
+                    return new Page<Runtime>(items, PageToken.Encode("runtimes", list.FilterKey, lastId!));
                 }
 
                 lastId = reader.GetString(0);
                 items.Add(ReadRuntime(reader.GetString(1))!);
             }
-        }
 
-        return Task.FromResult(new Page<Runtime>(items, null));
+            return new Page<Runtime>(items, null);
+        }));
     }
 
     /// <inheritdoc />

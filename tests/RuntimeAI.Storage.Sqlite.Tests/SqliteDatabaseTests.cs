@@ -115,4 +115,43 @@ public sealed class SqliteDatabaseTests
         await Assert.ThrowsAsync<InvalidPageTokenException>(() =>
             inventory.ListRuntimesAsync(new RuntimeQuery { PageToken = "djF8b3RoZXJ8eHh4fHJ0Xw" }, CancellationToken.None));
     }
+
+    [Fact]
+    public async Task Reads_OnKeptConnections_SeeEveryCommit_AndGoOnAfterAReadFailed()
+    {
+        // Reads reuse connections and their prepared statements: a kept connection must not read an
+        // old snapshot, and a read that threw must not leave its statement stepping for the next one.
+        using var db = SqliteDatabase.Open(NewDir());
+        var inventory = new SqliteRuntimeInventory(db);
+        var runtime = new Runtime
+        {
+            Id = "rt_kept", Name = "kept", Type = RuntimeType.Vm, State = RuntimeState.Running,
+            Spec = new RuntimeSpec { Size = "small" }, CreatedAt = TimeProvider.System.GetUtcNow(),
+        };
+        await inventory.SaveRuntimeAsync(runtime, "created", CancellationToken.None);
+        Assert.Equal(RuntimeState.Running, (await inventory.GetRuntimeAsync("rt_kept", CancellationToken.None))!.State);
+        using (var other = new SqliteConnection($"Data Source={db.Path};Pooling=False"))
+        {
+            other.Open();
+            using var broken = other.CreateCommand();
+            broken.CommandText = "INSERT INTO runtimes (id, name, type, state, created_at, doc) VALUES ('rt_broken', 'broken', 'vm', 'running', '2026-12-08', '[1]')";
+            broken.ExecuteNonQuery();
+        }
+
+        await inventory.SaveRuntimeAsync(runtime with { State = RuntimeState.Stopped }, "stopped", CancellationToken.None);
+        await Assert.ThrowsAnyAsync<System.Text.Json.JsonException>(() => inventory.ListRuntimesAsync(new RuntimeQuery(), CancellationToken.None));
+
+        Assert.Equal(RuntimeState.Stopped, (await inventory.GetRuntimeAsync("rt_kept", CancellationToken.None))!.State);
+        using (var other = new SqliteConnection($"Data Source={db.Path};Pooling=False"))
+        {
+            other.Open();
+            using var repair = other.CreateCommand();
+            repair.CommandText = "DELETE FROM runtimes WHERE id = 'rt_broken'";
+            repair.ExecuteNonQuery();
+        }
+
+        var page = await inventory.ListRuntimesAsync(new RuntimeQuery(), CancellationToken.None);
+        Assert.Equal(["rt_kept"], page.Items.Select(r => r.Id));
+        Assert.Equal(RuntimeState.Stopped, page.Items[0].State);
+    }
 }

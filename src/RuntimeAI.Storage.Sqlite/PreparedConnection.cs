@@ -3,26 +3,28 @@ using Microsoft.Data.Sqlite;
 namespace RuntimeAI.Storage.Sqlite;
 
 /// <summary>
-/// The one connection this process writes through on the hot paths (audit batches, idempotency
-/// claims), lent to a writer while it holds <see cref="SqliteDatabase.WriteLock"/>. Its statements
-/// stay prepared from one write to the next: a gated tool call used to open a pooled connection,
-/// build and parse every statement, bind fresh parameter objects and throw all of it away, several
-/// times per call.
+/// A SQLite connection whose statements stay prepared from one use to the next. A tool call used to
+/// open a pooled connection, build and parse every statement, bind fresh parameter objects and
+/// throw all of it away, several times per call. The database lends one to a writer while it holds
+/// <see cref="SqliteDatabase.WriteLock"/> (<see cref="SqliteDatabase.Writer"/>) and one to each
+/// reader at a time (<see cref="SqliteDatabase.Read"/>).
 /// </summary>
 /// <remarks>
-/// Only one writer holds it at a time (the write lock), so neither the connection nor the
-/// statement cache is shared between threads. The connection is not pooled: when a write fails
-/// mid-transaction and the rollback fails too, closing it is what rolls the transaction back, and
-/// the next writer opens a fresh one.
+/// One user at a time, so neither the connection nor the statements are shared between threads.
+/// The connection is not pooled: when a write fails mid-transaction and the rollback fails too,
+/// closing it is what rolls the transaction back, and the next user opens a fresh one.
 /// </remarks>
-internal sealed class SqliteWriter : IDisposable
+internal sealed class PreparedConnection : IDisposable
 {
     private readonly SqliteDatabase _database;
     private readonly Dictionary<string, SqliteCommand> _statements = new(StringComparer.Ordinal);
     private SqliteConnection? _connection;
     private bool _inTransaction;
 
-    internal SqliteWriter(SqliteDatabase database) => _database = database;
+    // Lists build their SQL from their filters: a connection keeps this many texts, then starts over.
+    private const int MaxStatements = 64;
+
+    internal PreparedConnection(SqliteDatabase database) => _database = database;
 
     /// <summary>Starts a write transaction that takes the database's write lock at once (<c>BEGIN IMMEDIATE</c>).</summary>
     public void Begin()
@@ -70,7 +72,7 @@ internal sealed class SqliteWriter : IDisposable
     }
 
     /// <summary>
-    /// The prepared statement for <paramref name="sql"/> on the writer connection, created on first use.
+    /// The prepared statement for <paramref name="sql"/> on this connection, created on first use.
     /// Set each parameter with <see cref="Set"/> before every execution; a value left from the previous
     /// execution would otherwise be bound again.
     /// </summary>
@@ -78,6 +80,11 @@ internal sealed class SqliteWriter : IDisposable
     {
         if (!_statements.TryGetValue(sql, out var command))
         {
+            if (_statements.Count >= MaxStatements && !_inTransaction)
+            {
+                DisposeStatements();
+            }
+
             _connection ??= _database.OpenConnection(pooled: false);
             command = _connection.CreateCommand();
             command.CommandText = sql;
@@ -106,12 +113,7 @@ internal sealed class SqliteWriter : IDisposable
     /// <summary>Closes the connection and drops its statements; the next write opens a new one.</summary>
     public void Close()
     {
-        foreach (var command in _statements.Values)
-        {
-            command.Dispose();
-        }
-
-        _statements.Clear();
+        DisposeStatements();
         _connection?.Dispose();
         _connection = null;
         _inTransaction = false;
@@ -119,4 +121,14 @@ internal sealed class SqliteWriter : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => Close();
+
+    private void DisposeStatements()
+    {
+        foreach (var command in _statements.Values)
+        {
+            command.Dispose();
+        }
+
+        _statements.Clear();
+    }
 }
