@@ -232,8 +232,8 @@ public sealed class SqliteDatabase : IDisposable
         Writer = new PreparedConnection(this);
     }
 
-    // Idle reader connections kept for the next read; more readers at once open more, and those are closed after.
-    private const int MaxIdleReaders = 4;
+    // Idle reader connections kept for the next read (as many as reads ran at once, up to this); beyond it a read opens one and closes it after.
+    private const int MaxIdleReaders = 16;
 
     private readonly System.Collections.Concurrent.ConcurrentBag<PreparedConnection> _idleReaders = [];
     private bool _disposed;
