@@ -130,25 +130,22 @@ public sealed class SqliteDatabaseTests
         };
         await inventory.SaveRuntimeAsync(runtime, "created", CancellationToken.None);
         Assert.Equal(RuntimeState.Running, (await inventory.GetRuntimeAsync("rt_kept", CancellationToken.None))!.State);
-        using (var other = new SqliteConnection($"Data Source={db.Path};Pooling=False"))
+        void OnAnotherConnection(string sql)
         {
+            using var other = new SqliteConnection($"Data Source={db.Path};Pooling=False");
             other.Open();
-            using var broken = other.CreateCommand();
-            broken.CommandText = "INSERT INTO runtimes (id, name, type, state, created_at, doc) VALUES ('rt_broken', 'broken', 'vm', 'running', '2026-12-08', '[1]')";
-            broken.ExecuteNonQuery();
+            using var command = other.CreateCommand();
+            command.CommandText = sql;
+            command.ExecuteNonQuery();
         }
+
+        OnAnotherConnection("INSERT INTO runtimes (id, name, type, state, created_at, doc) VALUES ('rt_broken', 'broken', 'vm', 'running', '2026-12-08', '[1]')");
 
         await inventory.SaveRuntimeAsync(runtime with { State = RuntimeState.Stopped }, "stopped", CancellationToken.None);
         await Assert.ThrowsAnyAsync<System.Text.Json.JsonException>(() => inventory.ListRuntimesAsync(new RuntimeQuery(), CancellationToken.None));
 
         Assert.Equal(RuntimeState.Stopped, (await inventory.GetRuntimeAsync("rt_kept", CancellationToken.None))!.State);
-        using (var other = new SqliteConnection($"Data Source={db.Path};Pooling=False"))
-        {
-            other.Open();
-            using var repair = other.CreateCommand();
-            repair.CommandText = "DELETE FROM runtimes WHERE id = 'rt_broken'";
-            repair.ExecuteNonQuery();
-        }
+        OnAnotherConnection("DELETE FROM runtimes WHERE id = 'rt_broken'");
 
         var page = await inventory.ListRuntimesAsync(new RuntimeQuery(), CancellationToken.None);
         Assert.Equal(["rt_kept"], page.Items.Select(r => r.Id));

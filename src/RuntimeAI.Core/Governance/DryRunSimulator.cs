@@ -86,8 +86,17 @@ public sealed class DryRunSimulator(DriverRegistry drivers, IBlastRadiusSource? 
     public const string DependsOnLabel = "runtimeai.io/depends-on";
 
     /// <summary>Simulates <paramref name="action"/> on <paramref name="runtime"/> (null for a create).</summary>
+    public Task<SimulationReport> SimulateAsync(
+        Runtime? runtime, RuntimeAction action, IReadOnlyList<Runtime> inventory, CancellationToken cancellationToken) =>
+        SimulateAsync(runtime, action, inventory, null, cancellationToken);
+
+    /// <summary>
+    /// Simulates <paramref name="action"/> on <paramref name="runtime"/> (null for a create) for a
+    /// caller who may see only some runtimes: dependents that <paramref name="canSee"/> refuses are
+    /// counted in a note, not named.
+    /// </summary>
     public async Task<SimulationReport> SimulateAsync(
-        Runtime? runtime, RuntimeAction action, IReadOnlyList<Runtime> inventory, CancellationToken cancellationToken)
+        Runtime? runtime, RuntimeAction action, IReadOnlyList<Runtime> inventory, Func<Runtime, bool>? canSee, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(action);
         ArgumentNullException.ThrowIfNull(inventory);
@@ -141,15 +150,22 @@ public sealed class DryRunSimulator(DriverRegistry drivers, IBlastRadiusSource? 
             }
         }
 
-        var dependents = runtime is null
+        var depending = runtime is null
             ? []
-            : inventory.Where(r => r.Id != runtime.Id && r.State != RuntimeState.Deleted && DependsOn(r, runtime))
-                .Select(r => $"{r.Name} ({r.Id})").ToList();
+            : inventory.Where(r => r.Id != runtime.Id && r.State != RuntimeState.Deleted && DependsOn(r, runtime)).ToList();
+        var dependents = depending.Where(r => canSee?.Invoke(r) != false).Select(r => $"{r.Name} ({r.Id})").ToList();
+        var unseen = depending.Count - dependents.Count;
         var interrupts = action.Type is ActionType.Stop or ActionType.Restart or ActionType.Delete or ActionType.Restore
                          || (action.Type == ActionType.Scale && needMemory < 0);
-        if (dependents.Count > 0 && interrupts)
+        if (depending.Count > 0 && interrupts)
         {
-            notes.Add($"{dependents.Count} runtime(s) depend on it and may be interrupted");
+            notes.Add($"{depending.Count} runtime(s) depend on it and may be interrupted");
+        }
+
+        if (unseen > 0)
+        {
+            // Another tenant's runtime is not named to this caller, but the blast radius is not hidden either.
+            notes.Add($"{unseen} runtime(s) that depend on it are in tenants you cannot see (counted, not named)");
         }
 
         var inside = new List<string>();

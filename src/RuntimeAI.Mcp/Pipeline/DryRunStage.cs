@@ -26,7 +26,7 @@ internal sealed class DryRunStage(DryRunSimulator simulator) : IToolCallStage
         {
             var target = change.RuntimeId is { } id && simulated.TryGetValue(id, out var runtime) ? runtime : null;
             var candidates = target is null ? [] : await PlanStage.DependentCandidatesAsync(context, cancellationToken).ConfigureAwait(false);
-            var report = await simulator.SimulateAsync(target, change.Action, candidates, cancellationToken).ConfigureAwait(false);
+            var report = await simulator.SimulateAsync(target, change.Action, candidates, r => context.Principal.CanSee(r.TenantId), cancellationToken).ConfigureAwait(false);
             context.Simulations.Add(report);
             if (target is not null && report.ToState is { } next && !report.Blocked)
             {

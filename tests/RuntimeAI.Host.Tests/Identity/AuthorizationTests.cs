@@ -187,6 +187,47 @@ public sealed class AuthorizationTests
     }
 
     [Fact]
+    public async Task TenantScoped_DryRun_CountsAnotherTenantsDependentsWithoutNamingThem()
+    {
+        var dataDir = TestPaths.NewDataDir();
+        var seeded = await SeedAsync(dataDir);
+        using (var db = SqliteDatabase.Open(dataDir))
+        {
+            var inventory = new SqliteRuntimeInventory(db);
+            foreach (var (name, tenant) in new[] { ("acme-app", "acme"), ("globex-secret-app", "globex") })
+            {
+                await inventory.SaveRuntimeAsync(new Runtime
+                {
+                    Id = new IdGenerator(TimeProvider.System).New("rt"), Name = name, Type = RuntimeType.Vm, State = RuntimeState.Running, TenantId = tenant,
+                    Labels = new Dictionary<string, string> { [RuntimeAI.Core.Governance.DryRunSimulator.DependsOnLabel] = seeded.AcmeRuntime },
+                    Spec = new RuntimeSpec { Size = "small" }, CreatedAt = TimeProvider.System.GetUtcNow(),
+                }, "seed", CancellationToken.None);
+            }
+        }
+
+        CallToolResult scoped;
+        await using (var acme = await StartAsync(dataDir, Scoped("key:acme-bot", [Role.Operator], "acme")))
+        {
+            scoped = await CallAsync(acme.Client, "stop_runtime", $$"""{"runtime_id": "{{seeded.AcmeRuntime}}", "dry_run": true}""");
+        }
+
+        await using var admin = await StartAsync(dataDir, Scoped("key:admin", [Role.Operator]) with { AllTenants = true });
+        var unscoped = await CallAsync(admin.Client, "stop_runtime", $$"""{"runtime_id": "{{seeded.AcmeRuntime}}", "dry_run": true}""");
+
+        var simulation = scoped.StructuredContent!.Value.GetProperty("simulations")[0];
+        var named = simulation.GetProperty("blast_radius").GetProperty("dependents").EnumerateArray().Select(d => d.GetString()!).ToList();
+        Assert.Contains("acme-app", Assert.Single(named), StringComparison.Ordinal);
+        var notes = simulation.GetProperty("notes").EnumerateArray().Select(n => n.GetString()!).ToList();
+        Assert.Contains("2 runtime(s) depend on it and may be interrupted", notes);
+        Assert.Contains("1 runtime(s) that depend on it are in tenants you cannot see (counted, not named)", notes);
+        Assert.DoesNotContain("globex", scoped.StructuredContent!.Value.GetRawText(), StringComparison.Ordinal);
+        // A caller who sees every tenant gets both, named.
+        var all = unscoped.StructuredContent!.Value.GetProperty("simulations")[0].GetProperty("blast_radius").GetProperty("dependents");
+        Assert.Equal(2, all.GetArrayLength());
+        Assert.Contains("globex-secret-app", all.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TenantScoped_CreateInAnotherTenant_IsForbiddenAndWithoutTenantLandsInItsOwn()
     {
         var dataDir = TestPaths.NewDataDir();
