@@ -192,6 +192,48 @@ public sealed class GovernanceTests
     }
 
     [Fact]
+    public async Task GatedCall_OnARuntimePastTheFirst10000_IsJudgedNotRefusedAsNotFound()
+    {
+        // A gated call reads its targets, not the fleet: the plan stage used to read the first 10,000
+        // runtimes by id on every gated call and refuse any target past them as "not found".
+        var dataDir = TestPaths.NewDataDir();
+        using (var db = SqliteDatabase.Open(dataDir))
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db.Path};Pooling=False"))
+        {
+            connection.Open();
+            using var tx = connection.BeginTransaction();
+            using var insert = connection.CreateCommand();
+            insert.CommandText = "INSERT INTO runtimes (id, name, type, state, created_at, doc) VALUES ($id, $name, 'vm', 'running', $ts, $doc)";
+            var id = insert.Parameters.Add("$id", Microsoft.Data.Sqlite.SqliteType.Text);
+            var name = insert.Parameters.Add("$name", Microsoft.Data.Sqlite.SqliteType.Text);
+            var ts = insert.Parameters.Add("$ts", Microsoft.Data.Sqlite.SqliteType.Text);
+            var doc = insert.Parameters.Add("$doc", Microsoft.Data.Sqlite.SqliteType.Text);
+            for (var i = 0; i < 10_000; i++)
+            {
+                // Ids that sort before every generated one ("rt_0" then the time, which starts "01").
+                var runtime = new RuntimeAI.Core.Runtimes.Runtime
+                {
+                    Id = $"rt_0000_{i:D6}", Name = $"fleet-{i}", Type = RuntimeAI.Core.Runtimes.RuntimeType.Vm, State = RuntimeAI.Core.Runtimes.RuntimeState.Running,
+                    Spec = new RuntimeAI.Core.Runtimes.RuntimeSpec { Size = "small" }, CreatedAt = DateTimeOffset.UnixEpoch,
+                };
+                (id.Value, name.Value, ts.Value) = (runtime.Id, runtime.Name, "1970-01-01T00:00:00.0000000+00:00");
+                doc.Value = JsonSerializer.Serialize(runtime, RuntimeAI.Core.Common.CoreJsonContext.Default.Runtime);
+                insert.ExecuteNonQuery();
+            }
+
+            tx.Commit();
+        }
+
+        await using var session = await StartAsync(dataDir, AutonomyLevel.Autonomous);
+        var target = await CreateAsync(session.Client);
+        var result = await session.Client.CallToolAsync("stop_runtime", new Dictionary<string, object?> { ["runtime_id"] = target, ["dry_run"] = true }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.True(string.CompareOrdinal(target, "rt_0000_009999") > 0, target);
+        Assert.True(result.IsError != true, Text(result));
+        Assert.Equal("would run", result.StructuredContent!.Value.GetProperty("verdict").GetString());
+    }
+
+    [Fact]
     public async Task DenyRule_IsAbsoluteEvenAtAutonomous_AndNamesTheRule()
     {
         var policies = NoDeletes();
