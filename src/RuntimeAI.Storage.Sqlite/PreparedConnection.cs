@@ -31,7 +31,7 @@ internal sealed class PreparedConnection : IDisposable
     {
         if (_inTransaction)
         {
-            throw new InvalidOperationException("a write transaction is already open on the writer connection; commit or roll it back first");
+            throw new InvalidOperationException("a write transaction is already open on this connection; commit or roll it back first");
         }
 
         Statement("BEGIN IMMEDIATE").ExecuteNonQuery();
@@ -110,7 +110,7 @@ internal sealed class PreparedConnection : IDisposable
         }
     }
 
-    /// <summary>Closes the connection and drops its statements; the next write opens a new one.</summary>
+    /// <summary>Closes the connection and drops its statements; the next use opens a new one.</summary>
     public void Close()
     {
         DisposeStatements();
